@@ -1,0 +1,215 @@
+// The only module that reads the environment. Every variable: name, default, unit, description.
+// Parsed and validated once; the result is frozen. Invalid values are all reported together.
+
+export type SqliteSynchronous = "full" | "normal";
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+
+/** The validated, frozen configuration of one process. */
+export interface Config {
+  listenHost: string;
+  listenPort: number;
+  dataDir: string;
+  /** Path of the SQLite file, or ":memory:". */
+  databasePath: string;
+  masterApiKey: string | null;
+  logLevel: LogLevel;
+  defaultRateLimit: number;
+  retryMaxAttempts: number;
+  retryIntervalMs: number;
+  retryMaxIntervalMs: number;
+  workerIntervalMs: number;
+  shutdownDrainTimeoutMs: number;
+  /** null = unset (every request with an Origin is refused); ["*"] allows any. */
+  allowedOrigins: string[] | null;
+  wsMaxConnectionsPerUser: number;
+  wsTokenTtlMs: number;
+  wsBackpressureBytes: number;
+  wsHeartbeatMs: number;
+  presenceGraceMs: number;
+  typingTimeoutMs: number;
+  maxBodyBytes: number;
+  syncMaxPerRoom: number;
+  syncMaxTotal: number;
+  sqliteSynchronous: SqliteSynchronous;
+  consoleEnabled: boolean;
+  deliveryRetentionMs: number;
+  deadLetterRetentionMs: number;
+  webhookTimeoutMs: number;
+  webhookConcurrencyPerTenant: number;
+  walCheckpointIntervalMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+interface VarSpec {
+  name: string;
+  def: string;
+  unit: string;
+  description: string;
+  aliases?: string[];
+}
+
+/** Every variable the server reads, for --help and the README. */
+export const CONFIG_VARS: readonly VarSpec[] = [
+  { name: "LISTEN_ADDR", def: ":8080", unit: "host:port", description: "Address to listen on (`host:port`, `:port`, `[::1]:port`)." },
+  { name: "DATA_DIR", def: "./data", unit: "path", description: "Directory for the database and the generated master key." },
+  { name: "DATABASE_DSN", def: "file:$DATA_DIR/chatapi.db", unit: "dsn", description: "SQLite database: `file:path`, a plain path, or `:memory:`." },
+  { name: "MASTER_API_KEY", def: "(generated)", unit: "secret", description: "Master key for /admin/tenants. Unset: generated into DATA_DIR/master.key (0600) on first start." },
+  { name: "LOG_LEVEL", def: "info", unit: "level", description: "trace, debug, info, warn, error, fatal or silent." },
+  { name: "DEFAULT_RATE_LIMIT", def: "100", unit: "requests/s", description: "Tenant token-bucket rate when the tenant sets none (burst 2x)." },
+  { name: "RETRY_MAX_ATTEMPTS", def: "5", unit: "count", description: "Webhook attempts, the first included, before a dead letter." },
+  { name: "RETRY_INTERVAL", def: "30s", unit: "duration", description: "First webhook backoff step (doubles each attempt, full jitter)." },
+  { name: "RETRY_MAX_INTERVAL", def: "1h", unit: "duration", description: "Cap of one webhook backoff step." },
+  { name: "WORKER_INTERVAL", def: "30s", unit: "duration", description: "Fallback poll of the delivery worker (first attempts are immediate)." },
+  { name: "SHUTDOWN_DRAIN_TIMEOUT", def: "10s", unit: "duration", description: "How long shutdown waits for in-flight work." },
+  { name: "ALLOWED_ORIGINS", def: "(unset)", unit: "list", description: "Comma-separated Origins allowed on /ws and CORS (`*` = any). Unset: requests with an Origin are refused.", aliases: ["WS_ALLOWED_ORIGINS"] },
+  { name: "WS_MAX_CONNECTIONS_PER_USER", def: "5", unit: "count", description: "Open sockets per tenant+user; the next one is closed with 1008." },
+  { name: "WS_TOKEN_TTL", def: "60s", unit: "duration", description: "Lifetime of a single-use /ws/token." },
+  { name: "WS_BACKPRESSURE_BYTES", def: "1048576", unit: "bytes", description: "Unsent bytes after which a slow consumer is closed with 1013." },
+  { name: "WS_HEARTBEAT", def: "30s", unit: "duration", description: "Interval of server WebSocket pings; a peer silent for two intervals is closed." },
+  { name: "PRESENCE_GRACE", def: "5s", unit: "duration", description: "Delay before `offline` after a user's last socket closes." },
+  { name: "TYPING_TIMEOUT", def: "8s", unit: "duration", description: "A typing start without stop expires after this." },
+  { name: "MAX_BODY_BYTES", def: "262144", unit: "bytes", description: "Request bodies over this get 413 before parsing." },
+  { name: "SYNC_MAX_PER_ROOM", def: "100", unit: "count", description: "Messages replayed per room on connect; older ones are announced by `sync.gap`." },
+  { name: "SYNC_MAX_TOTAL", def: "1000", unit: "count", description: "Messages replayed per connect over all rooms." },
+  { name: "SQLITE_SYNCHRONOUS", def: "full", unit: "full|normal", description: "`full`: a 2xx means the message is on disk even after a power loss." },
+  { name: "CONSOLE_ENABLED", def: "true", unit: "bool", description: "Serve the web console at /console." },
+  { name: "DELIVERY_RETENTION", def: "7d", unit: "duration", description: "How long delivered webhook rows are kept." },
+  { name: "DEAD_LETTER_RETENTION", def: "30d", unit: "duration", description: "How long dead letters are kept unless retried." },
+  { name: "WEBHOOK_TIMEOUT", def: "5s", unit: "duration", description: "A webhook attempt must answer 2xx within this." },
+  { name: "WEBHOOK_CONCURRENCY_PER_TENANT", def: "4", unit: "count", description: "Webhook requests in flight per tenant." },
+  { name: "WAL_CHECKPOINT_INTERVAL", def: "60s", unit: "duration", description: "Interval of the passive WAL checkpoint." },
+];
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `30s`, `2m`, `1h`, `7d` (and a bare `0`) into milliseconds; null if invalid. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) return text.trim() === "0" ? 0 : null;
+  const value = Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  return Number.isFinite(value) ? Math.round(value) : null;
+}
+
+/** Parses LISTEN_ADDR forms `host:port`, `:port`, `[::1]:port`. */
+export function parseListenAddr(text: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(text.trim());
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  const host = m[1] ?? (m[2] ? m[2] : "0.0.0.0");
+  return { host, port };
+}
+
+/** Thrown by loadConfig with one line per invalid variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const get = (name: string, def: string): string => {
+    const v = env[name];
+    return v === undefined || v === "" ? def : v;
+  };
+  const int = (name: string, def: string, min: number, max: number): number => {
+    const raw = get(name, def);
+    const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name}: "${raw}" is not an integer in ${min}..${max}`);
+      return Number(def);
+    }
+    return n;
+  };
+  const duration = (name: string, def: string, minMs = 0): number => {
+    const raw = get(name, def);
+    const ms = parseDuration(raw);
+    if (ms === null || ms < minMs) {
+      problems.push(`${name}: "${raw}" is not a duration like 500ms, 30s, 2m${minMs > 0 ? ` (at least ${minMs}ms)` : ""}`);
+      return parseDuration(def)!;
+    }
+    return ms;
+  };
+  const oneOf = <T extends string>(name: string, def: T, allowed: readonly T[]): T => {
+    const raw = get(name, def).toLowerCase() as T;
+    if (!allowed.includes(raw)) {
+      problems.push(`${name}: "${get(name, def)}" must be one of ${allowed.join(", ")}`);
+      return def;
+    }
+    return raw;
+  };
+
+  const listenRaw = get("LISTEN_ADDR", ":8080");
+  let listen = parseListenAddr(listenRaw);
+  if (!listen) {
+    problems.push(`LISTEN_ADDR: "${listenRaw}" is not host:port, :port or [::1]:port`);
+    listen = { host: "0.0.0.0", port: 8080 };
+  }
+
+  const dataDir = get("DATA_DIR", "./data");
+  const dsn = get("DATABASE_DSN", "");
+  let databasePath = `${dataDir.replace(/\/+$/, "")}/chatapi.db`;
+  if (dsn) {
+    if (dsn === ":memory:" || dsn === "file::memory:") databasePath = ":memory:";
+    else if (dsn.startsWith("file:")) databasePath = dsn.slice(5).split("?")[0] ?? "";
+    else if (/^[a-z]+:\/\//i.test(dsn)) problems.push(`DATABASE_DSN: "${dsn.replace(/\/\/.*@/, "//***@")}" is not a SQLite file: DSN, path or :memory:`);
+    else databasePath = dsn;
+    if (!databasePath) problems.push(`DATABASE_DSN: "${dsn}" names no file`);
+  }
+
+  const masterRaw = env.MASTER_API_KEY;
+  let masterApiKey: string | null = masterRaw && masterRaw.length > 0 ? masterRaw : null;
+  if (masterApiKey !== null && (masterApiKey.length < 16 || /[\s\x00-\x1f]/.test(masterApiKey))) {
+    problems.push("MASTER_API_KEY: must be at least 16 characters without whitespace");
+    masterApiKey = null;
+  }
+
+  const originsRaw = env.ALLOWED_ORIGINS ?? env.WS_ALLOWED_ORIGINS;
+  let allowedOrigins: string[] | null = null;
+  if (originsRaw !== undefined && originsRaw.trim() !== "") {
+    allowedOrigins = originsRaw.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean);
+    for (const o of allowedOrigins) {
+      if (o !== "*" && !/^https?:\/\/[^\s/]+$/.test(o)) problems.push(`ALLOWED_ORIGINS: "${o}" is not an origin like https://app.example.com or *`);
+    }
+  }
+
+  const boolRaw = get("CONSOLE_ENABLED", "true").toLowerCase();
+  if (!["true", "false", "1", "0", "yes", "no"].includes(boolRaw)) problems.push(`CONSOLE_ENABLED: "${boolRaw}" must be true or false`);
+
+  const config: Config = {
+    listenHost: listen.host,
+    listenPort: listen.port,
+    dataDir,
+    databasePath,
+    masterApiKey,
+    logLevel: oneOf<LogLevel>("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    defaultRateLimit: int("DEFAULT_RATE_LIMIT", "100", 1, 1_000_000),
+    retryMaxAttempts: int("RETRY_MAX_ATTEMPTS", "5", 1, 100),
+    retryIntervalMs: duration("RETRY_INTERVAL", "30s", 1),
+    retryMaxIntervalMs: duration("RETRY_MAX_INTERVAL", "1h", 1),
+    workerIntervalMs: duration("WORKER_INTERVAL", "30s", 10),
+    shutdownDrainTimeoutMs: duration("SHUTDOWN_DRAIN_TIMEOUT", "10s"),
+    allowedOrigins,
+    wsMaxConnectionsPerUser: int("WS_MAX_CONNECTIONS_PER_USER", "5", 1, 10_000),
+    wsTokenTtlMs: duration("WS_TOKEN_TTL", "60s", 1000),
+    wsBackpressureBytes: int("WS_BACKPRESSURE_BYTES", "1048576", 1024, 1 << 30),
+    wsHeartbeatMs: duration("WS_HEARTBEAT", "30s", 100),
+    presenceGraceMs: duration("PRESENCE_GRACE", "5s"),
+    typingTimeoutMs: duration("TYPING_TIMEOUT", "8s", 10),
+    maxBodyBytes: int("MAX_BODY_BYTES", "262144", 1024, 64 * 1024 * 1024),
+    syncMaxPerRoom: int("SYNC_MAX_PER_ROOM", "100", 1, 100_000),
+    syncMaxTotal: int("SYNC_MAX_TOTAL", "1000", 1, 1_000_000),
+    sqliteSynchronous: oneOf<SqliteSynchronous>("SQLITE_SYNCHRONOUS", "full", ["full", "normal"]),
+    consoleEnabled: ["true", "1", "yes"].includes(boolRaw),
+    deliveryRetentionMs: duration("DELIVERY_RETENTION", "7d"),
+    deadLetterRetentionMs: duration("DEAD_LETTER_RETENTION", "30d"),
+    webhookTimeoutMs: duration("WEBHOOK_TIMEOUT", "5s", 10),
+    webhookConcurrencyPerTenant: int("WEBHOOK_CONCURRENCY_PER_TENANT", "4", 1, 1000),
+    walCheckpointIntervalMs: duration("WAL_CHECKPOINT_INTERVAL", "60s", 10),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,80 @@
+// The one auth pass of a request: API key (header only), X-User-Id, master key, tenant rate limit.
+import { AppError, invalid } from "../errors";
+import { constantTimeEqual } from "../tenancy/keys";
+import type { TokenBuckets, TakeResult } from "../tenancy/rate-limiter";
+import type { Tenant, TenantService } from "../tenancy/tenants";
+import { contextOf } from "./context";
+
+/** A caller authenticated with a tenant key, optionally acting as a user. */
+export interface TenantCaller {
+  tenant: Tenant;
+  userId: string;
+}
+
+// 1..128 chars, no C0/C1 control characters (API.md section 2).
+const USER_ID_RE = /^[^\x00-\x1f\x7f-\x9f]{1,128}$/;
+
+/** True when `id` is a valid user id. */
+export function isValidUserId(id: unknown): id is string {
+  return typeof id === "string" && USER_ID_RE.test(id);
+}
+
+/** Headers describing a bucket (RFC draft RateLimit-* fields, as API.md section 1). */
+export function rateLimitHeaders(r: TakeResult): Record<string, string> {
+  const h: Record<string, string> = {
+    "RateLimit-Limit": String(r.limit),
+    "RateLimit-Remaining": String(r.remaining),
+    "RateLimit-Reset": String(r.resetS),
+  };
+  if (!r.ok) h["Retry-After"] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+  return h;
+}
+
+/** The 429 for an empty bucket, with its headers and retry_after_ms. */
+export function rateLimited(r: TakeResult, what: string): AppError {
+  const err = new AppError("rate_limit_exceeded", `${what} rate limit exceeded`, undefined, { retry_after_ms: r.retryAfterMs });
+  err.headers = rateLimitHeaders(r);
+  return err;
+}
+
+/** Authenticates requests; each method charges the tenant bucket exactly once. */
+export class HttpAuth {
+  constructor(
+    private readonly tenants: TenantService,
+    private readonly buckets: TokenBuckets,
+    private readonly masterKey: string,
+  ) {}
+
+  /** Tenant key from `X-API-Key` (never the query string); charges one tenant token; sets RateLimit-* headers. */
+  tenant(request: Request, headersOut: Record<string, unknown>): Tenant {
+    const key = request.headers.get("x-api-key");
+    const tenant = key ? this.tenants.authenticate(key) : null;
+    if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header");
+    contextOf(request).tenantId = tenant.id;
+    this.charge(tenant, headersOut);
+    return tenant;
+  }
+
+  /** Tenant key plus a valid `X-User-Id`. */
+  tenantUser(request: Request, headersOut: Record<string, unknown>): TenantCaller {
+    const tenant = this.tenant(request, headersOut);
+    const userId = request.headers.get("x-user-id");
+    if (userId === null) throw invalid("missing X-User-Id header", [{ path: "/headers/x-user-id", message: "required" }]);
+    if (!isValidUserId(userId)) throw invalid("X-User-Id must be 1..128 characters without control characters", [{ path: "/headers/x-user-id", message: "invalid" }]);
+    contextOf(request).userId = userId;
+    return { tenant, userId };
+  }
+
+  /** Charges one token of the tenant bucket; throws 429 when empty. */
+  charge(tenant: Tenant, headersOut: Record<string, unknown>): void {
+    const r = this.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+    Object.assign(headersOut, rateLimitHeaders(r));
+    if (!r.ok) throw rateLimited(r, "tenant");
+  }
+
+  /** `X-Master-Key`, compared in constant time; tenant keys are refused. */
+  master(request: Request): void {
+    const key = request.headers.get("x-master-key");
+    if (!key || !constantTimeEqual(key, this.masterKey)) throw new AppError("unauthorized", key ? "invalid master key" : "missing X-Master-Key header");
+  }
+}

@@ -1,0 +1,70 @@
+// Maps anything thrown while handling a request to the JSON error shape of API.md section 1.
+import { AppError, ERROR_CATALOG, errorBody, type ErrorDetail } from "../errors";
+import type { Logger } from "../log";
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+// SQLite result codes that mean "the database cannot take writes right now": 503, not 500.
+const UNAVAILABLE_SQLITE = /^SQLITE_(READONLY|FULL|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PROTOCOL)/;
+
+/** True for storage errors that mean the database is not writable (disk full, read-only, locked). */
+export function isUnavailableStorageError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && UNAVAILABLE_SQLITE.test(code);
+}
+
+interface ValueErrorLike {
+  path?: string;
+  message?: string;
+  summary?: string;
+}
+
+function validationDetails(err: { all?: ValueErrorLike[]; type?: string }): ErrorDetail[] {
+  let all: ValueErrorLike[] = [];
+  try {
+    all = err.all ?? [];
+  } catch {
+    all = [];
+  }
+  const seen = new Set<string>();
+  const details: ErrorDetail[] = [];
+  for (const e of all.slice(0, 20)) {
+    const path = e.path || "/";
+    const message = e.message ?? "invalid";
+    const key = `${path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    details.push({ path: err.type && err.type !== "body" ? `/${err.type}${path === "/" ? "" : path}` : path, message });
+  }
+  return details;
+}
+
+/** Converts any thrown value into an AppError; logs the unknown ones (with the request id, never the input). */
+export function toAppError(code: string | number, error: unknown, requestId: string, log: Logger, route: string): AppError {
+  if (error instanceof AppError) return error;
+  switch (code) {
+    case "VALIDATION": {
+      const v = error as { all?: ValueErrorLike[]; type?: string };
+      const details = validationDetails(v);
+      const first = details[0];
+      const where = v.type && v.type !== "body" ? `${v.type} ` : "";
+      return new AppError("invalid_request", first ? `invalid ${where}field ${first.path}: ${first.message}` : "invalid request", details);
+    }
+    case "PARSE":
+      return new AppError("invalid_request", "malformed request body: expected JSON");
+    case "NOT_FOUND":
+      return new AppError("not_found", `no route ${route}`);
+  }
+  if (isUnavailableStorageError(error)) {
+    log.error({ request_id: requestId, err_code: (error as { code?: string }).code }, "database unavailable");
+    return new AppError("unavailable", "database not writable");
+  }
+  log.error({ request_id: requestId, err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, "unhandled error");
+  return new AppError("internal_error", ERROR_CATALOG.internal_error.message);
+}
+
+/** The HTTP response for an AppError. */
+export function errorResponse(err: AppError, requestId: string): Response {
+  const headers: Record<string, string> = { "Content-Type": JSON_TYPE, "X-Request-Id": requestId, ...(err.headers ?? {}) };
+  return new Response(JSON.stringify(errorBody(err, requestId)), { status: err.status, headers });
+}

@@ -1,0 +1,63 @@
+// Typebox schemas shared by several route modules; they also document the API in OpenAPI.
+import { t } from "elysia";
+
+export const ErrorDetailSchema = t.Object({ path: t.String(), message: t.String() });
+
+/** The error body of API.md section 1. */
+export const ErrorSchema = t.Object(
+  {
+    error: t.String({ description: "Error code from the catalog" }),
+    message: t.String(),
+    request_id: t.String(),
+    details: t.Optional(t.Array(ErrorDetailSchema)),
+    retry_after_ms: t.Optional(t.Integer()),
+  },
+  { description: "Error" },
+);
+
+/** Standard error responses, merged into each route's `response`. */
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+  413: ErrorSchema,
+  429: ErrorSchema,
+  500: ErrorSchema,
+  503: ErrorSchema,
+};
+
+export const UserIdHeader = t.String({ minLength: 1, maxLength: 128, description: "The acting user (1..128 chars, no control characters)" });
+
+/** Any JSON value up to 4 KiB serialized (room metadata, message meta). */
+export const AnyJson = t.Unknown({ description: "Any JSON value (object, array, string, number, boolean, null); at most 4 KiB serialized" });
+
+export const TenantConfigSchema = t.Object({
+  rate_limit: t.Integer({ minimum: 1 }),
+  rate_limit_burst: t.Integer({ minimum: 1 }),
+  user_message_rate: t.Integer({ minimum: 1 }),
+  max_message_bytes: t.Integer({ minimum: 1, maximum: 8192 }),
+  webhook_url: t.Union([t.String(), t.Null()]),
+  has_webhook_secret: t.Boolean(),
+});
+
+export const TenantSchema = t.Object({
+  tenant_id: t.String(),
+  name: t.String(),
+  config: TenantConfigSchema,
+  created_at: t.String({ format: "date-time" }),
+});
+
+/** Config keys accepted on create/patch; `null` resets a key to its default. */
+export const TenantConfigInputSchema = t.Object(
+  {
+    rate_limit: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
+    rate_limit_burst: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 10_000_000 }), t.Null()])),
+    user_message_rate: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
+    max_message_bytes: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 8192 }), t.Null()])),
+    webhook_url: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 2048 }), t.Null()])),
+    webhook_secret: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 256 }), t.Null()])),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,167 @@
+// Bun.serve in front of the Elysia app: request ids, the body-size limit (before parsing), CORS,
+// the WebSocket upgrade, access logs and request metrics. One server for REST and WebSocket.
+import type { Server, WebSocketHandler } from "bun";
+import { AppError } from "../errors";
+import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
+import type { HttpApp } from "./app";
+import { attachContext, setContext, type RequestContext } from "./context";
+import { errorResponse } from "./errors";
+
+/** The WebSocket gateway as the HTTP server sees it. */
+export interface UpgradeHandler {
+  /** Authenticates and upgrades; returns undefined when upgraded, else the error response. */
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined;
+  websocket: WebSocketHandler<any>;
+}
+
+export interface HttpServerOptions {
+  app: HttpApp;
+  hostname: string;
+  port: number;
+  maxBodyBytes: number;
+  allowedOrigins: string[] | null;
+  log: Logger;
+  metrics: Metrics;
+  ws?: UpgradeHandler;
+}
+
+/** A running server plus what shutdown needs. */
+export interface HttpServer {
+  server: Server<any>;
+  url: string;
+  /** Requests being handled right now. */
+  inflight(): number;
+  /** Resolves when no request is in flight (or never, until one finishes). */
+  idle(): Promise<void>;
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function originAllowed(origin: string, allowed: string[] | null): boolean {
+  if (!allowed) return false;
+  return allowed.includes("*") || allowed.includes(origin.replace(/\/+$/, ""));
+}
+
+async function readCapped(req: Request, max: number): Promise<ArrayBuffer | null> {
+  if (!req.body) return new ArrayBuffer(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out.buffer;
+}
+
+/** Starts Bun.serve with the app and the optional WebSocket gateway. */
+export function startHttpServer(opts: HttpServerOptions): HttpServer {
+  const { app, log, metrics, maxBodyBytes, allowedOrigins } = opts;
+  let inflight = 0;
+  let idleWaiters: (() => void)[] = [];
+  const tooLarge = (ctx: RequestContext) => errorResponse(new AppError("payload_too_large", `request body over ${maxBodyBytes} bytes`), ctx.requestId);
+
+  const finish = (req: Request, url: URL, ctx: RequestContext, res: Response): Response => {
+    res.headers.set("X-Request-Id", ctx.requestId);
+    const ct = res.headers.get("content-type");
+    if (ct === "application/json") res.headers.set("content-type", "application/json; charset=utf-8");
+    const origin = req.headers.get("origin");
+    if (origin && originAllowed(origin, allowedOrigins)) {
+      res.headers.set("Access-Control-Allow-Origin", origin);
+      res.headers.append("Vary", "Origin");
+      res.headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset");
+    }
+    const status = res.status;
+    metrics.httpRequests.inc({ method: req.method, status: `${Math.floor(status / 100)}xx` });
+    // Success is logged at debug so the hot path stays quiet at the default level.
+    const level = status >= 500 ? "error" : status >= 400 ? "info" : "debug";
+    if (log.isLevelEnabled(level)) {
+      log[level]({
+        request_id: ctx.requestId,
+        method: req.method,
+        path: url.pathname,
+        status,
+        duration_ms: Math.round((performance.now() - ctx.startMs) * 100) / 100,
+        tenant_id: ctx.tenantId,
+        user_id: ctx.userId,
+      }, "request");
+    }
+    return res;
+  };
+
+  const handle = async (req: Request, server: Server<any>): Promise<Response | undefined> => {
+    const ctx = attachContext(req);
+    const url = new URL(req.url);
+    if (opts.ws && url.pathname === "/ws" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const res = opts.ws.upgrade(req, server, ctx);
+      return res ? finish(req, url, ctx, res) : undefined;
+    }
+    if (req.method === "OPTIONS") {
+      const origin = req.headers.get("origin");
+      const res = new Response(null, { status: 204 });
+      if (origin && originAllowed(origin, allowedOrigins)) {
+        res.headers.set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+        res.headers.set("Access-Control-Allow-Headers", "Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key");
+        res.headers.set("Access-Control-Max-Age", "600");
+      }
+      return finish(req, url, ctx, res);
+    }
+    if (BODY_METHODS.has(req.method)) {
+      const len = req.headers.get("content-length");
+      if (len !== null) {
+        if (Number(len) > maxBodyBytes) return finish(req, url, ctx, tooLarge(ctx));
+      } else if (req.body) {
+        // Chunked body without a length: read it under the cap before anything parses it.
+        const buf = await readCapped(req, maxBodyBytes);
+        if (buf === null) return finish(req, url, ctx, tooLarge(ctx));
+        const copy = new Request(req.url, { method: req.method, headers: req.headers, body: buf });
+        setContext(copy, ctx);
+        req = copy;
+      }
+    }
+    const res = await app.handle(req);
+    return finish(req, url, ctx, res);
+  };
+
+  const server = Bun.serve({
+    hostname: opts.hostname,
+    port: opts.port,
+    // Backstop only: the wrapper answers 413 itself before Bun's own limit applies.
+    maxRequestBodySize: Math.max(maxBodyBytes * 4, 1 << 20),
+    development: false,
+    async fetch(req, server) {
+      inflight++;
+      try {
+        return await handle(req, server);
+      } finally {
+        inflight--;
+        if (inflight === 0 && idleWaiters.length) {
+          const w = idleWaiters;
+          idleWaiters = [];
+          for (const f of w) f();
+        }
+      }
+    },
+    websocket: opts.ws?.websocket ?? { message() {} },
+  });
+  const host = server.hostname === "0.0.0.0" || server.hostname === "::" ? "127.0.0.1" : server.hostname;
+  return {
+    server,
+    url: `http://${host?.includes(":") ? `[${host}]` : host}:${server.port}`,
+    inflight: () => inflight,
+    idle: () => (inflight === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
+  };
+}

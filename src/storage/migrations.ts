@@ -1,0 +1,19 @@
+// The embedded, ordered list of migrations. Add a file to migrations/ and a line here.
+import m001 from "../../migrations/001_init.sql" with { type: "text" };
+import m002 from "../../migrations/002_chat.sql" with { type: "text" };
+import m003 from "../../migrations/003_delivery.sql" with { type: "text" };
+import m004 from "../../migrations/004_ws_tokens.sql" with { type: "text" };
+
+/** One forward-only migration: applied once, in one transaction, recorded by name. */
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+/** Every migration of this build, in the order they apply. */
+export const MIGRATIONS: readonly Migration[] = [
+  { name: "001_init.sql", sql: m001 },
+  { name: "002_chat.sql", sql: m002 },
+  { name: "003_delivery.sql", sql: m003 },
+  { name: "004_ws_tokens.sql", sql: m004 },
+];

@@ -1,0 +1,69 @@
+// Token buckets: one per tenant (every request, handshake, frame) and one per user (message sends).
+
+/** The outcome of taking one token; the numbers feed the RateLimit-* headers. */
+export interface TakeResult {
+  ok: boolean;
+  /** Bucket capacity. */
+  limit: number;
+  /** Whole tokens left after this request. */
+  remaining: number;
+  /** Whole seconds until the bucket is full again. */
+  resetS: number;
+  /** When refused: milliseconds until one token is available. */
+  retryAfterMs: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/** A set of token buckets keyed by string; idle full buckets are pruned so the map cannot grow without bound. */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+  private lastPruneMs = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Takes one token from `key`'s bucket with `ratePerS` refill and `capacity`. */
+  take(key: string, ratePerS: number, capacity: number): TakeResult {
+    const now = this.now();
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: capacity, updatedMs: now };
+      this.buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(capacity, b.tokens + ((now - b.updatedMs) / 1000) * ratePerS);
+      b.updatedMs = now;
+    }
+    let ok = false;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      ok = true;
+    }
+    if (now - this.lastPruneMs > 60_000) this.prune(now);
+    const retryAfterMs = ok ? 0 : Math.ceil(((1 - b.tokens) / ratePerS) * 1000);
+    return {
+      ok,
+      limit: capacity,
+      remaining: Math.max(0, Math.floor(b.tokens)),
+      resetS: Math.ceil((capacity - b.tokens) / ratePerS),
+      retryAfterMs,
+    };
+  }
+
+  /** Forgets a key (e.g. a deleted tenant). */
+  delete(key: string): void {
+    this.buckets.delete(key);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private prune(now: number): void {
+    this.lastPruneMs = now;
+    // A bucket idle for 10 minutes is full at any rate >= 1/s: dropping it changes nothing.
+    for (const [key, b] of this.buckets) if (now - b.updatedMs > 600_000) this.buckets.delete(key);
+  }
+}

@@ -1,0 +1,5 @@
+// Migrations are imported as text so `bun build --compile` embeds them.
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
