@@ -20,6 +20,15 @@ import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
 import type { Database } from "bun:sqlite";
+import { DeferredBus, type OnlineDirectory } from "./chat/bus";
+import { MessageService } from "./chat/messages";
+import { RoomCache } from "./chat/room-cache";
+import { RoomService } from "./chat/rooms";
+import { messageRoutes } from "./http/messages.routes";
+import { roomRoutes } from "./http/rooms.routes";
+import { SqliteMessageStore } from "./storage/message-store";
+import { SqliteRoomStore } from "./storage/room-store";
+import { GroupCommitWriter, type Writer } from "./storage/writer";
 
 export const VERSION: string = pkg.version;
 
@@ -32,6 +41,10 @@ export interface ChatApi {
   log: Logger;
   metrics: Metrics;
   tenants: TenantService;
+  rooms: RoomService;
+  messages: MessageService;
+  writer: Writer;
+  bus: DeferredBus;
   masterKey: string;
   http: HttpServer;
   /** Graceful shutdown: stop accepting, drain, stop workers, checkpoint, close. Idempotent. */
@@ -84,6 +97,14 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const buckets = new TokenBuckets();
   const auth = new HttpAuth(tenants, buckets, masterKey);
   const probe = new SqliteHealthProbe(db);
+  const writer = new GroupCommitWriter(db);
+  const bus = new DeferredBus();
+  const online: OnlineDirectory = { isOnline: () => false };
+  const roomStore = new SqliteRoomStore(db);
+  const messageStore = new SqliteMessageStore(db);
+  const cache = new RoomCache(roomStore);
+  const rooms = new RoomService({ rooms: roomStore, messages: messageStore, writer, bus, cache });
+  const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, userBuckets: new TokenBuckets(), metrics });
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
 
@@ -93,6 +114,8 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     modules: [
       opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => probe.writable(new Date()) }),
       adminRoutes({ auth, tenants }),
+      roomRoutes({ auth, rooms }),
+      messageRoutes({ auth, messages }),
     ],
   });
   const http = startHttpServer({
@@ -125,6 +148,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
         }
       }
       await http.server.stop(true);
+      writer.flush();
       try {
         db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       } catch (err) {
@@ -135,7 +159,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)

@@ -17,7 +17,8 @@ export function adminRoutes(deps: { auth: HttpAuth; tenants: TenantService }) {
       return {};
     })
     .post(
-      "/",
+      // "" (not "/") so the route and its OpenAPI path are exactly /admin/tenants.
+      "",
       ({ body, set }) => {
         const { tenant, apiKey } = tenants.create(body.name, body.config ?? {});
         set.status = 201;
@@ -30,7 +31,7 @@ export function adminRoutes(deps: { auth: HttpAuth; tenants: TenantService }) {
         detail: { summary: "Create a tenant; the API key is shown only in this response" },
       },
     )
-    .get("/", () => ({ tenants: tenants.list() }), {
+    .get("", () => ({ tenants: tenants.list() }), {
       headers: MasterHeaders,
       response: { 200: t.Object({ tenants: t.Array(TenantSchema) }), ...errorResponses },
       detail: { summary: "List tenants (never keys or secrets)" },

@@ -15,7 +15,7 @@ export function createHttpApp(opts: { version: string; log: Logger; modules: Rou
     .onError({ as: "global" }, ({ code, error, request }) => {
       const ctx = contextOf(request);
       const url = new URL(request.url);
-      const err = toAppError(code, error, ctx.requestId, log, `${request.method} ${url.pathname}`);
+      const err = toAppError(code, error, ctx.requestId, log, `${request.method} ${url.pathname}`, url);
       return errorResponse(err, ctx.requestId);
     })
     .use(

@@ -1,7 +1,7 @@
 // The one auth pass of a request: API key (header only), X-User-Id, master key, tenant rate limit.
 import { AppError, invalid } from "../errors";
 import { constantTimeEqual } from "../tenancy/keys";
-import type { TokenBuckets, TakeResult } from "../tenancy/rate-limiter";
+import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { Tenant, TenantService } from "../tenancy/tenants";
 import { contextOf } from "./context";
 
@@ -17,24 +17,6 @@ const USER_ID_RE = /^[^\x00-\x1f\x7f-\x9f]{1,128}$/;
 /** True when `id` is a valid user id. */
 export function isValidUserId(id: unknown): id is string {
   return typeof id === "string" && USER_ID_RE.test(id);
-}
-
-/** Headers describing a bucket (RFC draft RateLimit-* fields, as API.md section 1). */
-export function rateLimitHeaders(r: TakeResult): Record<string, string> {
-  const h: Record<string, string> = {
-    "RateLimit-Limit": String(r.limit),
-    "RateLimit-Remaining": String(r.remaining),
-    "RateLimit-Reset": String(r.resetS),
-  };
-  if (!r.ok) h["Retry-After"] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
-  return h;
-}
-
-/** The 429 for an empty bucket, with its headers and retry_after_ms. */
-export function rateLimited(r: TakeResult, what: string): AppError {
-  const err = new AppError("rate_limit_exceeded", `${what} rate limit exceeded`, undefined, { retry_after_ms: r.retryAfterMs });
-  err.headers = rateLimitHeaders(r);
-  return err;
 }
 
 /** Authenticates requests; each method charges the tenant bucket exactly once. */

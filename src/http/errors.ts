@@ -19,7 +19,15 @@ interface ValueErrorLike {
   summary?: string;
 }
 
-function validationDetails(err: { all?: ValueErrorLike[]; type?: string }): ErrorDetail[] {
+// Elysia reports coerced query/params values as type "property" without the field name:
+// recover it from the query string by matching the reported value.
+function propertyPath(err: { value?: unknown }, url: URL | null): string {
+  if (!url) return "/query";
+  for (const [k, v] of url.searchParams) if (v === String(err.value) || Number(v) === err.value) return `/query/${k}`;
+  return "/query";
+}
+
+function validationDetails(err: { all?: ValueErrorLike[]; type?: string; value?: unknown }, url: URL | null): ErrorDetail[] {
   let all: ValueErrorLike[] = [];
   try {
     all = err.all ?? [];
@@ -34,21 +42,23 @@ function validationDetails(err: { all?: ValueErrorLike[]; type?: string }): Erro
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    details.push({ path: err.type && err.type !== "body" ? `/${err.type}${path === "/" ? "" : path}` : path, message });
+    let full = path;
+    if (err.type === "property") full = propertyPath(err, url);
+    else if (err.type && err.type !== "body") full = `/${err.type}${path === "/" ? "" : path}`;
+    details.push({ path: full, message });
   }
   return details;
 }
 
 /** Converts any thrown value into an AppError; logs the unknown ones (with the request id, never the input). */
-export function toAppError(code: string | number, error: unknown, requestId: string, log: Logger, route: string): AppError {
+export function toAppError(code: string | number, error: unknown, requestId: string, log: Logger, route: string, url: URL | null = null): AppError {
   if (error instanceof AppError) return error;
   switch (code) {
     case "VALIDATION": {
-      const v = error as { all?: ValueErrorLike[]; type?: string };
-      const details = validationDetails(v);
+      const v = error as { all?: ValueErrorLike[]; type?: string; value?: unknown };
+      const details = validationDetails(v, url);
       const first = details[0];
-      const where = v.type && v.type !== "body" ? `${v.type} ` : "";
-      return new AppError("invalid_request", first ? `invalid ${where}field ${first.path}: ${first.message}` : "invalid request", details);
+      return new AppError("invalid_request", first ? `invalid field ${first.path}: ${first.message}` : "invalid request", details);
     }
     case "PARSE":
       return new AppError("invalid_request", "malformed request body: expected JSON");

@@ -77,7 +77,8 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
   const finish = (req: Request, url: URL, ctx: RequestContext, res: Response): Response => {
     res.headers.set("X-Request-Id", ctx.requestId);
     const ct = res.headers.get("content-type");
-    if (ct === "application/json") res.headers.set("content-type", "application/json; charset=utf-8");
+    // Elysia answers "application/json;charset=utf-8"; API.md section 1 spells it with a space.
+    if (ct !== null && /^application\/json\s*(;\s*charset=utf-8)?$/i.test(ct)) res.headers.set("content-type", "application/json; charset=utf-8");
     const origin = req.headers.get("origin");
     if (origin && originAllowed(origin, allowedOrigins)) {
       res.headers.set("Access-Control-Allow-Origin", origin);

@@ -1,3 +1,5 @@
+import { AppError } from "../errors";
+
 // Token buckets: one per tenant (every request, handshake, frame) and one per user (message sends).
 
 /** The outcome of taking one token; the numbers feed the RateLimit-* headers. */
@@ -67,3 +69,22 @@ export class TokenBuckets {
     for (const [key, b] of this.buckets) if (now - b.updatedMs > 600_000) this.buckets.delete(key);
   }
 }
+
+/** Headers describing a bucket (RFC draft RateLimit-* fields, as API.md section 1). */
+export function rateLimitHeaders(r: TakeResult): Record<string, string> {
+  const h: Record<string, string> = {
+    "RateLimit-Limit": String(r.limit),
+    "RateLimit-Remaining": String(r.remaining),
+    "RateLimit-Reset": String(r.resetS),
+  };
+  if (!r.ok) h["Retry-After"] = String(Math.max(1, Math.ceil(r.retryAfterMs / 1000)));
+  return h;
+}
+
+/** The 429 for an empty bucket, with its headers and retry_after_ms. */
+export function rateLimited(r: TakeResult, what: string): AppError {
+  const err = new AppError("rate_limit_exceeded", `${what} rate limit exceeded`, undefined, { retry_after_ms: r.retryAfterMs });
+  err.headers = rateLimitHeaders(r);
+  return err;
+}
+

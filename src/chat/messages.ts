@@ -1,0 +1,217 @@
+// Messages and acks: send (idempotent, gapless seq, group commit), history, edit, delete, ack.
+import { conflict, forbidden, invalid, notFound } from "../errors";
+import type { Metrics } from "../metrics";
+import type { MessageRow, MessageStore } from "../storage/message-store";
+import type { RoomStore } from "../storage/room-store";
+import type { Writer } from "../storage/writer";
+import { rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import type { Tenant } from "../tenancy/tenants";
+import type { Bus, OnlineDirectory } from "./bus";
+import { toMessage, toRoom } from "./mappers";
+import type { RoomService } from "./rooms";
+import type { Actor, Message, Room } from "./types";
+import { checkContent, jsonText } from "./validate";
+
+/** Called inside the send transaction to queue webhooks for offline recipients (transactional outbox). */
+export interface MessageOutbox {
+  /** Returns true when anything was queued (then `wake` runs after commit). */
+  messageStored(tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): boolean;
+  /** After commit: start delivering now rather than at the next poll. */
+  wake(): void;
+}
+
+export interface MessageServiceDeps {
+  rooms: RoomService;
+  roomStore: RoomStore;
+  messages: MessageStore;
+  writer: Writer;
+  bus: Bus;
+  online: OnlineDirectory;
+  outbox?: MessageOutbox;
+  userBuckets: TokenBuckets;
+  metrics?: Metrics;
+  now?: () => Date;
+}
+
+export interface SendInput {
+  content: unknown;
+  meta?: unknown;
+  client_msg_id?: string;
+}
+
+export interface HistoryQuery {
+  after_seq?: number;
+  before_seq?: number;
+  limit?: number;
+}
+
+const MAX_CLIENT_MSG_ID = 64;
+
+/** Message and ack operations shared by REST and WebSocket. */
+export class MessageService {
+  private readonly now: () => Date;
+
+  constructor(private readonly d: MessageServiceDeps) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  /**
+   * Persists a message with seq = last_seq + 1 in the batch transaction, then publishes `message`.
+   * A repeated client_msg_id of the same sender in the room returns the original (created=false).
+   */
+  async send(actor: Actor, roomId: string, input: SendInput, idempotencyKey?: string | null): Promise<{ message: Message; created: boolean }> {
+    const tenant = actor.tenant;
+    const room = this.d.rooms.memberOf(actor, roomId);
+    let clientMsgId = input.client_msg_id ?? null;
+    if (idempotencyKey !== undefined && idempotencyKey !== null) {
+      if (clientMsgId !== null && clientMsgId !== idempotencyKey) throw invalid("client_msg_id and Idempotency-Key differ", [{ path: "/client_msg_id", message: "differs from Idempotency-Key" }]);
+      clientMsgId = idempotencyKey;
+    }
+    if (clientMsgId !== null && (typeof clientMsgId !== "string" || clientMsgId.length < 1 || clientMsgId.length > MAX_CLIENT_MSG_ID || /[\x00-\x1f\x7f]/.test(clientMsgId))) {
+      throw invalid(`client_msg_id must be 1..${MAX_CLIENT_MSG_ID} characters without control characters`, [{ path: "/client_msg_id", message: "invalid" }]);
+    }
+    const content = checkContent(input.content, tenant.config.max_message_bytes);
+    const meta = jsonText(input.meta, "/meta");
+    const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
+    if (!bucket.ok) throw rateLimited(bucket, "user send");
+    const at = this.now().toISOString();
+    const tenantId = tenant.id;
+    const result = await this.d.writer.submit(
+      () => {
+        if (clientMsgId !== null) {
+          const existing = this.d.messages.byClientId(tenantId, roomId, actor.userId, clientMsgId);
+          if (existing) return { row: existing, created: false, queued: false };
+        }
+        // Authoritative membership check inside the transaction (the cache may trail by one batch).
+        if (!this.d.roomStore.member(tenantId, roomId, actor.userId)) throw forbidden("not a member of this room");
+        const seq = this.d.roomStore.nextSeq(tenantId, roomId, at);
+        const row: MessageRow = {
+          tenant_id: tenantId,
+          room_id: roomId,
+          seq,
+          message_id: Bun.randomUUIDv7(),
+          sender_id: actor.userId,
+          content,
+          meta,
+          client_msg_id: clientMsgId,
+          created_at: at,
+          edited_at: null,
+          deleted_at: null,
+        };
+        this.d.messages.insert(row);
+        // Sending advances the sender's own read position (no ack.received).
+        this.d.roomStore.advanceAck(tenantId, roomId, actor.userId, seq);
+        let queued = false;
+        if (this.d.outbox && tenant.config.webhook_url) {
+          const offline: string[] = [];
+          for (const u of room.members.keys()) if (u !== actor.userId && !this.d.online.isOnline(tenantId, u)) offline.push(u);
+          if (offline.length) queued = this.d.outbox.messageStored(tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row), offline);
+        }
+        return { row, created: true, queued };
+      },
+      (r) => {
+        if (!r.created) return;
+        room.row = { ...room.row, last_seq: r.row.seq, last_activity_at: at };
+        this.d.metrics?.messagesSent.inc();
+        this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(r.row) });
+        if (r.queued) this.d.outbox?.wake();
+      },
+    );
+    return { message: toMessage(result.row), created: result.created };
+  }
+
+  /** One message of a readable room. */
+  get(actor: Actor, roomId: string, messageId: string): Message {
+    this.d.rooms.readable(actor, roomId);
+    return toMessage(this.row(actor, roomId, messageId));
+  }
+
+  /** History per API.md "History": after/before/window/latest, ascending, with has_more. */
+  history(actor: Actor, roomId: string, q: HistoryQuery): { messages: Message[]; has_more: boolean } {
+    this.d.rooms.readable(actor, roomId);
+    return this.page(actor.tenant.id, roomId, q);
+  }
+
+  /** History without the permission check: for callers that already checked (WS replay). */
+  page(tenantId: string, roomId: string, q: HistoryQuery): { messages: Message[]; has_more: boolean } {
+    const limit = q.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalid("limit must be 1..200", [{ path: "/limit", message: "out of range" }]);
+    for (const k of ["after_seq", "before_seq"] as const) {
+      const v = q[k];
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be an integer >= 0`, [{ path: `/${k}`, message: "out of range" }]);
+    }
+    let rows: MessageRow[];
+    if (q.after_seq !== undefined) rows = this.d.messages.after(tenantId, roomId, q.after_seq, q.before_seq ?? null, limit + 1);
+    else rows = this.d.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1);
+    const has_more = rows.length > limit;
+    if (has_more) rows = q.after_seq !== undefined ? rows.slice(0, limit) : rows.slice(1);
+    return { messages: rows.map(toMessage), has_more };
+  }
+
+  /** Sender only; sets edited_at; emits message.edited. */
+  async edit(actor: Actor, roomId: string, messageId: string, input: { content?: unknown; meta?: unknown }): Promise<Message> {
+    this.d.rooms.memberOf(actor, roomId);
+    const tenantId = actor.tenant.id;
+    if (input.content === undefined && input.meta === undefined) throw invalid("give content and/or meta to edit", [{ path: "/", message: "nothing to change" }]);
+    const current = this.row(actor, roomId, messageId);
+    if (current.sender_id !== actor.userId) throw forbidden("only the sender may edit a message");
+    if (current.deleted_at) throw conflict("a deleted message cannot be edited");
+    const content = input.content === undefined ? current.content : checkContent(input.content, actor.tenant.config.max_message_bytes);
+    const meta = input.meta === undefined ? current.meta : jsonText(input.meta, "/meta");
+    const at = this.now().toISOString();
+    const row = await this.d.writer.submit(
+      () => {
+        this.d.messages.edit(tenantId, messageId, content, meta, at);
+        return { ...current, content, meta, edited_at: at };
+      },
+      (r) => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(r) }),
+    );
+    return toMessage(row);
+  }
+
+  /** Sender, or room owner/admin; leaves a tombstone that keeps its seq; emits message.deleted. */
+  async delete(actor: Actor, roomId: string, messageId: string): Promise<void> {
+    const room = this.d.rooms.memberOf(actor, roomId);
+    const tenantId = actor.tenant.id;
+    const current = this.row(actor, roomId, messageId);
+    const role = room.members.get(actor.userId);
+    if (current.sender_id !== actor.userId && role !== "owner" && role !== "admin") throw forbidden("only the sender or a room owner/admin may delete a message");
+    if (current.deleted_at) return;
+    const at = this.now().toISOString();
+    await this.d.writer.submit(
+      () => {
+        this.d.messages.tombstone(tenantId, messageId, at);
+        return { ...current, content: "", meta: null, deleted_at: at };
+      },
+      (r) => this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(r) }),
+    );
+  }
+
+  /** Moves last_ack forward (never back); seq must be 0..last_seq; emits ack.received when it moved. */
+  async ack(actor: Actor, roomId: string, seq: number): Promise<{ room_id: string; last_ack: number; unread_count: number }> {
+    const room = this.d.rooms.memberOf(actor, roomId);
+    const tenantId = actor.tenant.id;
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > room.row.last_seq) {
+      throw invalid(`seq must be 0..${room.row.last_seq} (the room's last_seq)`, [{ path: "/seq", message: "out of range" }]);
+    }
+    const r = await this.d.writer.submit(
+      () => {
+        const before = this.d.roomStore.member(tenantId, roomId, actor.userId);
+        if (!before) throw forbidden("not a member of this room");
+        const lastAck = this.d.roomStore.advanceAck(tenantId, roomId, actor.userId, seq) ?? before.last_ack;
+        return { moved: lastAck > before.last_ack, lastAck };
+      },
+      (res) => {
+        if (res.moved) this.d.bus.toRoom(tenantId, roomId, { type: "ack.received", room_id: roomId, seq: res.lastAck, user_id: actor.userId });
+      },
+    );
+    const unread = this.d.messages.unreadCount(tenantId, roomId, r.lastAck, actor.userId);
+    return { room_id: roomId, last_ack: r.lastAck, unread_count: unread };
+  }
+
+  private row(actor: Actor, roomId: string, messageId: string): MessageRow {
+    const row = this.d.messages.byId(actor.tenant.id, messageId);
+    if (!row || row.room_id !== roomId) throw notFound("message not found");
+    return row;
+  }
+}

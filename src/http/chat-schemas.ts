@@ -1,0 +1,85 @@
+// Typebox schemas of the chat objects (API.md section 3 Objects) and their inputs.
+import { t } from "elysia";
+import { AnyJson } from "./schemas";
+
+export const RoomIdParam = t.String({ minLength: 1, maxLength: 64, description: "Room id (UUIDv7)" });
+export const MessageIdParam = t.String({ minLength: 1, maxLength: 64, description: "Message id (UUIDv7)" });
+export const UserIdParam = t.String({ minLength: 1, maxLength: 128, description: "User id" });
+export const UserId = t.String({ minLength: 1, maxLength: 128 });
+const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC with milliseconds" });
+const NullableTimestamp = t.Union([Timestamp, t.Null()]);
+
+export const RoomSchema = t.Object({
+  room_id: t.String(),
+  type: t.Union([t.Literal("dm"), t.Literal("group"), t.Literal("channel")]),
+  name: t.Union([t.String(), t.Null()]),
+  metadata: AnyJson,
+  last_seq: t.Integer({ minimum: 0 }),
+  created_by: t.String(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const MessageSchema = t.Object({
+  message_id: t.String(),
+  room_id: t.String(),
+  seq: t.Integer({ minimum: 1 }),
+  sender_id: t.String(),
+  content: t.String({ description: "Empty for a deleted message (tombstone)" }),
+  meta: AnyJson,
+  client_msg_id: t.Union([t.String(), t.Null()]),
+  created_at: Timestamp,
+  edited_at: NullableTimestamp,
+  deleted_at: NullableTimestamp,
+});
+
+export const RoomSummarySchema = t.Composite([
+  RoomSchema,
+  t.Object({
+    last_ack: t.Integer({ minimum: 0 }),
+    unread_count: t.Integer({ minimum: 0 }),
+    last_message: t.Union([MessageSchema, t.Null()]),
+  }),
+]);
+
+export const RoleSchema = t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]);
+export const GrantableRole = t.Union([t.Literal("member"), t.Literal("admin")]);
+
+export const MemberSchema = t.Object({
+  user_id: t.String(),
+  role: RoleSchema,
+  joined_at: Timestamp,
+  last_ack: t.Integer({ minimum: 0, description: "The member's read position (read receipts)" }),
+});
+
+export const MembersSchema = t.Object({ members: t.Array(MemberSchema) });
+
+export const CreateRoomBody = t.Object(
+  {
+    type: t.Union([t.Literal("dm"), t.Literal("group"), t.Literal("channel")]),
+    name: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 200 }), t.Null()])),
+    metadata: t.Optional(AnyJson),
+    members: t.Optional(t.Array(UserId, { maxItems: 1000, description: "Other members; the caller is always a member" })),
+  },
+  { additionalProperties: false },
+);
+
+export const SendMessageBody = t.Object(
+  {
+    content: t.String({ description: "1..max_message_bytes UTF-8 bytes (tenant config, default 4000)" }),
+    meta: t.Optional(AnyJson),
+    client_msg_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Idempotency key (same namespace as the Idempotency-Key header)" })),
+  },
+  { additionalProperties: false },
+);
+
+export const HistoryQuery = t.Object({
+  after_seq: t.Optional(t.Integer({ minimum: 0 })),
+  before_seq: t.Optional(t.Integer({ minimum: 0 })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: undefined })),
+});
+
+export const HistorySchema = t.Object({ messages: t.Array(MessageSchema), has_more: t.Boolean() });
+
+export const AckBody = t.Object({ room_id: RoomIdParam, seq: t.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const AckSchema = t.Object({ room_id: t.String(), last_ack: t.Integer({ minimum: 0 }), unread_count: t.Integer({ minimum: 0 }) });

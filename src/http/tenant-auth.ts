@@ -1,0 +1,15 @@
+// The auth pass for tenant routes as an Elysia derive (runs before body validation, so 401/429 come first).
+import { Elysia } from "elysia";
+import type { Actor } from "../chat/types";
+import type { Tenant } from "../tenancy/tenants";
+import type { HttpAuth } from "./auth";
+
+/** Routes with K + U: derives `actor` (tenant + user). */
+export function userScoped(auth: HttpAuth) {
+  return new Elysia().derive({ as: "scoped" }, ({ request, set }): { actor: Actor } => ({ actor: auth.tenantUser(request, set.headers) }));
+}
+
+/** Routes with K only: derives `tenant`. */
+export function tenantScoped(auth: HttpAuth) {
+  return new Elysia().derive({ as: "scoped" }, ({ request, set }): { tenant: Tenant } => ({ tenant: auth.tenant(request, set.headers) }));
+}

@@ -1,0 +1,117 @@
+// Test harness: a real server on port 0 with a temporary database, real HTTP, captured JSON logs.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DestinationStream } from "pino";
+import { loadConfig } from "../src/config";
+import { startServer, type ChatApi } from "../src/main";
+
+export const TEST_MASTER_KEY = "test-master-key-0123456789abcdef";
+
+/** A response as tests see it. */
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Small typed REST client bound to a tenant key and (optionally) a user. */
+export interface RestClient {
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<Res<T>>;
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Res<T>>;
+  patch<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Res<T>>;
+  del<T = any>(path: string, headers?: Record<string, string>): Promise<Res<T>>;
+}
+
+export interface TestServer {
+  api: ChatApi;
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  /** Every JSON log line the server wrote. */
+  logs: string[];
+  /** POST /admin/tenants; returns the created tenant with its api_key. */
+  createTenant(name?: string, config?: Record<string, unknown>): Promise<{ tenant_id: string; api_key: string; [k: string]: any }>;
+  /** A client sending X-API-Key and X-User-Id (omit userId for tenant-only routes). */
+  client(apiKey: string, userId?: string): RestClient;
+  /** A client with arbitrary base headers. */
+  raw(headers: Record<string, string>): RestClient;
+  stop(): Promise<void>;
+}
+
+/** Performs one request and parses a JSON body when there is one. */
+export async function request(url: string, method: string, body: unknown, headers: Record<string, string>): Promise<Res> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+function restClient(base: string, headers: Record<string, string>): RestClient {
+  return {
+    get: (p, h = {}) => request(base + p, "GET", undefined, { ...headers, ...h }),
+    post: (p, b, h = {}) => request(base + p, "POST", b ?? {}, { ...headers, ...h }),
+    patch: (p, b, h = {}) => request(base + p, "PATCH", b ?? {}, { ...headers, ...h }),
+    del: (p, h = {}) => request(base + p, "DELETE", undefined, { ...headers, ...h }),
+  };
+}
+
+/** Starts a real server on 127.0.0.1:0 with a fresh DATA_DIR; `env` overrides any variable. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "chatapi-test-"));
+  const config = loadConfig({
+    LISTEN_ADDR: "127.0.0.1:0",
+    DATA_DIR: dataDir,
+    MASTER_API_KEY: TEST_MASTER_KEY,
+    LOG_LEVEL: "info",
+    DEFAULT_RATE_LIMIT: "100000",
+    ...env,
+  });
+  const logs: string[] = [];
+  const dest = { write: (s: string) => void logs.push(s) } as DestinationStream;
+  const api = startServer(config, { logDestination: dest });
+  const url = api.url;
+  const master = restClient(url, { "x-master-key": TEST_MASTER_KEY });
+  let stopped = false;
+  return {
+    api,
+    url,
+    wsUrl: url.replace(/^http/, "ws") + "/ws",
+    dataDir,
+    logs,
+    async createTenant(name = "t", config) {
+      const r = await master.post("/admin/tenants", config ? { name, config } : { name });
+      if (r.status !== 201) throw new Error(`createTenant: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    client: (apiKey, userId) => restClient(url, userId === undefined ? { "x-api-key": apiKey } : { "x-api-key": apiKey, "x-user-id": userId }),
+    raw: (headers) => restClient(url, headers),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await api.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `pred` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
+export async function waitFor<T>(pred: () => T | Promise<T>, timeoutMs = 5000, what = "condition"): Promise<NonNullable<T>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await pred();
+    if (v) return v as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
