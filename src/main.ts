@@ -29,6 +29,10 @@ import { roomRoutes } from "./http/rooms.routes";
 import { SqliteMessageStore } from "./storage/message-store";
 import { SqliteRoomStore } from "./storage/room-store";
 import { GroupCommitWriter, type Writer } from "./storage/writer";
+import { realtimeRoutes } from "./http/realtime.routes";
+import { SqliteWsTokenStore } from "./storage/ws-token-store";
+import { Gateway } from "./ws/gateway";
+import { WsTokenService } from "./ws/tokens";
 
 export const VERSION: string = pkg.version;
 
@@ -45,6 +49,8 @@ export interface ChatApi {
   messages: MessageService;
   writer: Writer;
   bus: DeferredBus;
+  gateway: Gateway;
+  tokens: WsTokenService;
   masterKey: string;
   http: HttpServer;
   /** Graceful shutdown: stop accepting, drain, stop workers, checkpoint, close. Idempotent. */
@@ -99,12 +105,17 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const probe = new SqliteHealthProbe(db);
   const writer = new GroupCommitWriter(db);
   const bus = new DeferredBus();
-  const online: OnlineDirectory = { isOnline: () => false };
+  // The gateway is built after the services it calls; the directory delegates to it.
+  let gateway: Gateway | null = null;
+  const online: OnlineDirectory = { isOnline: (t, u) => gateway?.isOnline(t, u) ?? false };
   const roomStore = new SqliteRoomStore(db);
   const messageStore = new SqliteMessageStore(db);
   const cache = new RoomCache(roomStore);
   const rooms = new RoomService({ rooms: roomStore, messages: messageStore, writer, bus, cache });
   const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, userBuckets: new TokenBuckets(), metrics });
+  const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log } });
+  bus.attach(gateway);
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
 
@@ -116,6 +127,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       adminRoutes({ auth, tenants }),
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
+      realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore }),
     ],
   });
   const http = startHttpServer({
@@ -126,7 +138,9 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     allowedOrigins: config.allowedOrigins,
     log,
     metrics,
+    ws: gateway,
   });
+  gateway.attach(http.server);
   log.info({ url: http.url, version: VERSION, database: config.databasePath, synchronous: config.sqliteSynchronous }, "chatapi listening");
 
   let stopping: Promise<void> | null = null;
@@ -135,6 +149,8 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       shuttingDown = true;
       log.info({ drain_timeout_ms: config.shutdownDrainTimeoutMs }, "shutdown: draining");
       void http.server.stop(false);
+      // Sockets hear server.shutdown and close 1001 before the drain completes.
+      gateway?.shutdown();
       const drained = await Promise.race([
         http.idle().then(() => true),
         Bun.sleep(config.shutdownDrainTimeoutMs).then(() => false),
@@ -159,7 +175,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)

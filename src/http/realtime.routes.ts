@@ -1,0 +1,59 @@
+// Realtime helpers over REST: /ws/token, /presence, and the documented /ws upgrade (K U).
+import { Elysia, t } from "elysia";
+import { AppError } from "../errors";
+import type { RoomStore } from "../storage/room-store";
+import type { PresenceTracker } from "../ws/presence";
+import type { WsTokenService } from "../ws/tokens";
+import type { HttpAuth } from "./auth";
+import { errorResponses } from "./schemas";
+import { userScoped } from "./tenant-auth";
+
+const MAX_PRESENCE_IDS = 200;
+
+/** POST /ws/token, GET /presence, GET /ws (non-upgrade requests get 400; upgrades never reach Elysia). */
+export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; presence: PresenceTracker; roomStore: RoomStore }) {
+  return new Elysia({ tags: ["Realtime"] })
+    .use(userScoped(deps.auth))
+    .post("/ws/token", ({ actor }) => deps.tokens.mint(actor.tenant.id, actor.userId), {
+      response: { 200: t.Object({ token: t.String(), expires_in: t.Integer({ description: "Whole seconds" }) }), ...errorResponses },
+      detail: { summary: "A single-use token for a browser: connect to /ws?token=... within expires_in seconds" },
+    })
+    .get(
+      "/presence",
+      ({ actor, query }) => {
+        // A single value is split at commas; repeated user_ids= values are taken as they are.
+        const raw = query.user_ids;
+        const ids = Array.isArray(raw) ? raw : raw.split(",");
+        const unique = [...new Set(ids.map((s) => s.trim()).filter((s) => s.length > 0))];
+        if (unique.length > MAX_PRESENCE_IDS) throw new AppError("invalid_request", `at most ${MAX_PRESENCE_IDS} user_ids`, [{ path: "/query/user_ids", message: "too many" }]);
+        const tenantId = actor.tenant.id;
+        const presence = unique
+          .filter((u) => u.length <= 128 && deps.roomStore.shareRoom(tenantId, actor.userId, u))
+          .map((u) => deps.presence.view(tenantId, u));
+        return { presence };
+      },
+      {
+        query: t.Object({ user_ids: t.Union([t.String({ minLength: 1, maxLength: 26_000 }), t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: MAX_PRESENCE_IDS })]) }),
+        response: {
+          200: t.Object({
+            presence: t.Array(t.Object({ user_id: t.String(), status: t.Union([t.Literal("online"), t.Literal("offline")]), last_seen: t.Union([t.String(), t.Null()]) })),
+          }),
+          ...errorResponses,
+        },
+        detail: { summary: "Presence of users who share a room with the caller (others omitted); last_seen is now while online, null if never seen since start" },
+      },
+    )
+    .get(
+      "/ws",
+      () => {
+        throw new AppError("invalid_request", "GET /ws must be a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)");
+      },
+      {
+        query: t.Object({ token: t.Optional(t.String({ description: "Single-use token from POST /ws/token; takes precedence over headers" })) }),
+        response: { 101: t.Void({ description: "Switching Protocols: the frame protocol is in the README" }), ...errorResponses },
+        detail: {
+          summary: "WebSocket upgrade. Auth: X-API-Key + X-User-Id headers, or ?token=. Refused before upgrade: 400 user, 401 credentials, 403 origin, 429 rate",
+        },
+      },
+    );
+}

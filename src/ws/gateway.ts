@@ -1,0 +1,292 @@
+// The WebSocket gateway on Bun's native server: handshake, lifecycle, fan-out (the Bus), liveness,
+// slow consumers and shutdown. Frame handling is in handlers.ts, the connect replay in replay.ts.
+import type { Server, WebSocketHandler } from "bun";
+import type { Frame, Bus, OnlineDirectory } from "../chat/bus";
+import type { Config } from "../config";
+import { AppError, WS_CLOSE } from "../errors";
+import type { RequestContext } from "../http/context";
+import { errorResponse, isUnavailableStorageError } from "../http/errors";
+import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
+import type { RoomStore } from "../storage/room-store";
+import { isValidUserId } from "../http/auth";
+import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import type { TenantService } from "../tenancy/tenants";
+import { dispatchFrame, type FrameServices } from "./handlers";
+import { PresenceTracker } from "./presence";
+import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
+import { replayOnConnect, type NotificationsPort } from "./replay";
+import type { WsTokenService } from "./tokens";
+import { roomTopic, userTopic } from "./topics";
+import { TypingTracker } from "./typing";
+
+export interface GatewayDeps {
+  config: Readonly<Config>;
+  log: Logger;
+  metrics: Metrics;
+  tenants: TenantService;
+  /** The tenant buckets shared with HTTP: a handshake and every frame cost one token. */
+  buckets: TokenBuckets;
+  roomStore: RoomStore;
+  tokens: WsTokenService;
+  services: Omit<FrameServices, "typing">;
+  notifications?: NotificationsPort;
+}
+
+const MAX_FRAME_BYTES = 64 * 1024;
+const SWEEP_INTERVAL_MS = 500;
+
+/** One gateway per process; it is the Bus and the OnlineDirectory of the domain. */
+export class Gateway implements Bus, OnlineDirectory {
+  readonly registry = new ConnectionRegistry();
+  readonly presence: PresenceTracker;
+  readonly typing: TypingTracker;
+  private server: Server<any> | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private sweeper: ReturnType<typeof setInterval> | null = null;
+  private sweepScheduled = false;
+  private closing = false;
+  private connCounter = 0;
+
+  constructor(private readonly d: GatewayDeps) {
+    this.websocket = this.handler();
+    this.presence = new PresenceTracker({
+      graceMs: d.config.presenceGraceMs,
+      roommates: (t, u) => d.roomStore.roommates(t, u),
+      toUsers: (t, users, frame) => {
+        const json = JSON.stringify(frame);
+        for (const u of users) this.publishJson(userTopic(t, u), json);
+      },
+    });
+    this.typing = new TypingTracker({
+      timeoutMs: d.config.typingTimeoutMs,
+      toOthers: (t, roomId, typist, frame) => {
+        const room = d.services.rooms.find({ tenant: d.tenants.get(t), userId: typist }, roomId);
+        const json = JSON.stringify(frame);
+        for (const u of room.members.keys()) if (u !== typist) this.publishJson(userTopic(t, u), json);
+      },
+    });
+  }
+
+  /** Binds the running server (publish needs it) and starts the heartbeat and the slow-consumer sweep. */
+  attach(server: Server<any>): void {
+    this.server = server;
+    this.heartbeat = setInterval(() => this.beat(), this.d.config.wsHeartbeatMs);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.heartbeat.unref?.();
+    this.sweeper.unref?.();
+  }
+
+  // ---- Bus -------------------------------------------------------------------------------------
+
+  toRoom(tenantId: string, roomId: string, frame: Frame): void {
+    this.publishJson(roomTopic(tenantId, roomId), JSON.stringify(frame));
+  }
+
+  toUser(tenantId: string, userId: string, frame: Frame): void {
+    this.publishJson(userTopic(tenantId, userId), JSON.stringify(frame));
+  }
+
+  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
+    const topic = roomTopic(tenantId, roomId);
+    for (const ws of this.registry.sockets(tenantId, userId)) {
+      if (joined) ws.subscribe(topic);
+      else ws.unsubscribe(topic);
+    }
+  }
+
+  isOnline(tenantId: string, userId: string): boolean {
+    return this.registry.isOnline(tenantId, userId);
+  }
+
+  /** One publish per frame: the JSON is built once, whatever the number of subscribers. */
+  private publishJson(topic: string, json: string): void {
+    const server = this.server;
+    if (!server) return;
+    const status = server.publish(topic, json);
+    this.d.metrics.wsFramesOut.inc();
+    // 0 = dropped for at least one subscriber. Never re-publish (others would get duplicates):
+    // the slow socket is closed with 1013 and recovers by replay.
+    if (status === 0 && server.subscriberCount(topic) > 0) {
+      this.d.metrics.droppedBroadcasts.inc();
+      this.scheduleSweep();
+    }
+  }
+
+  // ---- handshake ---------------------------------------------------------------------------------
+
+  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when upgraded. */
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined {
+    try {
+      if (this.closing) throw new AppError("unavailable", "server is shutting down");
+      const origin = req.headers.get("origin");
+      const allowed = this.d.config.allowedOrigins;
+      if (origin !== null && !(allowed && (allowed.includes("*") || allowed.includes(origin.replace(/\/+$/, ""))))) {
+        throw new AppError("forbidden", "origin not allowed");
+      }
+      const url = new URL(req.url);
+      const token = url.searchParams.get("token");
+      let tenantId: string;
+      let userId: string;
+      if (token !== null) {
+        // A token takes precedence: headers are ignored.
+        const t = this.d.tokens.redeem(token);
+        tenantId = t.tenantId;
+        userId = t.userId;
+      } else {
+        const key = req.headers.get("x-api-key");
+        const tenant = key ? this.d.tenants.authenticate(key) : null;
+        if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
+        const uid = req.headers.get("x-user-id");
+        if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
+        tenantId = tenant.id;
+        userId = uid;
+      }
+      const tenant = this.d.tenants.get(tenantId);
+      ctx.tenantId = tenantId;
+      ctx.userId = userId;
+      const r = this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+      if (!r.ok) throw rateLimited(r, "tenant");
+      const data: SocketData = {
+        tenantId,
+        userId,
+        key: ConnectionRegistry.key(tenantId, userId),
+        connectionId: `c_${(++this.connCounter).toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+        requestId: ctx.requestId,
+        alive: true,
+        rejected: false,
+      };
+      if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(r) } })) return undefined;
+      throw new AppError("invalid_request", "expected a WebSocket upgrade request");
+    } catch (err) {
+      if (err instanceof AppError) return errorResponse(err, ctx.requestId);
+      if (isUnavailableStorageError(err)) return errorResponse(new AppError("unavailable", "database not writable"), ctx.requestId);
+      this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
+      return errorResponse(new AppError("internal_error"), ctx.requestId);
+    }
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  readonly websocket: WebSocketHandler<SocketData>;
+
+  private handler(): WebSocketHandler<SocketData> {
+    return {
+    maxPayloadLength: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    // Bun drops frames only past this hard limit; the sweep closes a socket at WS_BACKPRESSURE_BYTES,
+    // before anything is dropped for it.
+    backpressureLimit: this.d.config.wsBackpressureBytes * 2 + MAX_FRAME_BYTES,
+    closeOnBackpressureLimit: false,
+    idleTimeout: 0,
+    sendPings: false,
+    publishToSelf: true,
+    open: (ws) => this.onOpen(ws),
+    message: (ws, raw) => this.onMessage(ws, raw),
+    close: (ws) => this.onClose(ws),
+    pong: (ws) => {
+      ws.data.alive = true;
+    },
+    };
+  }
+
+  private onOpen(ws: Socket): void {
+    const { tenantId, userId } = ws.data;
+    const count = this.registry.add(ws);
+    if (count > this.d.config.wsMaxConnectionsPerUser) {
+      ws.data.rejected = true;
+      this.registry.remove(ws);
+      ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
+      return;
+    }
+    this.d.metrics.activeConnections.inc();
+    try {
+      ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
+      // Subscribe and replay in one synchronous turn: no live frame of a room can overtake its replay.
+      ws.subscribe(userTopic(tenantId, userId));
+      for (const roomId of this.d.roomStore.userRoomIds(tenantId, userId)) ws.subscribe(roomTopic(tenantId, roomId));
+      if (count === 1) this.presence.connected(tenantId, userId);
+      const replayed = replayOnConnect(ws, {
+        roomStore: this.d.roomStore,
+        messages: this.d.services.messages,
+        notifications: this.d.notifications,
+        maxPerRoom: this.d.config.syncMaxPerRoom,
+        maxTotal: this.d.config.syncMaxTotal,
+      });
+      this.d.metrics.replayedMessages.inc(replayed);
+      if (ws.getBufferedAmount() > this.d.config.wsBackpressureBytes) ws.close(WS_CLOSE.tryAgainLater, "replay over the backpressure limit: reconnect and page with sync");
+    } catch (err) {
+      this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
+      ws.close(WS_CLOSE.internal, "internal error");
+    }
+  }
+
+  private onClose(ws: Socket): void {
+    if (ws.data.rejected) return;
+    const remaining = this.registry.remove(ws);
+    this.d.metrics.activeConnections.dec();
+    if (remaining === 0) {
+      this.presence.disconnected(ws.data.tenantId, ws.data.userId);
+      this.typing.userGone(ws.data.tenantId, ws.data.userId);
+    }
+  }
+
+  private onMessage(ws: Socket, raw: string | Buffer): void {
+    ws.data.alive = true;
+    this.d.metrics.wsFramesIn.inc();
+    void dispatchFrame(ws, raw, {
+      ...this.d.services,
+      typing: this.typing,
+      tenants: this.d.tenants,
+      buckets: this.d.buckets,
+      log: this.d.log,
+      notifications: this.d.notifications,
+    });
+  }
+
+  // ---- liveness, slow consumers, shutdown --------------------------------------------------------
+
+  private beat(): void {
+    for (const ws of this.registry.all()) {
+      if (!ws.data.alive) {
+        ws.terminate();
+        continue;
+      }
+      ws.data.alive = false;
+      ws.ping();
+    }
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepScheduled) return;
+    this.sweepScheduled = true;
+    setImmediate(() => {
+      this.sweepScheduled = false;
+      this.sweep();
+    });
+  }
+
+  /** Closes every socket holding more than WS_BACKPRESSURE_BYTES unsent (1013: reconnect and replay). */
+  sweep(): void {
+    const limit = this.d.config.wsBackpressureBytes;
+    for (const ws of this.registry.all()) {
+      if (ws.getBufferedAmount() > limit) {
+        this.d.log.info({ tenant_id: ws.data.tenantId, user_id: ws.data.userId, buffered: ws.getBufferedAmount() }, "closing slow consumer");
+        ws.close(WS_CLOSE.tryAgainLater, "slow consumer: reconnect to replay");
+      }
+    }
+  }
+
+  /** Every socket gets `server.shutdown` then close 1001; new upgrades are refused. */
+  shutdown(): void {
+    this.closing = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.presence.stop();
+    this.typing.stopAll();
+    for (const ws of [...this.registry.all()]) {
+      ws.send(JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
+      ws.close(WS_CLOSE.goingAway, "server shutting down");
+    }
+  }
+}

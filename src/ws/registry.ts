@@ -1,0 +1,69 @@
+// Live sockets by tenant+user: connection limits, "online", and membership changes on open sockets.
+import type { ServerWebSocket } from "bun";
+
+/** What each socket carries (set at upgrade). */
+export interface SocketData {
+  tenantId: string;
+  userId: string;
+  /** tenantId + NUL + userId */
+  key: string;
+  connectionId: string;
+  requestId: string;
+  /** Seen a pong or frame since the last heartbeat. */
+  alive: boolean;
+  /** Closed at open for exceeding the per-user limit: no presence, no replay. */
+  rejected: boolean;
+}
+
+export type Socket = ServerWebSocket<SocketData>;
+
+/** The sockets of this process, by tenant+user. */
+export class ConnectionRegistry {
+  private readonly byUser = new Map<string, Set<Socket>>();
+  private total = 0;
+
+  static key(tenantId: string, userId: string): string {
+    return `${tenantId}\u0000${userId}`;
+  }
+
+  /** Adds a socket; returns how many the user now has. */
+  add(ws: Socket): number {
+    let set = this.byUser.get(ws.data.key);
+    if (!set) {
+      set = new Set();
+      this.byUser.set(ws.data.key, set);
+    }
+    set.add(ws);
+    this.total++;
+    return set.size;
+  }
+
+  /** Removes a socket; returns how many the user still has. */
+  remove(ws: Socket): number {
+    const set = this.byUser.get(ws.data.key);
+    if (!set || !set.delete(ws)) return set?.size ?? 0;
+    this.total--;
+    if (set.size === 0) this.byUser.delete(ws.data.key);
+    return set.size;
+  }
+
+  count(tenantId: string, userId: string): number {
+    return this.byUser.get(ConnectionRegistry.key(tenantId, userId))?.size ?? 0;
+  }
+
+  isOnline(tenantId: string, userId: string): boolean {
+    return this.byUser.has(ConnectionRegistry.key(tenantId, userId));
+  }
+
+  sockets(tenantId: string, userId: string): Iterable<Socket> {
+    return this.byUser.get(ConnectionRegistry.key(tenantId, userId)) ?? [];
+  }
+
+  *all(): Iterable<Socket> {
+    for (const set of this.byUser.values()) yield* set;
+  }
+
+  get size(): number {
+    return this.total;
+  }
+}

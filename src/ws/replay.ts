@@ -1,0 +1,71 @@
+// The connect replay (API.md section 4 "Replay on connect"), run synchronously inside `open`.
+import type { MessageService } from "../chat/messages";
+import type { Actor, Message } from "../chat/types";
+import type { RoomStore } from "../storage/room-store";
+import type { Socket } from "./registry";
+
+/** A notification as frames and GET /notifications show it. */
+export interface NotificationFrameData {
+  notification_id: string;
+  topic: string;
+  payload: unknown;
+  created_at: string;
+}
+
+/** What the gateway needs from the notification service. */
+export interface NotificationsPort {
+  /** Unacked notifications of the user, oldest first. */
+  unacked(tenantId: string, userId: string): NotificationFrameData[];
+  /** Marks one as acked (404 for another user's). */
+  ack(actor: Actor, notificationId: string): Promise<void> | void;
+}
+
+export interface ReplayDeps {
+  roomStore: RoomStore;
+  messages: MessageService;
+  notifications?: NotificationsPort;
+  maxPerRoom: number;
+  maxTotal: number;
+}
+
+/**
+ * Sends, for every room with last_seq > last_ack (most recent activity first), the missed messages in
+ * seq order (older ones beyond maxPerRoom as one sync.gap; rooms after maxTotal as one sync.gap each),
+ * then unacked notifications, then sync.complete. Returns the number of messages replayed.
+ */
+export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
+  const { tenantId, userId } = ws.data;
+  let total = 0;
+  let roomsTouched = 0;
+  for (const r of d.roomStore.unackedRooms(tenantId, userId)) {
+    roomsTouched++;
+    const from = r.last_ack + 1;
+    // The total is checked before each room: a room's replay is never cut in the middle.
+    if (total >= d.maxTotal) {
+      ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: r.last_seq }));
+      continue;
+    }
+    let start = from;
+    if (r.last_seq - r.last_ack > d.maxPerRoom) {
+      start = r.last_seq - d.maxPerRoom + 1;
+      ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: start - 1 }));
+    }
+    const msgs: Message[] = [];
+    let after = start - 1;
+    // Pages of at most 200 (the history limit) until the room's last_seq as read now.
+    while (after < r.last_seq) {
+      const p = d.messages.page(tenantId, r.room_id, { after_seq: after, before_seq: r.last_seq + 1, limit: 200 });
+      if (p.messages.length === 0) break;
+      msgs.push(...p.messages);
+      after = p.messages[p.messages.length - 1]!.seq;
+      if (!p.has_more) break;
+    }
+    for (const m of msgs) ws.send(JSON.stringify({ type: "message", ...m }));
+    total += msgs.length;
+  }
+  if (d.notifications) {
+    for (const n of d.notifications.unacked(tenantId, userId)) ws.send(JSON.stringify({ type: "notification", ...n }));
+  }
+  ws.send(JSON.stringify({ type: "sync.complete", rooms: roomsTouched }));
+  return total;
+}
