@@ -20,6 +20,8 @@ export function createHttpApp(opts: { version: string; log: Logger; modules: Rou
     })
     .use(
       swagger({
+        // API.md section 3 promises Swagger UI at /docs (the plugin defaults to Scalar).
+        provider: "swagger-ui",
         path: "/docs",
         specPath: "/docs/json",
         exclude: ["/docs", "/docs/json"],

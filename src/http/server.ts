@@ -140,8 +140,10 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
   const server = Bun.serve({
     hostname: opts.hostname,
     port: opts.port,
-    // Backstop only: the wrapper answers 413 itself before Bun's own limit applies.
-    maxRequestBodySize: Math.max(maxBodyBytes * 4, 1 << 20),
+    // The wrapper enforces MAX_BODY_BYTES itself (JSON 413 with X-Request-Id, before the body is read;
+    // chunked bodies are read under the cap). Bun's own limit would answer a bare 413 without either,
+    // and Bun never buffers a body nobody reads, so it is not needed as a memory backstop.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     development: false,
     async fetch(req, server) {
       inflight++;

@@ -18,6 +18,8 @@ export interface TakeResult {
 interface Bucket {
   tokens: number;
   updatedMs: number;
+  ratePerS: number;
+  capacity: number;
 }
 
 /** A set of token buckets keyed by string; idle full buckets are pruned so the map cannot grow without bound. */
@@ -32,11 +34,13 @@ export class TokenBuckets {
     const now = this.now();
     let b = this.buckets.get(key);
     if (!b) {
-      b = { tokens: capacity, updatedMs: now };
+      b = { tokens: capacity, updatedMs: now, ratePerS, capacity };
       this.buckets.set(key, b);
     } else {
       b.tokens = Math.min(capacity, b.tokens + ((now - b.updatedMs) / 1000) * ratePerS);
       b.updatedMs = now;
+      b.ratePerS = ratePerS;
+      b.capacity = capacity;
     }
     let ok = false;
     if (b.tokens >= 1) {
@@ -65,8 +69,10 @@ export class TokenBuckets {
 
   private prune(now: number): void {
     this.lastPruneMs = now;
-    // A bucket idle for 10 minutes is full at any rate >= 1/s: dropping it changes nothing.
-    for (const [key, b] of this.buckets) if (now - b.updatedMs > 600_000) this.buckets.delete(key);
+    // A bucket that has refilled completely is indistinguishable from a new one: dropping it changes nothing.
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.updatedMs) / 1000) * b.ratePerS >= b.capacity) this.buckets.delete(key);
+    }
   }
 }
 

@@ -120,10 +120,7 @@ export class Gateway implements Bus, OnlineDirectory {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const origin = req.headers.get("origin");
-      const allowed = this.d.config.allowedOrigins;
-      if (origin !== null && !(allowed && (allowed.includes("*") || allowed.includes(origin.replace(/\/+$/, ""))))) {
-        throw new AppError("forbidden", "origin not allowed");
-      }
+      if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
       const url = new URL(req.url);
       const token = url.searchParams.get("token");
       let tenantId: string;
@@ -163,6 +160,24 @@ export class Gateway implements Bus, OnlineDirectory {
       if (isUnavailableStorageError(err)) return errorResponse(new AppError("unavailable", "database not writable"), ctx.requestId);
       this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
       return errorResponse(new AppError("internal_error"), ctx.requestId);
+    }
+  }
+
+  /**
+   * ALLOWED_ORIGINS lists the allowed Origins (`*` = any); unset refuses every Origin. One addition:
+   * while the console is enabled, the server's own origin (Origin host == Host) is allowed, since the
+   * console page is served from it; a cross-site page cannot forge the Host its browser sends.
+   */
+  private originAllowed(origin: string, req: Request): boolean {
+    const o = origin.replace(/\/+$/, "");
+    const allowed = this.d.config.allowedOrigins;
+    if (allowed && (allowed.includes("*") || allowed.includes(o))) return true;
+    if (!this.d.config.consoleEnabled) return false;
+    const host = req.headers.get("host");
+    try {
+      return host !== null && new URL(o).host === host;
+    } catch {
+      return false;
     }
   }
 

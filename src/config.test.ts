@@ -1,0 +1,179 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, CONFIG_VARS, loadConfig, parseDuration, parseListenAddr } from "./config";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe("parseDuration", () => {
+  test("accepts ms, s, m, h, d and a bare 0", () => {
+    expect(parseDuration("500ms")).toBe(500);
+    expect(parseDuration("30s")).toBe(30_000);
+    expect(parseDuration("2m")).toBe(120_000);
+    expect(parseDuration("1h")).toBe(3_600_000);
+    expect(parseDuration("7d")).toBe(604_800_000);
+    expect(parseDuration("1.5s")).toBe(1500);
+    expect(parseDuration("0")).toBe(0);
+    expect(parseDuration(" 30s ")).toBe(30_000);
+  });
+
+  test("rejects bare numbers, unknown units, negatives and junk", () => {
+    for (const bad of ["30", "xyz", "", "s", "-1s", "1 s", "1w", "1e3ms", "30S", "5sec"]) expect(parseDuration(bad)).toBeNull();
+  });
+});
+
+describe("parseListenAddr", () => {
+  test("accepts host:port, :port and [ipv6]:port", () => {
+    expect(parseListenAddr(":8080")).toEqual({ host: "0.0.0.0", port: 8080 });
+    expect(parseListenAddr("127.0.0.1:3000")).toEqual({ host: "127.0.0.1", port: 3000 });
+    expect(parseListenAddr("localhost:0")).toEqual({ host: "localhost", port: 0 });
+    expect(parseListenAddr("[::1]:9000")).toEqual({ host: "::1", port: 9000 });
+    expect(parseListenAddr("[::]:65535")).toEqual({ host: "::", port: 65535 });
+  });
+
+  test("rejects missing ports, ports over 65535, bare IPv6 and junk", () => {
+    for (const bad of ["bad", "8080", "127.0.0.1", ":", ":65536", ":99999", "::1:80", "host:port", "[::1]", "a:b:1"]) expect(parseListenAddr(bad)).toBeNull();
+  });
+});
+
+describe("loadConfig", () => {
+  test("an empty environment gives the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      listenHost: "0.0.0.0",
+      listenPort: 8080,
+      dataDir: "./data",
+      databasePath: "./data/chatapi.db",
+      masterApiKey: null,
+      logLevel: "info",
+      defaultRateLimit: 100,
+      retryMaxAttempts: 5,
+      retryIntervalMs: 30_000,
+      workerIntervalMs: 30_000,
+      shutdownDrainTimeoutMs: 10_000,
+      allowedOrigins: null,
+      wsMaxConnectionsPerUser: 5,
+      wsTokenTtlMs: 60_000,
+      wsBackpressureBytes: 1_048_576,
+      presenceGraceMs: 5000,
+      typingTimeoutMs: 8000,
+      maxBodyBytes: 262_144,
+      syncMaxPerRoom: 100,
+      syncMaxTotal: 1000,
+      sqliteSynchronous: "full",
+      consoleEnabled: true,
+    });
+  });
+
+  test("the result is frozen", () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { listenPort: number }).listenPort = 1;
+    }).toThrow();
+  });
+
+  test("empty strings count as unset", () => {
+    expect(loadConfig({ LISTEN_ADDR: "", RETRY_INTERVAL: "", MASTER_API_KEY: "" })).toMatchObject({ listenPort: 8080, retryIntervalMs: 30_000, masterApiKey: null });
+  });
+
+  test("values are parsed: durations, integers, enums case-insensitively, booleans", () => {
+    const c = loadConfig({
+      LISTEN_ADDR: "[::1]:9001",
+      RETRY_INTERVAL: "500ms",
+      WS_TOKEN_TTL: "2m",
+      MAX_BODY_BYTES: "2048",
+      SQLITE_SYNCHRONOUS: "NORMAL",
+      LOG_LEVEL: "Debug",
+      CONSOLE_ENABLED: "false",
+      DEFAULT_RATE_LIMIT: "7",
+    });
+    expect(c).toMatchObject({
+      listenHost: "::1",
+      listenPort: 9001,
+      retryIntervalMs: 500,
+      wsTokenTtlMs: 120_000,
+      maxBodyBytes: 2048,
+      sqliteSynchronous: "normal",
+      logLevel: "debug",
+      consoleEnabled: false,
+      defaultRateLimit: 7,
+    });
+  });
+
+  test("DATABASE_DSN accepts file: DSNs, plain paths and :memory:; default follows DATA_DIR", () => {
+    expect(loadConfig({ DATA_DIR: "/srv/chat/" }).databasePath).toBe("/srv/chat/chatapi.db");
+    expect(loadConfig({ DATABASE_DSN: "file:/var/db/x.db" }).databasePath).toBe("/var/db/x.db");
+    expect(loadConfig({ DATABASE_DSN: "file:/var/db/x.db?mode=rwc" }).databasePath).toBe("/var/db/x.db");
+    expect(loadConfig({ DATABASE_DSN: "/var/db/y.db" }).databasePath).toBe("/var/db/y.db");
+    expect(loadConfig({ DATABASE_DSN: ":memory:" }).databasePath).toBe(":memory:");
+    expect(loadConfig({ DATABASE_DSN: "file::memory:" }).databasePath).toBe(":memory:");
+  });
+
+  test("a network DSN is refused without echoing its password", () => {
+    const problems = problemsOf({ DATABASE_DSN: "postgres://chat:hunter2secret@db.internal/chat" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("DATABASE_DSN:");
+    expect(problems[0]).not.toContain("hunter2secret");
+  });
+
+  test("ALLOWED_ORIGINS is a trimmed list; WS_ALLOWED_ORIGINS is its alias; bad origins are problems", () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example.com, http://localhost:3000/" }).allowedOrigins).toEqual(["https://a.example.com", "http://localhost:3000"]);
+    expect(loadConfig({ WS_ALLOWED_ORIGINS: "*" }).allowedOrigins).toEqual(["*"]);
+    expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example.com", WS_ALLOWED_ORIGINS: "*" }).allowedOrigins).toEqual(["https://a.example.com"]);
+    expect(problemsOf({ ALLOWED_ORIGINS: "a.example.com" })[0]).toStartWith("ALLOWED_ORIGINS:");
+  });
+
+  test("a short MASTER_API_KEY is a problem and the value is not echoed", () => {
+    const problems = problemsOf({ MASTER_API_KEY: "tooShortKey" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith("MASTER_API_KEY:");
+    expect(problems[0]).not.toContain("tooShortKey");
+  });
+
+  test("every invalid variable is reported, one problem each, naming the variable", () => {
+    const env = {
+      LISTEN_ADDR: "bad",
+      RETRY_INTERVAL: "xyz",
+      SQLITE_SYNCHRONOUS: "maybe",
+      DEFAULT_RATE_LIMIT: "0",
+      MAX_BODY_BYTES: "12abc",
+      LOG_LEVEL: "loud",
+      CONSOLE_ENABLED: "perhaps",
+      WS_TOKEN_TTL: "10ms",
+      RETRY_MAX_ATTEMPTS: "-1",
+    };
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(Object.keys(env).length);
+    for (const name of Object.keys(env)) expect(problems.filter((p) => p.startsWith(`${name}:`))).toHaveLength(1);
+    expect(problems.join("\n")).toContain('"xyz"');
+  });
+
+  test("integer variables refuse fractions, signs and exponents", () => {
+    for (const v of ["1.5", "+5", "1e3", " ", "0x10"]) expect(problemsOf({ DEFAULT_RATE_LIMIT: v })).toHaveLength(1);
+  });
+
+  test("CONFIG_VARS documents every API.md section 6 variable once", () => {
+    const names = CONFIG_VARS.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of [
+      "LISTEN_ADDR", "DATA_DIR", "DATABASE_DSN", "MASTER_API_KEY", "LOG_LEVEL", "DEFAULT_RATE_LIMIT", "RETRY_MAX_ATTEMPTS",
+      "RETRY_INTERVAL", "WORKER_INTERVAL", "SHUTDOWN_DRAIN_TIMEOUT", "ALLOWED_ORIGINS", "WS_MAX_CONNECTIONS_PER_USER",
+      "WS_TOKEN_TTL", "WS_BACKPRESSURE_BYTES", "PRESENCE_GRACE", "TYPING_TIMEOUT", "MAX_BODY_BYTES", "SYNC_MAX_PER_ROOM",
+      "SYNC_MAX_TOTAL", "SQLITE_SYNCHRONOUS", "CONSOLE_ENABLED",
+    ]) expect(names).toContain(n);
+    expect(CONFIG_VARS.find((v) => v.name === "ALLOWED_ORIGINS")?.aliases).toContain("WS_ALLOWED_ORIGINS");
+  });
+
+  test("each CONFIG_VARS default is itself valid", () => {
+    const env: Record<string, string> = {};
+    for (const v of CONFIG_VARS) if (!v.def.startsWith("(") && !v.def.includes("$")) env[v.name] = v.def;
+    expect(problemsOf(env)).toEqual([]);
+  });
+});
