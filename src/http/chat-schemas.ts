@@ -1,5 +1,9 @@
 // Typebox schemas of the chat objects (API.md section 3 Objects) and their inputs.
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
+
+// JSON bodies use TypeBox's strict Integer: Elysia's t.Integer also accepts numeric strings ("7").
+const StrictInt = Type.Integer;
 import { AnyJson } from "./schemas";
 
 export const RoomIdParam = t.String({ minLength: 1, maxLength: 64, description: "Room id (UUIDv7)" });
@@ -81,5 +85,5 @@ export const HistoryQuery = t.Object({
 
 export const HistorySchema = t.Object({ messages: t.Array(MessageSchema), has_more: t.Boolean() });
 
-export const AckBody = t.Object({ room_id: RoomIdParam, seq: t.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const AckBody = t.Object({ room_id: RoomIdParam, seq: StrictInt({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
 export const AckSchema = t.Object({ room_id: t.String(), last_ack: t.Integer({ minimum: 0 }), unread_count: t.Integer({ minimum: 0 }) });

@@ -1,4 +1,5 @@
 // Typebox schemas shared by several route modules; they also document the API in OpenAPI.
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
 export const ErrorDetailSchema = t.Object({ path: t.String(), message: t.String() });
@@ -49,13 +50,13 @@ export const TenantSchema = t.Object({
   created_at: t.String({ format: "date-time" }),
 });
 
-/** Config keys accepted on create/patch; `null` resets a key to its default. */
+/** Config keys accepted on create/patch; `null` resets a key to its default. Integers are strict (no numeric strings). */
 export const TenantConfigInputSchema = t.Object(
   {
-    rate_limit: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
-    rate_limit_burst: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 10_000_000 }), t.Null()])),
-    user_message_rate: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
-    max_message_bytes: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 8192 }), t.Null()])),
+    rate_limit: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
+    rate_limit_burst: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), t.Null()])),
+    user_message_rate: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
+    max_message_bytes: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 8192 }), t.Null()])),
     webhook_url: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 2048 }), t.Null()])),
     webhook_secret: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 256 }), t.Null()])),
   },
