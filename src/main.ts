@@ -33,6 +33,17 @@ import { realtimeRoutes } from "./http/realtime.routes";
 import { SqliteWsTokenStore } from "./storage/ws-token-store";
 import { Gateway } from "./ws/gateway";
 import { WsTokenService } from "./ws/tokens";
+import { NotificationService } from "./chat/notifications";
+import { SubscriptionService } from "./chat/subscriptions";
+import { DeadLetterService } from "./delivery/dead-letters";
+import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
+import { DeliveryOutbox } from "./delivery/outbox";
+import { WebhookWorker } from "./delivery/webhook-worker";
+import { deadLetterRoutes } from "./http/dead-letters.routes";
+import { notifyRoutes } from "./http/notify.routes";
+import { SqliteDeliveryStore, SqliteMaintenanceStore } from "./storage/delivery-store";
+import { SqliteNotificationStore } from "./storage/notification-store";
+import { SqliteSubscriptionStore } from "./storage/subscription-store";
 
 export const VERSION: string = pkg.version;
 
@@ -51,6 +62,11 @@ export interface ChatApi {
   bus: DeferredBus;
   gateway: Gateway;
   tokens: WsTokenService;
+  notifications: NotificationService;
+  subscriptions: SubscriptionService;
+  deadLetters: DeadLetterService;
+  /** The webhook sender (tests wake it or inspect it). */
+  webhooks: WebhookWorker;
   masterKey: string;
   http: HttpServer;
   /** Graceful shutdown: stop accepting, drain, stop workers, checkpoint, close. Idempotent. */
@@ -112,9 +128,28 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const messageStore = new SqliteMessageStore(db);
   const cache = new RoomCache(roomStore);
   const rooms = new RoomService({ rooms: roomStore, messages: messageStore, writer, bus, cache });
-  const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, userBuckets: new TokenBuckets(), metrics });
+  const deliveryStore = new SqliteDeliveryStore(db);
+  const webhooks = new WebhookWorker({
+    store: deliveryStore,
+    tenants,
+    writer,
+    log,
+    metrics,
+    retryMaxAttempts: config.retryMaxAttempts,
+    retryIntervalMs: config.retryIntervalMs,
+    retryMaxIntervalMs: config.retryMaxIntervalMs,
+    workerIntervalMs: config.workerIntervalMs,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+    concurrencyPerTenant: config.webhookConcurrencyPerTenant,
+  });
+  const outbox = new DeliveryOutbox({ store: deliveryStore, worker: webhooks });
+  const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
+  const subscriptionStore = new SqliteSubscriptionStore(db);
+  const subscriptions = new SubscriptionService({ store: subscriptionStore, writer });
+  const notifications = new NotificationService({ store: new SqliteNotificationStore(db), subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
+  const deadLetters = new DeadLetterService({ store: deliveryStore, writer, worker: webhooks });
   const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log } });
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
   bus.attach(gateway);
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
@@ -128,6 +163,8 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
       realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore }),
+      notifyRoutes({ auth, notifications, subscriptions }),
+      deadLetterRoutes({ auth, deadLetters }),
     ],
   });
   const http = startHttpServer({
@@ -141,6 +178,24 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     ws: gateway,
   });
   gateway.attach(http.server);
+  webhooks.start();
+  const maintenanceStore = new SqliteMaintenanceStore(db);
+  const retention = retentionWorker({
+    deliveries: deliveryStore,
+    purgeWsTokens: () => tokens.purge(),
+    writer,
+    log,
+    deliveryRetentionMs: config.deliveryRetentionMs,
+    deadLetterRetentionMs: config.deadLetterRetentionMs,
+    intervalMs: config.workerIntervalMs,
+  });
+  retention.start(0);
+  const walWorker = walCheckpointWorker({ maintenance: maintenanceStore, databasePath: config.databasePath, log, metrics, intervalMs: config.walCheckpointIntervalMs });
+  walWorker.start();
+  // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
+  hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
+  hooks.push({ name: "retention", run: () => retention.stop() });
+  hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
   log.info({ url: http.url, version: VERSION, database: config.databasePath, synchronous: config.sqliteSynchronous }, "chatapi listening");
 
   let stopping: Promise<void> | null = null;
@@ -175,7 +230,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)

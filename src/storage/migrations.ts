@@ -3,6 +3,7 @@ import m001 from "../../migrations/001_init.sql" with { type: "text" };
 import m002 from "../../migrations/002_chat.sql" with { type: "text" };
 import m003 from "../../migrations/003_delivery.sql" with { type: "text" };
 import m004 from "../../migrations/004_ws_tokens.sql" with { type: "text" };
+import m005 from "../../migrations/005_delivery_fairness.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "002_chat.sql", sql: m002 },
   { name: "003_delivery.sql", sql: m003 },
   { name: "004_ws_tokens.sql", sql: m004 },
+  { name: "005_delivery_fairness.sql", sql: m005 },
 ];

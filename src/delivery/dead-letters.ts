@@ -1,0 +1,54 @@
+// Dead letters: deliveries that used every attempt. Listed and re-queued per tenant (tenant key only).
+import { notFound } from "../errors";
+import type { DeliveryKind, DeliveryRow, DeliveryStore } from "../storage/delivery-store";
+import type { Writer } from "../storage/writer";
+import type { Tenant } from "../tenancy/tenants";
+
+/** API.md DeadLetter; `payload` is the webhook body as a JSON object. */
+export interface DeadLetter {
+  id: string;
+  kind: DeliveryKind;
+  target_url: string | null;
+  attempts: number;
+  last_error: string | null;
+  payload: Record<string, unknown>;
+  created_at: string;
+  last_attempt_at: string | null;
+}
+
+function toDeadLetter(r: DeliveryRow): DeadLetter {
+  return {
+    id: r.delivery_id,
+    kind: r.kind,
+    target_url: r.target_url,
+    attempts: r.attempts,
+    last_error: r.last_error,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    created_at: r.created_at,
+    last_attempt_at: r.last_attempt_at,
+  };
+}
+
+/** The dead-letter list of one tenant and its retry. */
+export class DeadLetterService {
+  constructor(
+    private readonly d: { store: DeliveryStore; writer: Writer; worker: { wake(): void }; now?: () => number },
+  ) {}
+
+  /** This tenant's dead letters, newest first (another tenant's never appear). */
+  list(tenant: Tenant, limit = 100): DeadLetter[] {
+    return this.d.store.listDead(tenant.id, limit).map(toDeadLetter);
+  }
+
+  /** Back to pending with attempts 0, attempted at once; not_found for an id that is not this tenant's dead letter. */
+  async retry(tenant: Tenant, id: string): Promise<void> {
+    const nowMs = (this.d.now ?? Date.now)();
+    const ok = await this.d.writer.submit(
+      () => this.d.store.requeueDead(tenant.id, id, nowMs),
+      (requeued) => {
+        if (requeued) this.d.worker.wake();
+      },
+    );
+    if (!ok) throw notFound("dead letter not found");
+  }
+}

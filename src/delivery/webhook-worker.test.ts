@@ -1,0 +1,127 @@
+import { expect, test } from "bun:test";
+import { createLogger } from "../log";
+import { migrate, openDatabase } from "../storage/db";
+import { SqliteDeliveryStore } from "../storage/delivery-store";
+import { MIGRATIONS } from "../storage/migrations";
+import { GroupCommitWriter } from "../storage/writer";
+import type { Tenant } from "../tenancy/tenants";
+import { WebhookWorker } from "./webhook-worker";
+
+function setup(tenantIds: string[], rowsPerTenant: number) {
+  const db = openDatabase(":memory:", "normal");
+  migrate(db, MIGRATIONS);
+  const store = new SqliteDeliveryStore(db);
+  for (const t of tenantIds) {
+    db.query("INSERT INTO tenants (tenant_id, name, api_key_hash, created_at, updated_at) VALUES (?, 't', ?, 'x', 'x')").run(t, `h-${t}`);
+    for (let i = 0; i < rowsPerTenant; i++) {
+      const id = `${t}-${i}`;
+      store.insert({
+        delivery_id: id,
+        tenant_id: t,
+        kind: "message.new",
+        payload: JSON.stringify({ event_id: id }),
+        status: "pending",
+        attempts: 0,
+        next_attempt_at: 0,
+        last_error: null,
+        target_url: null,
+        created_at: new Date(0).toISOString(),
+        last_attempt_at: null,
+        finished_at: null,
+      });
+    }
+  }
+  const tenants = {
+    get: (id: string) => ({ id, config: { webhook_url: `http://hook/${id}` }, webhookSecret: null }) as unknown as Tenant,
+  };
+  return { db, store, tenants, writer: new GroupCommitWriter(db) };
+}
+
+test("per-tenant and global caps hold, lanes are served round-robin, and nothing is sent twice", async () => {
+  const ids = ["A", "B", "C", "D"];
+  const { db, store, tenants, writer } = setup(ids, 4);
+  const active = new Map<string, number>();
+  let total = 0;
+  let maxTotal = 0;
+  const maxPer = new Map<string, number>();
+  const starts: string[] = [];
+  const sent: string[] = [];
+  const worker = new WebhookWorker({
+    store,
+    tenants,
+    writer,
+    log: createLogger("silent"),
+    retryMaxAttempts: 3,
+    retryIntervalMs: 10,
+    retryMaxIntervalMs: 100,
+    workerIntervalMs: 1000,
+    webhookTimeoutMs: 1000,
+    concurrencyPerTenant: 2,
+    globalConcurrency: 3,
+    fetch: async (url, init) => {
+      const t = url.slice(-1);
+      starts.push(t);
+      sent.push(JSON.parse(String(init.body)).event_id);
+      active.set(t, (active.get(t) ?? 0) + 1);
+      total++;
+      maxTotal = Math.max(maxTotal, total);
+      maxPer.set(t, Math.max(maxPer.get(t) ?? 0, active.get(t)!));
+      await Bun.sleep(5);
+      active.set(t, active.get(t)! - 1);
+      total--;
+      return new Response("ok");
+    },
+  });
+  worker.start();
+  // Extra wakes while sends are in flight must not claim the same rows again.
+  for (let i = 0; i < 5; i++) worker.wake();
+  const deadline = Date.now() + 5000;
+  while ((db.query("SELECT count(*) AS n FROM deliveries WHERE status = 'delivered'").get() as { n: number }).n < 16) {
+    if (Date.now() > deadline) throw new Error("not all delivered");
+    worker.wake();
+    await Bun.sleep(2);
+  }
+  await worker.stop(1000);
+  expect(sent.length).toBe(16);
+  expect(new Set(sent).size).toBe(16);
+  expect(maxTotal).toBeLessThanOrEqual(3);
+  for (const t of ids) expect(maxPer.get(t)!).toBeLessThanOrEqual(2);
+  // Fairness: every tenant starts before any tenant starts its third delivery.
+  expect(new Set(starts.slice(0, 4)).size).toBe(4);
+  db.close();
+});
+
+test("a failed attempt is rescheduled with backoff and retried by the due timer, then dead after the last attempt", async () => {
+  const { db, store, tenants, writer } = setup(["A"], 1);
+  const at: number[] = [];
+  const worker = new WebhookWorker({
+    store,
+    tenants,
+    writer,
+    log: createLogger("silent"),
+    retryMaxAttempts: 3,
+    retryIntervalMs: 20,
+    retryMaxIntervalMs: 1000,
+    workerIntervalMs: 60_000,
+    webhookTimeoutMs: 1000,
+    concurrencyPerTenant: 1,
+    fetch: async () => {
+      at.push(performance.now());
+      return new Response("no", { status: 503 });
+    },
+  });
+  worker.start();
+  const deadline = Date.now() + 3000;
+  while (store.get("A-0")!.status !== "dead") {
+    if (Date.now() > deadline) throw new Error("never dead");
+    await Bun.sleep(5);
+  }
+  await worker.stop(100);
+  const row = store.get("A-0")!;
+  expect(row).toMatchObject({ attempts: 3, last_error: "HTTP 503", target_url: "http://hook/A" });
+  expect(at.length).toBe(3);
+  // Retries came from the due timer (the poll is 60 s): delays within [step/2, step] plus scheduling.
+  expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(9);
+  expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(19);
+  db.close();
+});
