@@ -74,7 +74,6 @@ export class MessageService {
     const meta = jsonText(input.meta, "/meta");
     const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
     if (!bucket.ok) throw rateLimited(bucket, "user send");
-    const at = this.now().toISOString();
     const tenantId = tenant.id;
     const result = await this.d.writer.submit(
       () => {
@@ -84,6 +83,9 @@ export class MessageService {
         }
         // Authoritative membership check inside the transaction (the cache may trail by one batch).
         if (!this.d.roomStore.member(tenantId, roomId, actor.userId)) throw forbidden("not a member of this room");
+        // Stamped inside the transaction, like message_id: a room listing taken before this commit
+        // then sees only activity older than itself (RoomStore.userRooms relies on it).
+        const at = this.now().toISOString();
         const seq = this.d.roomStore.nextSeq(tenantId, roomId, at);
         const row: MessageRow = {
           tenant_id: tenantId,
@@ -111,7 +113,7 @@ export class MessageService {
       },
       (r) => {
         if (!r.created) return;
-        room.row = { ...room.row, last_seq: r.row.seq, last_activity_at: at };
+        room.row = { ...room.row, last_seq: r.row.seq, last_activity_at: r.row.created_at };
         this.d.metrics?.messagesSent.inc();
         this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(r.row) });
         if (r.queued) this.d.outbox?.wake();
@@ -156,13 +158,19 @@ export class MessageService {
     const current = this.row(actor, roomId, messageId);
     if (current.sender_id !== actor.userId) throw forbidden("only the sender may edit a message");
     if (current.deleted_at) throw conflict("a deleted message cannot be edited");
-    const content = input.content === undefined ? current.content : checkContent(input.content, actor.tenant.config.max_message_bytes);
-    const meta = input.meta === undefined ? current.meta : jsonText(input.meta, "/meta");
+    const content = input.content === undefined ? undefined : checkContent(input.content, actor.tenant.config.max_message_bytes);
+    const meta = input.meta === undefined ? undefined : jsonText(input.meta, "/meta");
     const at = this.now().toISOString();
     const row = await this.d.writer.submit(
       () => {
-        this.d.messages.edit(tenantId, messageId, content, meta, at);
-        return { ...current, content, meta, edited_at: at };
+        // Re-read inside the transaction: a delete (or another edit) of this batch may have come first,
+        // and an edit must never bring a tombstone's content back.
+        const fresh = this.d.messages.byId(tenantId, messageId);
+        if (!fresh || fresh.room_id !== roomId) throw notFound("message not found");
+        if (fresh.deleted_at) throw conflict("a deleted message cannot be edited");
+        const next: MessageRow = { ...fresh, content: content ?? fresh.content, meta: meta === undefined ? fresh.meta : meta, edited_at: at };
+        this.d.messages.edit(tenantId, messageId, next.content, next.meta, at);
+        return next;
       },
       (r) => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(r) }),
     );
@@ -180,10 +188,15 @@ export class MessageService {
     const at = this.now().toISOString();
     await this.d.writer.submit(
       () => {
+        // A concurrent delete of the same message may have committed first: tombstone (and announce) once.
+        const fresh = this.d.messages.byId(tenantId, messageId);
+        if (!fresh || fresh.deleted_at) return null;
         this.d.messages.tombstone(tenantId, messageId, at);
-        return { ...current, content: "", meta: null, deleted_at: at };
+        return { ...fresh, content: "", meta: null, deleted_at: at };
       },
-      (r) => this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(r) }),
+      (r) => {
+        if (r) this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(r) });
+      },
     );
   }
 

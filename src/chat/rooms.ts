@@ -38,8 +38,10 @@ function toMember(m: MemberRow): Member {
   return { user_id: m.user_id, role: m.role, joined_at: m.joined_at, last_ack: m.last_ack };
 }
 
+/** s/i: the listing's snapshot (time, UUIDv7); k/r: sort key and room id of the last room returned. */
 interface Cursor {
   s: string;
+  i: string;
   k: string;
   r: string;
 }
@@ -51,7 +53,7 @@ function encodeCursor(c: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
-    if (typeof c.s === "string" && typeof c.k === "string" && typeof c.r === "string") return c;
+    if (typeof c.s === "string" && typeof c.i === "string" && typeof c.k === "string" && typeof c.r === "string") return c;
   } catch {
     // fall through
   }
@@ -146,7 +148,9 @@ export class RoomService {
     const limit = opts.limit ?? 50;
     const tenantId = actor.tenant.id;
     const c = opts.cursor ? decodeCursor(opts.cursor) : null;
-    const snapshot = c?.s ?? this.now().toISOString();
+    // A millisecond timestamp alone cannot tell a write of the snapshot's millisecond that committed
+    // before page 1 from one after it; the UUIDv7 can (see ListingSnapshot).
+    const snapshot = c ? { at: c.s, id: c.i } : { at: this.now().toISOString(), id: Bun.randomUUIDv7() };
     const rows = this.d.rooms.userRooms(tenantId, actor.userId, snapshot, c ? { key: c.k, roomId: c.r } : null, limit + 1);
     const page = rows.slice(0, limit);
     const rooms = page.map((r): RoomSummary => {
@@ -159,7 +163,7 @@ export class RoomService {
       };
     });
     const tail = page[page.length - 1];
-    const next_cursor = rows.length > limit && tail ? encodeCursor({ s: snapshot, k: tail.sort_key, r: tail.room_id }) : null;
+    const next_cursor = rows.length > limit && tail ? encodeCursor({ s: snapshot.at, i: snapshot.id, k: tail.sort_key, r: tail.room_id }) : null;
     return { rooms, next_cursor };
   }
 
@@ -191,7 +195,8 @@ export class RoomService {
 
   /** Adds members (owner/admin of a group; self-join of a channel); re-adding is a no-op. Returns all members. */
   async addMembers(actor: Actor, roomId: string, input: { user_ids: string[]; role?: "member" | "admin" }): Promise<Member[]> {
-    const room = this.find(actor, roomId);
+    // Non-members of a group or DM get 403 before anything else (a DM's 409 would reveal its type).
+    const room = this.readable(actor, roomId);
     const tenantId = actor.tenant.id;
     if (room.row.type === "dm") throw conflict("dm membership never changes");
     const ids = [...new Set(input.user_ids.map((u, i) => checkUserId(u, `/user_ids/${i}`)))];
@@ -221,7 +226,7 @@ export class RoomService {
 
   /** Leave (self) or remove (owner/admin); the last owner leaving hands ownership on. */
   async removeMember(actor: Actor, roomId: string, userId: string): Promise<void> {
-    const room = this.find(actor, roomId);
+    const room = this.readable(actor, roomId);
     const tenantId = actor.tenant.id;
     if (room.row.type === "dm") throw conflict("dm membership never changes");
     const myRole = room.members.get(actor.userId);
@@ -255,11 +260,11 @@ export class RoomService {
 
   /** Changes a member's role (owner only; the owner's own role is changed by leaving). */
   async setRole(actor: Actor, roomId: string, userId: string, role: "member" | "admin"): Promise<Member> {
-    const room = this.find(actor, roomId);
+    const room = this.readable(actor, roomId);
     const tenantId = actor.tenant.id;
-    if (room.row.type === "dm") throw conflict("dm membership never changes");
     const myRole = room.members.get(actor.userId);
     if (!myRole) throw forbidden("not a member of this room");
+    if (room.row.type === "dm") throw conflict("dm membership never changes");
     if (myRole !== "owner") throw forbidden("only the owner may change roles");
     const target = room.members.get(userId);
     if (!target) throw notFound("not a member of this room");

@@ -32,6 +32,18 @@ export interface UserRoomRow extends RoomRow {
   sort_key: string;
 }
 
+/**
+ * The moment a room listing describes. `id` is a UUIDv7 taken then: ids of rooms and messages are
+ * generated inside the write transaction by the same generator (Bun.randomUUIDv7 appends a monotonic
+ * counter within a millisecond), so `id` splits "committed before" from "after" exactly, even within
+ * one millisecond. `at` (its ISO time) is only a fast path: a room whose last activity is older than
+ * `at` cannot have changed since (messages are stamped inside the transaction too).
+ */
+export interface ListingSnapshot {
+  at: string;
+  id: string;
+}
+
 /** Persistence of rooms and memberships. */
 export interface RoomStore {
   insertRoom(row: RoomRow): void;
@@ -48,7 +60,7 @@ export interface RoomStore {
   /** Moves last_ack forward only; returns the resulting value (null if not a member). */
   advanceAck(tenantId: string, roomId: string, userId: string, seq: number): number | null;
   /** A page of the user's rooms, most recent activity first, as of `snapshot`. */
-  userRooms(tenantId: string, userId: string, snapshot: string, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[];
+  userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[];
   /** Room ids the user belongs to (socket subscriptions). */
   userRoomIds(tenantId: string, userId: string): string[];
   /** The user's rooms with last_seq > last_ack, most recent activity first (connect replay). */
@@ -88,12 +100,12 @@ export class SqliteRoomStore implements RoomStore {
       userRooms: db.query(
         `SELECT * FROM (
            SELECT r.*, m.last_ack AS my_last_ack,
-             CASE WHEN r.last_activity_at <= $snapshot THEN r.last_activity_at
+             CASE WHEN r.last_activity_at < $snap_at THEN r.last_activity_at
                   ELSE COALESCE((SELECT x.created_at FROM messages x
-                                 WHERE x.tenant_id = r.tenant_id AND x.room_id = r.room_id AND x.created_at <= $snapshot
+                                 WHERE x.tenant_id = r.tenant_id AND x.room_id = r.room_id AND x.message_id < $snap_id
                                  ORDER BY x.seq DESC LIMIT 1), r.created_at) END AS sort_key
            FROM room_members m JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
-           WHERE m.tenant_id = $tenant AND m.user_id = $user AND r.created_at <= $snapshot
+           WHERE m.tenant_id = $tenant AND m.user_id = $user AND r.room_id < $snap_id
          )
          WHERE $after_key IS NULL OR sort_key < $after_key OR (sort_key = $after_key AND room_id < $after_id)
          ORDER BY sort_key DESC, room_id DESC LIMIT $limit`,
@@ -152,8 +164,8 @@ export class SqliteRoomStore implements RoomStore {
     const r = this.q.advanceAck!.get(seq, tenantId, roomId, userId) as { last_ack: number } | null;
     return r ? r.last_ack : null;
   }
-  userRooms(tenantId: string, userId: string, snapshot: string, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[] {
-    return this.q.userRooms!.all({ tenant: tenantId, user: userId, snapshot, after_key: after?.key ?? null, after_id: after?.roomId ?? null, limit });
+  userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[] {
+    return this.q.userRooms!.all({ tenant: tenantId, user: userId, snap_at: snapshot.at, snap_id: snapshot.id, after_key: after?.key ?? null, after_id: after?.roomId ?? null, limit });
   }
   userRoomIds(tenantId: string, userId: string): string[] {
     return (this.q.userRoomIds!.all(tenantId, userId) as { room_id: string }[]).map((r) => r.room_id);
