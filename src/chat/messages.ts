@@ -113,7 +113,7 @@ export class MessageService {
       },
       (r) => {
         if (!r.created) return;
-        room.row = { ...room.row, last_seq: r.row.seq, last_activity_at: r.row.created_at };
+        this.d.rooms.messageCommitted(tenantId, roomId, r.row.seq, r.row.created_at);
         this.d.metrics?.messagesSent.inc();
         this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(r.row) });
         if (r.queued) this.d.outbox?.wake();

@@ -39,6 +39,15 @@ export class RoomCache {
     return entry;
   }
 
+  /**
+   * Applies a committed change to the cached entry, if there is one. Commit callbacks use this rather
+   * than an entry captured before the write: that one may have been evicted and reloaded meanwhile.
+   */
+  update(tenantId: string, roomId: string, apply: (room: CachedRoom) => void): void {
+    const hit = this.map.get(this.key(tenantId, roomId));
+    if (hit) apply(hit);
+  }
+
   /** Drops a room so the next read reloads it (after a change the cache cannot mirror). */
   invalidate(tenantId: string, roomId: string): void {
     this.map.delete(this.key(tenantId, roomId));

@@ -139,6 +139,11 @@ export class RoomService {
     return { room: toRoom(result.row), created: result.created };
   }
 
+  /** After a send commits: the cached room's last_seq and activity follow (acks validate against it). */
+  messageCommitted(tenantId: string, roomId: string, seq: number, at: string): void {
+    this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }));
+  }
+
   get(actor: Actor, roomId: string): Room {
     return toRoom(this.readable(actor, roomId).row);
   }
@@ -179,7 +184,9 @@ export class RoomService {
     await this.d.writer.submit(
       () => this.d.rooms.update(tenantId, roomId, name, metadata, at),
       () => {
-        room.row = { ...room.row, name, metadata, updated_at: at };
+        const row = { ...room.row, name, metadata, updated_at: at };
+        this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, name, metadata, updated_at: at }));
+        room.row = row;
         // Flat frame: the room's own `type` would collide with the frame type, so it travels as `room_type`.
         const { type: roomType, ...fields } = toRoom(room.row);
         this.d.bus.toRoom(tenantId, roomId, { ...fields, type: "room.updated", room_type: roomType });
@@ -215,7 +222,7 @@ export class RoomService {
       () => ids.filter((u) => this.d.rooms.addMember(tenantId, roomId, u, role, at)),
       (newOnes) => {
         for (const u of newOnes) {
-          room.members.set(u, role);
+          this.d.cache.update(tenantId, roomId, (c) => void c.members.set(u, role));
           this.d.bus.membership(tenantId, roomId, u, true);
           this.d.bus.toRoom(tenantId, roomId, { type: "member.joined", room_id: roomId, user_id: u, role });
         }
@@ -251,9 +258,9 @@ export class RoomService {
       (next) => {
         // The leaver hears member.left on the room topic before its sockets unsubscribe.
         this.d.bus.toRoom(tenantId, roomId, { type: "member.left", room_id: roomId, user_id: userId, role: targetRole });
-        room.members.delete(userId);
+        this.d.cache.update(tenantId, roomId, (c) => void c.members.delete(userId));
         this.d.bus.membership(tenantId, roomId, userId, false);
-        if (next) room.members.set(next, "owner");
+        if (next) this.d.cache.update(tenantId, roomId, (c) => void c.members.set(next, "owner"));
       },
     );
   }
@@ -271,7 +278,7 @@ export class RoomService {
     if (target === "owner") throw conflict("the owner's role changes only when the owner leaves");
     await this.d.writer.submit(
       () => this.d.rooms.setRole(tenantId, roomId, userId, role),
-      () => void room.members.set(userId, role),
+      () => this.d.cache.update(tenantId, roomId, (c) => void c.members.set(userId, role)),
     );
     const m = this.d.rooms.member(tenantId, roomId, userId);
     if (!m) throw new AppError("not_found", "not a member of this room");
