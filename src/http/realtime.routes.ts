@@ -20,10 +20,11 @@ export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; p
     })
     .get(
       "/presence",
-      ({ actor, query }) => {
-        // A single value is split at commas; repeated user_ids= values are taken as they are.
-        const raw = query.user_ids;
-        const ids = Array.isArray(raw) ? raw : raw.split(",");
+      ({ actor, request }) => {
+        // A single value is split at commas; repeated user_ids= values are taken as they are. Read
+        // from the raw URL: Elysia's array parsing also splits each repeated value at its commas.
+        const raw = new URL(request.url).searchParams.getAll("user_ids");
+        const ids = raw.length === 1 ? raw[0]!.split(",") : raw;
         const unique = [...new Set(ids.map((s) => s.trim()).filter((s) => s.length > 0))];
         if (unique.length > MAX_PRESENCE_IDS) throw new AppError("invalid_request", `at most ${MAX_PRESENCE_IDS} user_ids`, [{ path: "/query/user_ids", message: "too many" }]);
         const tenantId = actor.tenant.id;

@@ -189,8 +189,9 @@ export class Gateway implements Bus, OnlineDirectory {
     return {
     maxPayloadLength: MAX_FRAME_BYTES,
     perMessageDeflate: false,
-    // Bun drops frames only past this hard limit; the sweep closes a socket at WS_BACKPRESSURE_BYTES,
-    // before anything is dropped for it.
+    // Bun drops frames only past this hard limit (about 2x WS_BACKPRESSURE_BYTES). The sweep (every
+    // 500 ms, and at once after a dropped publish) closes a socket over WS_BACKPRESSURE_BYTES with 1013;
+    // whatever that socket missed comes back by replay and sync on reconnect.
     backpressureLimit: this.d.config.wsBackpressureBytes * 2 + MAX_FRAME_BYTES,
     closeOnBackpressureLimit: false,
     idleTimeout: 0,
@@ -227,9 +228,11 @@ export class Gateway implements Bus, OnlineDirectory {
         notifications: this.d.notifications,
         maxPerRoom: this.d.config.syncMaxPerRoom,
         maxTotal: this.d.config.syncMaxTotal,
+        maxBufferedBytes: this.d.config.wsBackpressureBytes,
       });
       this.d.metrics.replayedMessages.inc(replayed);
-      if (ws.getBufferedAmount() > this.d.config.wsBackpressureBytes) ws.close(WS_CLOSE.tryAgainLater, "replay over the backpressure limit: reconnect and page with sync");
+      // No close here for a buffered replay: the client had no chance to read yet, and a backlog
+      // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
       this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
       ws.close(WS_CLOSE.internal, "internal error");

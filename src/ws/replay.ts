@@ -26,30 +26,35 @@ export interface ReplayDeps {
   notifications?: NotificationsPort;
   maxPerRoom: number;
   maxTotal: number;
+  /**
+   * WS_BACKPRESSURE_BYTES: a room whose replay would push the socket's unsent bytes past it gets one
+   * sync.gap instead (the first room replayed always goes out, so every connect makes progress).
+   */
+  maxBufferedBytes?: number;
 }
 
 /**
  * Sends, for every room with last_seq > last_ack (most recent activity first), the missed messages in
- * seq order (older ones beyond maxPerRoom as one sync.gap; rooms after maxTotal as one sync.gap each),
- * then unacked notifications, then sync.complete. Returns the number of messages replayed.
+ * seq order (older ones beyond maxPerRoom as one sync.gap; rooms after maxTotal, or that would exceed
+ * maxBufferedBytes unsent, as one sync.gap each), then unacked notifications, then sync.complete.
+ * Returns the number of messages replayed.
  */
 export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
   const { tenantId, userId } = ws.data;
   let total = 0;
   let roomsTouched = 0;
+  const wholeGap = (r: { room_id: string; last_seq: number }, from: number) =>
+    ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: r.last_seq }));
   for (const r of d.roomStore.unackedRooms(tenantId, userId)) {
     roomsTouched++;
     const from = r.last_ack + 1;
     // The total is checked before each room: a room's replay is never cut in the middle.
     if (total >= d.maxTotal) {
-      ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: r.last_seq }));
+      wholeGap(r, from);
       continue;
     }
     let start = from;
-    if (r.last_seq - r.last_ack > d.maxPerRoom) {
-      start = r.last_seq - d.maxPerRoom + 1;
-      ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: start - 1 }));
-    }
+    if (r.last_seq - r.last_ack > d.maxPerRoom) start = r.last_seq - d.maxPerRoom + 1;
     const msgs: Message[] = [];
     let after = start - 1;
     // Pages of at most 200 (the history limit) until the room's last_seq as read now.
@@ -60,7 +65,18 @@ export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
       after = p.messages[p.messages.length - 1]!.seq;
       if (!p.has_more) break;
     }
-    for (const m of msgs) ws.send(JSON.stringify({ type: "message", ...m }));
+    const frames = msgs.map((m) => JSON.stringify({ type: "message", ...m }));
+    // Without this, a backlog bigger than the socket buffers left the fresh socket over the
+    // slow-consumer limit at every connect (closed 1013, reconnect, same replay: never connected).
+    if (d.maxBufferedBytes !== undefined && total > 0) {
+      const bytes = frames.reduce((n, f) => n + Buffer.byteLength(f), 0);
+      if (ws.getBufferedAmount() + bytes > d.maxBufferedBytes) {
+        wholeGap(r, from);
+        continue;
+      }
+    }
+    if (start > from) ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: start - 1 }));
+    for (const f of frames) ws.send(f);
     total += msgs.length;
   }
   if (d.notifications) {
