@@ -40,6 +40,7 @@ import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
+import { consoleRoutes } from "./console/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
 import { SqliteDeliveryStore, SqliteMaintenanceStore } from "./storage/delivery-store";
 import { SqliteNotificationStore } from "./storage/notification-store";
@@ -165,6 +166,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore }),
       notifyRoutes({ auth, notifications, subscriptions }),
       deadLetterRoutes({ auth, deadLetters }),
+      ...(config.consoleEnabled ? [consoleRoutes()] : []),
     ],
   });
   const http = startHttpServer({
