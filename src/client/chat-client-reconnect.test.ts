@@ -144,6 +144,29 @@ describe("reconnect", () => {
   });
 });
 
+test("regression: close() from a connect_error handler ends the client (no reconnect loop)", async () => {
+  server = startScriptedServer();
+  let calls = 0;
+  client = new ChatClient({
+    url: server.url,
+    reconnectBaseDelayMs: 1,
+    getToken: async () => {
+      calls++;
+      throw new Error("backend down");
+    },
+  });
+  const closedClient = client;
+  client.on("connect_error", () => closedClient.close());
+  await expect(client.connect()).rejects.toThrow();
+  expect(client.state).toBe("closed");
+  const before = calls;
+  // Had it scheduled a reconnect, the provider would be called again within a few backoff steps.
+  const until = performance.now() + 100;
+  while (performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+  expect(calls).toBe(before);
+  expect(server.connections.length).toBe(0);
+});
+
 describe("delays", () => {
   test("backoff delays stay under min(cap, base * 2^attempt) and reset after an open", async () => {
     const { server, client } = start(

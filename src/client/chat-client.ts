@@ -174,6 +174,8 @@ export class ChatClient extends ChatClientMethods {
     } catch (error) {
       if (generation !== this.generation) return;
       this.emitter.emit("connect_error", { error });
+      // A handler may have called close(): that ends the client, so no reconnect then.
+      if (generation !== this.generation) return;
       this.scheduleReconnect();
       return;
     }
