@@ -34,7 +34,11 @@ export interface GatewayDeps {
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
-const SWEEP_INTERVAL_MS = 500;
+// The slow-consumer sweep runs when a publish reports backpressure or a drop (at most every
+// SWEEP_MIN_GAP_MS), and every SWEEP_INTERVAL_MS as a safety net: polling every socket often costs
+// CPU per idle connection.
+const SWEEP_INTERVAL_MS = 5000;
+const SWEEP_MIN_GAP_MS = 250;
 
 /** One gateway per process; it is the Bus and the OnlineDirectory of the domain. */
 export class Gateway implements Bus, OnlineDirectory {
@@ -45,6 +49,7 @@ export class Gateway implements Bus, OnlineDirectory {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private sweepScheduled = false;
+  private lastSweepMs = 0;
   private closing = false;
   private connCounter = 0;
 
@@ -105,10 +110,10 @@ export class Gateway implements Bus, OnlineDirectory {
     if (!server) return;
     const status = server.publish(topic, json);
     this.d.metrics.wsFramesOut.inc();
-    // 0 = dropped for at least one subscriber. Never re-publish (others would get duplicates):
-    // the slow socket is closed with 1013 and recovers by replay.
-    if (status === 0 && server.subscriberCount(topic) > 0) {
-      this.d.metrics.droppedBroadcasts.inc();
+    // -1 = buffered behind backpressure somewhere, 0 = dropped for at least one subscriber. Never
+    // re-publish (others would get duplicates): a slow socket is closed with 1013 and recovers by replay.
+    if (status <= 0) {
+      if (status === 0 && server.subscriberCount(topic) > 0) this.d.metrics.droppedBroadcasts.inc();
       this.scheduleSweep();
     }
   }
@@ -278,14 +283,16 @@ export class Gateway implements Bus, OnlineDirectory {
   private scheduleSweep(): void {
     if (this.sweepScheduled) return;
     this.sweepScheduled = true;
-    setImmediate(() => {
+    const wait = Math.max(0, this.lastSweepMs + SWEEP_MIN_GAP_MS - performance.now());
+    setTimeout(() => {
       this.sweepScheduled = false;
       this.sweep();
-    });
+    }, wait).unref?.();
   }
 
   /** Closes every socket holding more than WS_BACKPRESSURE_BYTES unsent (1013: reconnect and replay). */
   sweep(): void {
+    this.lastSweepMs = performance.now();
     const limit = this.d.config.wsBackpressureBytes;
     for (const ws of this.registry.all()) {
       if (ws.getBufferedAmount() > limit) {
