@@ -75,6 +75,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     MASTER_API_KEY: TEST_MASTER_KEY,
     LOG_LEVEL: "info",
     DEFAULT_RATE_LIMIT: "100000",
+    // Test hooks have a 5 s budget: a stop must not wait the production drain (10 s) for a stuck webhook.
+    SHUTDOWN_DRAIN_TIMEOUT: "2s",
     ...env,
   });
   const logs: string[] = [];

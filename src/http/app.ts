@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import type { Logger } from "../log";
 import { contextOf } from "./context";
 import { errorResponse, toAppError } from "./errors";
+import { guardJsonBody } from "./json-safety";
 
 /** Route modules are Elysia instances; app.ts mounts them in this order. */
 export type RouteModule = Elysia<any, any, any, any, any, any, any>;
@@ -18,6 +19,9 @@ export function createHttpApp(opts: { version: string; log: Logger; modules: Rou
       const err = toAppError(code, error, ctx.requestId, log, `${request.method} ${url.pathname}`, url);
       return errorResponse(err, ctx.requestId);
     })
+    // Before validation: a body Elysia cannot print in its validation error would turn a 400 into a
+    // 500, or hold the event loop for seconds (json-safety.ts).
+    .onTransform({ as: "global" }, ({ body }) => guardJsonBody(body))
     .use(
       swagger({
         // API.md section 3 promises Swagger UI at /docs (the plugin defaults to Scalar).

@@ -40,11 +40,12 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
       ]);
     }, 30_000);
 
+    // Shutdown may wait for an in-flight webhook attempt (WEBHOOK_TIMEOUT): not a 5 s job under load.
     afterAll(async () => {
       for (const c of contexts) await c.close().catch(() => {});
       await browser?.close();
       await s?.stop();
-    });
+    }, 30_000);
   }
 
   async function newPage(viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
