@@ -1,7 +1,7 @@
 // Group commit: writes submitted in the same event-loop turn share one SQLite transaction.
-// Each item runs inside its own SAVEPOINT, so a failing item fails alone; after COMMIT the
+// A failing item fails alone (the batch is replayed with a SAVEPOINT per item); after COMMIT the
 // items' onCommit callbacks run and their promises resolve, in submission order.
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 
 interface Job {
   work: () => unknown;
@@ -25,6 +25,8 @@ export interface Writer {
   /**
    * Queues `work` to run inside the next batch transaction. `onCommit(result)` runs synchronously
    * after COMMIT, in submission order, before the promise resolves (publish events there).
+   * `work` may run twice (the batch is replayed when another item fails): it must only touch the
+   * database, never in-memory state; that belongs in `onCommit`.
    */
   submit<T>(work: () => T, onCommit?: (result: T) => void): Promise<T>;
   /** Runs queued work now (used at shutdown). */
@@ -38,10 +40,22 @@ export class GroupCommitWriter implements Writer {
   private scheduled = false;
   readonly stats: FlushStats = { batches: 0, items: 0, largestBatch: 0 };
 
+  // Prepared once: db.exec would parse these statements again for every batch and item.
+  private readonly stmts: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+
   constructor(
     private readonly db: Database,
     private readonly maxBatch = 2000,
-  ) {}
+  ) {
+    this.stmts = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT item"),
+      release: db.prepare("RELEASE item"),
+      rollbackTo: db.prepare("ROLLBACK TO item"),
+    };
+  }
 
   submit<T>(work: () => T, onCommit?: (result: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -51,6 +65,24 @@ export class GroupCommitWriter implements Writer {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** One item inside its own savepoint: on failure only its writes are undone. */
+  private runIsolated(j: Job): void {
+    this.stmts.savepoint.run();
+    try {
+      j.result = j.work();
+      this.stmts.release.run();
+    } catch (err) {
+      j.failed = true;
+      j.error = err;
+      try {
+        this.stmts.rollbackTo.run();
+        this.stmts.release.run();
+      } catch {
+        // The transaction itself is gone (e.g. disk full): COMMIT fails and rejects all.
+      }
+    }
   }
 
   flush(): void {
@@ -64,32 +96,38 @@ export class GroupCommitWriter implements Writer {
 
   private runBatch(batch: Job[]): void {
     try {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.stmts.begin.run();
     } catch (err) {
       for (const j of batch) j.reject(err);
       return;
     }
+    // Fast path: items rarely fail (inputs are validated before submit), so the batch first runs
+    // without per-item savepoints. If any item throws, the whole transaction is rolled back and the
+    // batch is replayed with a SAVEPOINT per item, so that only the failing items fail.
+    let clean = true;
     for (const j of batch) {
-      this.db.exec("SAVEPOINT item");
       try {
         j.result = j.work();
-        this.db.exec("RELEASE item");
-      } catch (err) {
-        j.failed = true;
-        j.error = err;
-        try {
-          this.db.exec("ROLLBACK TO item");
-          this.db.exec("RELEASE item");
-        } catch {
-          // The transaction itself is gone (e.g. disk full): COMMIT below fails and rejects all.
-        }
+      } catch {
+        clean = false;
+        break;
       }
     }
+    if (!clean) {
+      try {
+        this.stmts.rollback.run();
+        this.stmts.begin.run();
+      } catch (err) {
+        for (const j of batch) j.reject(err);
+        return;
+      }
+      for (const j of batch) this.runIsolated(j);
+    }
     try {
-      this.db.exec("COMMIT");
+      this.stmts.commit.run();
     } catch (err) {
       try {
-        this.db.exec("ROLLBACK");
+        this.stmts.rollback.run();
       } catch {
         // already rolled back by SQLite
       }
