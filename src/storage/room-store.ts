@@ -104,25 +104,29 @@ export class SqliteRoomStore implements RoomStore {
                   ELSE COALESCE((SELECT x.created_at FROM messages x
                                  WHERE x.tenant_id = r.tenant_id AND x.room_id = r.room_id AND x.message_id < $snap_id
                                  ORDER BY x.seq DESC LIMIT 1), r.created_at) END AS sort_key
-           FROM room_members m JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+           FROM room_members m INDEXED BY room_members_by_user
+           CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
            WHERE m.tenant_id = $tenant AND m.user_id = $user AND r.room_id < $snap_id
          )
          WHERE $after_key IS NULL OR sort_key < $after_key OR (sort_key = $after_key AND room_id < $after_id)
          ORDER BY sort_key DESC, room_id DESC LIMIT $limit`,
       ),
       userRoomIds: db.query("SELECT room_id FROM room_members WHERE tenant_id = ? AND user_id = ?"),
+      // Join order and index pinned (CROSS JOIN, INDEXED BY): without statistics SQLite picked
+      // plans that scan every membership of the tenant, which made each WebSocket connect O(tenant).
       unackedRooms: db.query(
-        `SELECT r.room_id, r.last_seq, m.last_ack FROM room_members m
-         JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+        `SELECT r.room_id, r.last_seq, m.last_ack FROM room_members m INDEXED BY room_members_by_user
+         CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
          WHERE m.tenant_id = ? AND m.user_id = ? AND r.last_seq > m.last_ack
          ORDER BY r.last_activity_at DESC, r.room_id DESC`,
       ),
       shareRoom: db.query(
-        `SELECT 1 FROM room_members a JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
+        `SELECT 1 FROM room_members a INDEXED BY room_members_by_user CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
          WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id = ? LIMIT 1`,
       ),
       roommates: db.query(
-        `SELECT DISTINCT b.user_id FROM room_members a JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
+        `SELECT DISTINCT b.user_id FROM room_members a INDEXED BY room_members_by_user
+         CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
          WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id != a.user_id`,
       ),
     };

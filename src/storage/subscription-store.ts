@@ -33,9 +33,9 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
          ON CONFLICT (tenant_id, user_id, topic) DO NOTHING`,
       ),
       byTopic: db.query(`SELECT ${cols} FROM subscriptions WHERE tenant_id = ? AND user_id = ? AND topic = ?`),
-      list: db.query(`SELECT ${cols} FROM subscriptions WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id`),
+      list: db.query(`SELECT ${cols} FROM subscriptions INDEXED BY subscriptions_user_topic WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id`),
       del: db.query("DELETE FROM subscriptions WHERE tenant_id = ? AND user_id = ? AND id = ?"),
-      subscribers: db.query("SELECT user_id FROM subscriptions WHERE tenant_id = ? AND topic = ?"),
+      subscribers: db.query("SELECT user_id FROM subscriptions INDEXED BY subscriptions_by_topic WHERE tenant_id = ? AND topic = ?"),
     };
   }
 
