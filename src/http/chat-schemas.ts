@@ -2,7 +2,11 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
-// JSON bodies use TypeBox's strict Integer: Elysia's t.Integer also accepts numeric strings ("7").
+// JSON bodies and responses use TypeBox's plain Integer. Elysia's t.Integer is a Transform that also
+// accepts numeric strings ("7"): right for query strings, but in a body it lets "7" through, and in a
+// response schema it makes Elysia run TypeBox's slow generic Encode over every response.
+// Response timestamps carry no `format`: checking date-time on every field of every message cost
+// more than the query (the description documents the format).
 const StrictInt = Type.Integer;
 import { AnyJson } from "./schemas";
 
@@ -10,7 +14,7 @@ export const RoomIdParam = t.String({ minLength: 1, maxLength: 64, description: 
 export const MessageIdParam = t.String({ minLength: 1, maxLength: 64, description: "Message id (UUIDv7)" });
 export const UserIdParam = t.String({ minLength: 1, maxLength: 128, description: "User id" });
 export const UserId = t.String({ minLength: 1, maxLength: 128 });
-const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC with milliseconds" });
+const Timestamp = t.String({ description: "RFC 3339 UTC with milliseconds (date-time)" });
 const NullableTimestamp = t.Union([Timestamp, t.Null()]);
 
 export const RoomSchema = t.Object({
@@ -18,7 +22,7 @@ export const RoomSchema = t.Object({
   type: t.Union([t.Literal("dm"), t.Literal("group"), t.Literal("channel")]),
   name: t.Union([t.String(), t.Null()]),
   metadata: AnyJson,
-  last_seq: t.Integer({ minimum: 0 }),
+  last_seq: Type.Integer({ minimum: 0 }),
   created_by: t.String(),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -27,7 +31,7 @@ export const RoomSchema = t.Object({
 export const MessageSchema = t.Object({
   message_id: t.String(),
   room_id: t.String(),
-  seq: t.Integer({ minimum: 1 }),
+  seq: Type.Integer({ minimum: 1 }),
   sender_id: t.String(),
   content: t.String({ description: "Empty for a deleted message (tombstone)" }),
   meta: AnyJson,
@@ -40,8 +44,8 @@ export const MessageSchema = t.Object({
 export const RoomSummarySchema = t.Composite([
   RoomSchema,
   t.Object({
-    last_ack: t.Integer({ minimum: 0 }),
-    unread_count: t.Integer({ minimum: 0 }),
+    last_ack: Type.Integer({ minimum: 0 }),
+    unread_count: Type.Integer({ minimum: 0 }),
     last_message: t.Union([MessageSchema, t.Null()]),
   }),
 ]);
@@ -53,7 +57,7 @@ export const MemberSchema = t.Object({
   user_id: t.String(),
   role: RoleSchema,
   joined_at: Timestamp,
-  last_ack: t.Integer({ minimum: 0, description: "The member's read position (read receipts)" }),
+  last_ack: Type.Integer({ minimum: 0, description: "The member's read position (read receipts)" }),
 });
 
 export const MembersSchema = t.Object({ members: t.Array(MemberSchema) });
@@ -86,4 +90,4 @@ export const HistoryQuery = t.Object({
 export const HistorySchema = t.Object({ messages: t.Array(MessageSchema), has_more: t.Boolean() });
 
 export const AckBody = t.Object({ room_id: RoomIdParam, seq: StrictInt({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
-export const AckSchema = t.Object({ room_id: t.String(), last_ack: t.Integer({ minimum: 0 }), unread_count: t.Integer({ minimum: 0 }) });
+export const AckSchema = t.Object({ room_id: t.String(), last_ack: Type.Integer({ minimum: 0 }), unread_count: Type.Integer({ minimum: 0 }) });

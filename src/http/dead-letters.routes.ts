@@ -1,17 +1,18 @@
 // /admin/dead-letters (K): the tenant's webhook deliveries that used every attempt, and their retry.
+import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import type { DeadLetterService } from "../delivery/dead-letters";
 import type { HttpAuth } from "./auth";
 import { errorResponses } from "./schemas";
 import { tenantScoped } from "./tenant-auth";
 
-const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC with milliseconds" });
+const Timestamp = t.String({ description: "RFC 3339 UTC with milliseconds (date-time)" });
 
 export const DeadLetterSchema = t.Object({
   id: t.String({ description: "The delivery id (= the webhook's event_id)" }),
   kind: t.Union([t.Literal("message.new"), t.Literal("notification.new")]),
   target_url: t.Union([t.String(), t.Null()], { description: "The URL of the last attempt" }),
-  attempts: t.Integer({ minimum: 0 }),
+  attempts: Type.Integer({ minimum: 0 }),
   last_error: t.Union([t.String(), t.Null()], { description: 'e.g. "HTTP 500", "timeout after 5000 ms", a network error, "tenant has no webhook_url"' }),
   payload: t.Record(t.String(), t.Unknown(), { description: "The webhook body as a JSON object" }),
   created_at: Timestamp,

@@ -1,4 +1,5 @@
 // POST /notify (K), /notifications (K U) and /subscriptions (K U).
+import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import type { NotificationService } from "../chat/notifications";
 import type { SubscriptionService } from "../chat/subscriptions";
@@ -7,7 +8,7 @@ import { UserId } from "./chat-schemas";
 import { errorResponses } from "./schemas";
 import { tenantScoped, userScoped } from "./tenant-auth";
 
-const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC with milliseconds" });
+const Timestamp = t.String({ description: "RFC 3339 UTC with milliseconds (date-time)" });
 const Topic = t.String({ minLength: 1, maxLength: 128, description: "1..128 characters" });
 const IdParam = t.String({ minLength: 1, maxLength: 64 });
 const Payload = t.Unknown({ description: "Any JSON value (object, array, string, number, boolean, null); required; at most 16 KiB serialized" });
@@ -53,7 +54,7 @@ export function notifyRoutes(deps: { auth: HttpAuth; notifications: Notification
       {
         body: NotifyBody,
         response: {
-          202: t.Object({ notification_id: t.String(), topic: t.String(), recipients: t.Integer({ minimum: 0, description: "How many recipients were resolved and stored" }), created_at: Timestamp }),
+          202: t.Object({ notification_id: t.String(), topic: t.String(), recipients: Type.Integer({ minimum: 0, description: "How many recipients were resolved and stored" }), created_at: Timestamp }),
           ...errorResponses,
         },
         detail: { summary: "Notify explicit targets (users, a room's members, topic subscribers); live frames to online recipients, webhooks to offline ones" },

@@ -1,4 +1,5 @@
 // Public operational routes: /health and /metrics.
+import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import type { Metrics } from "../metrics";
 import { errorResponses } from "./schemas";
@@ -15,7 +16,7 @@ const HealthSchema = t.Object({
   status: t.Union([t.Literal("ok"), t.Literal("error")]),
   service: t.Literal("chatapi"),
   version: t.String(),
-  uptime_seconds: t.Integer(),
+  uptime_seconds: Type.Integer(),
   db_writable: t.Boolean(),
   shutting_down: t.Optional(t.Boolean()),
 });

@@ -1,4 +1,5 @@
 // Realtime helpers over REST: /ws/token, /presence, and the documented /ws upgrade (K U).
+import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import { AppError } from "../errors";
 import type { RoomStore } from "../storage/room-store";
@@ -15,7 +16,7 @@ export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; p
   return new Elysia({ tags: ["Realtime"] })
     .use(userScoped(deps.auth))
     .post("/ws/token", ({ actor }) => deps.tokens.mint(actor.tenant.id, actor.userId), {
-      response: { 200: t.Object({ token: t.String(), expires_in: t.Integer({ description: "Whole seconds" }) }), ...errorResponses },
+      response: { 200: t.Object({ token: t.String(), expires_in: Type.Integer({ description: "Whole seconds" }) }), ...errorResponses },
       detail: { summary: "A single-use token for a browser: connect to /ws?token=... within expires_in seconds" },
     })
     .get(

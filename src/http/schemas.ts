@@ -11,7 +11,7 @@ export const ErrorSchema = t.Object(
     message: t.String(),
     request_id: t.String(),
     details: t.Optional(t.Array(ErrorDetailSchema)),
-    retry_after_ms: t.Optional(t.Integer()),
+    retry_after_ms: t.Optional(Type.Integer()),
   },
   { description: "Error" },
 );
@@ -35,10 +35,10 @@ export const UserIdHeader = t.String({ minLength: 1, maxLength: 128, description
 export const AnyJson = t.Unknown({ description: "Any JSON value (object, array, string, number, boolean, null); at most 4 KiB serialized" });
 
 export const TenantConfigSchema = t.Object({
-  rate_limit: t.Integer({ minimum: 1 }),
-  rate_limit_burst: t.Integer({ minimum: 1 }),
-  user_message_rate: t.Integer({ minimum: 1 }),
-  max_message_bytes: t.Integer({ minimum: 1, maximum: 8192 }),
+  rate_limit: Type.Integer({ minimum: 1 }),
+  rate_limit_burst: Type.Integer({ minimum: 1 }),
+  user_message_rate: Type.Integer({ minimum: 1 }),
+  max_message_bytes: Type.Integer({ minimum: 1, maximum: 8192 }),
   webhook_url: t.Union([t.String(), t.Null()]),
   has_webhook_secret: t.Boolean(),
 });
@@ -47,7 +47,7 @@ export const TenantSchema = t.Object({
   tenant_id: t.String(),
   name: t.String(),
   config: TenantConfigSchema,
-  created_at: t.String({ format: "date-time" }),
+  created_at: t.String({ description: "RFC 3339 UTC with milliseconds (date-time)" }),
 });
 
 /** Config keys accepted on create/patch; `null` resets a key to its default. Integers are strict (no numeric strings). */
