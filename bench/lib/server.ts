@@ -1,0 +1,123 @@
+// Starting and stopping the servers under test: the compiled product binary (or the sources, for the
+// smoke test) and the raw baselines. Each gets a fresh temporary DATA_DIR and a free 127.0.0.1 port.
+import type { Subprocess } from "bun";
+import { cpuMark, drainTail, freePort, spawnTracked, stopProcess } from "./procs";
+import type { Ctx } from "./ctx";
+
+export interface ServerHandle {
+  kind: "product" | "baseline";
+  name: string;
+  pid: number;
+  proc: Subprocess;
+  host: string;
+  port: number;
+  base: string;
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+const REPO = new URL("../../", import.meta.url).pathname;
+
+/** Polls GET /health until 200; throws (with the server's output) if it exits or times out. */
+export async function waitHealthy(h: { base: string; proc: Subprocess; logs: () => string; name: string }, timeoutMs = 20_000, pollMs = 5): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (h.proc.exitCode !== null || h.proc.signalCode !== null) throw new Error(`${h.name} exited (${h.proc.exitCode ?? h.proc.signalCode}) before /health answered:\n${h.logs()}`);
+    try {
+      const r = await fetch(`${h.base}/health`, { signal: AbortSignal.timeout(1000) });
+      await r.arrayBuffer();
+      if (r.status === 200) return performance.now();
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(pollMs);
+  }
+  throw new Error(`${h.name}: /health did not answer 200 within ${timeoutMs} ms:\n${h.logs()}`);
+}
+
+export interface ProductOpts {
+  dataDir: string;
+  env?: Record<string, string>;
+  /** Do not wait for /health (startup measures that itself). */
+  noWait?: boolean;
+  port?: number;
+}
+
+/** The product's environment for a benchmark run (SQLITE_SYNCHRONOUS=full, limits out of the way). */
+export function productEnv(ctx: Ctx, dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LISTEN_ADDR: `127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    DATABASE_DSN: "",
+    MASTER_API_KEY: ctx.masterKey,
+    SQLITE_SYNCHRONOUS: "full",
+    LOG_LEVEL: "info",
+    DEFAULT_RATE_LIMIT: "1000000",
+    SHUTDOWN_DRAIN_TIMEOUT: "2s",
+    ...extra,
+  };
+}
+
+function productCmd(ctx: Ctx): string[] {
+  if (ctx.profileDir) return [process.execPath, "--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${ctx.profileDir}`, `${REPO}src/main.ts`, "serve"];
+  return ctx.binary ? [ctx.binary, "serve"] : [process.execPath, "run", `${REPO}src/main.ts`, "serve"];
+}
+
+export async function startProduct(ctx: Ctx, o: ProductOpts): Promise<ServerHandle & { spawnedAt: number }> {
+  const port = o.port ?? freePort();
+  const spawnedAt = performance.now();
+  const proc = spawnTracked({
+    name: "chatapi",
+    cmd: [...productCmd(ctx), ...(ctx.serverArgs ?? [])],
+    env: productEnv(ctx, o.dataDir, port, { ...ctx.serverEnv, ...o.env }),
+    cwd: o.dataDir,
+    nofile: 65536,
+    cpus: ctx.serverCpus,
+  });
+  const out = drainTail(proc.stdout as ReadableStream<Uint8Array>);
+  const err = drainTail(proc.stderr as ReadableStream<Uint8Array>);
+  const h: ServerHandle & { spawnedAt: number } = {
+    kind: "product",
+    name: "chatapi",
+    pid: proc.pid,
+    proc,
+    host: "127.0.0.1",
+    port,
+    base: `http://127.0.0.1:${port}`,
+    logs: () => `--- stdout ---\n${out.text().slice(-4000)}\n--- stderr ---\n${err.text().slice(-4000)}`,
+    stop: () => stopProcess(proc, 8000),
+    spawnedAt,
+  };
+  if (!o.noWait) await waitHealthy(h);
+  return h;
+}
+
+export async function startBaseline(ctx: Ctx, script: "rest" | "ws", args: string[], o: { noWait?: boolean; port?: number; cwd?: string } = {}): Promise<ServerHandle & { spawnedAt: number }> {
+  const port = o.port ?? freePort();
+  const spawnedAt = performance.now();
+  const proc = spawnTracked({
+    name: `baseline-${script}`,
+    cmd: [process.execPath, "run", `${REPO}bench/baselines/${script}.ts`, "--port", String(port), ...args],
+    cwd: o.cwd ?? REPO,
+    nofile: 65536,
+    cpus: ctx.serverCpus,
+  });
+  const out = drainTail(proc.stdout as ReadableStream<Uint8Array>);
+  const err = drainTail(proc.stderr as ReadableStream<Uint8Array>);
+  const h: ServerHandle & { spawnedAt: number } = {
+    kind: "baseline",
+    name: `baseline-${script}`,
+    pid: proc.pid,
+    proc,
+    host: "127.0.0.1",
+    port,
+    base: `http://127.0.0.1:${port}`,
+    logs: () => `--- stdout ---\n${out.text().slice(-4000)}\n--- stderr ---\n${err.text().slice(-4000)}`,
+    stop: () => stopProcess(proc, 5000),
+    spawnedAt,
+  };
+  if (!o.noWait) await waitHealthy(h);
+  return h;
+}
+
+export { cpuMark, REPO };
