@@ -26,6 +26,8 @@ export interface Config {
   wsBackpressureBytes: number;
   wsHeartbeatMs: number;
   presenceGraceMs: number;
+  /** Rooms with more members than this carry no presence.update frames (GET /presence still answers). */
+  presenceRoomLimit: number;
   typingTimeoutMs: number;
   maxBodyBytes: number;
   syncMaxPerRoom: number;
@@ -68,6 +70,7 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "WS_BACKPRESSURE_BYTES", def: "1048576", unit: "bytes", description: "Unsent bytes after which a slow consumer is closed with 1013." },
   { name: "WS_HEARTBEAT", def: "30s", unit: "duration", description: "Interval of server WebSocket pings; a peer silent for two intervals is closed." },
   { name: "PRESENCE_GRACE", def: "5s", unit: "duration", description: "Delay before `offline` after a user's last socket closes." },
+  { name: "PRESENCE_ROOM_LIMIT", def: "1000", unit: "count", description: "Rooms with more members carry no presence.update frames (GET /presence still answers)." },
   { name: "TYPING_TIMEOUT", def: "8s", unit: "duration", description: "A typing start without stop expires after this." },
   { name: "MAX_BODY_BYTES", def: "262144", unit: "bytes", description: "Request bodies over this get 413 before parsing." },
   { name: "SYNC_MAX_PER_ROOM", def: "100", unit: "count", description: "Messages replayed per room on connect; older ones are announced by `sync.gap`." },
@@ -198,6 +201,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     wsBackpressureBytes: int("WS_BACKPRESSURE_BYTES", "1048576", 1024, 1 << 30),
     wsHeartbeatMs: duration("WS_HEARTBEAT", "30s", 100),
     presenceGraceMs: duration("PRESENCE_GRACE", "5s"),
+    presenceRoomLimit: int("PRESENCE_ROOM_LIMIT", "1000", 0, 10_000_000),
     typingTimeoutMs: duration("TYPING_TIMEOUT", "8s", 10),
     maxBodyBytes: int("MAX_BODY_BYTES", "262144", 1024, 64 * 1024 * 1024),
     syncMaxPerRoom: int("SYNC_MAX_PER_ROOM", "100", 1, 100_000),

@@ -67,8 +67,6 @@ export interface RoomStore {
   unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[];
   /** True when the two users share at least one room. */
   shareRoom(tenantId: string, a: string, b: string): boolean;
-  /** Users who share a room with `userId` (presence scope). */
-  roommates(tenantId: string, userId: string): string[];
 }
 
 /** RoomStore on bun:sqlite; statements prepared once. */
@@ -124,11 +122,6 @@ export class SqliteRoomStore implements RoomStore {
         `SELECT 1 FROM room_members a INDEXED BY room_members_by_user CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
          WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id = ? LIMIT 1`,
       ),
-      roommates: db.query(
-        `SELECT DISTINCT b.user_id FROM room_members a INDEXED BY room_members_by_user
-         CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
-         WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id != a.user_id`,
-      ),
     };
   }
 
@@ -179,8 +172,5 @@ export class SqliteRoomStore implements RoomStore {
   }
   shareRoom(tenantId: string, a: string, b: string): boolean {
     return this.q.shareRoom!.get(tenantId, a, b) !== null;
-  }
-  roommates(tenantId: string, userId: string): string[] {
-    return (this.q.roommates!.all(tenantId, userId) as { user_id: string }[]).map((r) => r.user_id);
   }
 }

@@ -57,10 +57,11 @@ export class Gateway implements Bus, OnlineDirectory {
     this.websocket = this.handler();
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
-      roommates: (t, u) => d.roomStore.roommates(t, u),
-      toUsers: (t, users, frame) => {
+      toUserRooms: (t, u, frame) => {
         const json = JSON.stringify(frame);
-        for (const u of users) this.publishJson(userTopic(t, u), json);
+        for (const roomId of d.roomStore.userRoomIds(t, u)) {
+          if (d.services.rooms.memberCount(t, roomId) <= d.config.presenceRoomLimit) this.publishJson(roomTopic(t, roomId), json);
+        }
       },
     });
     this.typing = new TypingTracker({
@@ -224,9 +225,10 @@ export class Gateway implements Bus, OnlineDirectory {
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
       // Subscribe and replay in one synchronous turn: no live frame of a room can overtake its replay.
+      // Presence goes out before this socket joins its room topics: it is not told about itself.
+      if (count === 1) this.presence.connected(tenantId, userId);
       ws.subscribe(userTopic(tenantId, userId));
       for (const roomId of this.d.roomStore.userRoomIds(tenantId, userId)) ws.subscribe(roomTopic(tenantId, roomId));
-      if (count === 1) this.presence.connected(tenantId, userId);
       const replayed = replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,

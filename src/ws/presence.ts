@@ -1,5 +1,8 @@
 // Presence: online at a user's first socket, offline after a grace period once the last closes.
-// Frames go only to users who share a room with the subject.
+// Frames go only to users who share a room with the subject: one publish per room topic of the
+// subject (rooms over PRESENCE_ROOM_LIMIT members are skipped), never one per roommate, so a
+// connect costs O(rooms) publishes rather than O(roommates). A user sharing several rooms with the
+// subject may get the same update once per shared room (same status and last_seen).
 
 /** One user's presence as GET /presence reports it. */
 export interface PresenceView {
@@ -16,10 +19,8 @@ interface Entry {
 
 export interface PresenceDeps {
   graceMs: number;
-  /** Users who share a room with `userId` (the audience of its presence frames). */
-  roommates(tenantId: string, userId: string): string[];
-  /** Sends one frame to each user's sockets. */
-  toUsers(tenantId: string, userIds: string[], frame: Record<string, unknown> & { type: string }): void;
+  /** Publishes the frame to the user's rooms that are small enough to carry presence. */
+  toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void;
   now?: () => number;
 }
 
@@ -81,8 +82,6 @@ export class PresenceTracker {
   }
 
   private publish(tenantId: string, userId: string, status: "online" | "offline", atMs: number): void {
-    const audience = this.d.roommates(tenantId, userId);
-    if (audience.length === 0) return;
-    this.d.toUsers(tenantId, audience, { type: "presence.update", user_id: userId, status, last_seen: new Date(atMs).toISOString() });
+    this.d.toUserRooms(tenantId, userId, { type: "presence.update", user_id: userId, status, last_seen: new Date(atMs).toISOString() });
   }
 }

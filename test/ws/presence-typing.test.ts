@@ -45,6 +45,24 @@ describe("presence", () => {
     for (const c of [a1, a2, bob, carol, otherBob]) await c.close();
   });
 
+  test("rooms over PRESENCE_ROOM_LIMIT carry no presence; small rooms of the same user still do", async () => {
+    const small = await startTestServer({ PRESENCE_ROOM_LIMIT: "2" });
+    try {
+      const t = await makeTenant(small, "pres-limit");
+      await t.room("alice", ["bob"]); // 2 members: carries presence
+      await t.room("alice", ["carol", "dave"]); // 3 members: over the limit
+      const bob = await t.connect("bob");
+      const carol = await t.connect("carol");
+      const alice = await t.connect("alice");
+      await bob.waitForFrame((f) => f.type === "presence.update" && f.user_id === "alice", 3000, "alice online in the small room");
+      await carol.barrier();
+      expect(presenceOf(carol, "alice")).toEqual([]);
+      for (const c of [alice, bob, carol]) await c.close();
+    } finally {
+      await small.stop();
+    }
+  });
+
   test("offline after PRESENCE_GRACE with last_seen once the last socket closes; closing one of two sends nothing", async () => {
     const t = await makeTenant(s, "pres-offline");
     await t.room("alice", ["bob"]);
