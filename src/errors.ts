@@ -1,16 +1,10 @@
 // The one error catalog: code -> HTTP status, WebSocket close code, default message.
 // Services throw only AppError; the HTTP layer and the WS gateway map it.
 
-export type ErrorCode =
-  | "invalid_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "payload_too_large"
-  | "rate_limit_exceeded"
-  | "internal_error"
-  | "unavailable";
+import type { ApiErrorCode } from "./client/types";
+
+/** The codes of API.md section 1 (one definition, shared with the TypeScript client). */
+export type ErrorCode = ApiErrorCode;
 
 interface CatalogEntry {
   status: number;
