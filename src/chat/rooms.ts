@@ -139,11 +139,6 @@ export class RoomService {
     return { room: toRoom(result.row), created: result.created };
   }
 
-  /** Members of a room (0 when it does not exist); from the cache. */
-  memberCount(tenantId: string, roomId: string): number {
-    return this.d.cache.get(tenantId, roomId)?.members.size ?? 0;
-  }
-
   /** After a send commits: the cached room's last_seq and activity follow (acks validate against it). */
   messageCommitted(tenantId: string, roomId: string, seq: number, at: string): void {
     this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }));

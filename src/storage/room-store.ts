@@ -63,6 +63,8 @@ export interface RoomStore {
   userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[];
   /** Room ids the user belongs to (socket subscriptions). */
   userRoomIds(tenantId: string, userId: string): string[];
+  /** The user's rooms with their member counts (presence audience). */
+  userRoomSizes(tenantId: string, userId: string): { room_id: string; member_count: number }[];
   /** The user's rooms with last_seq > last_ack, most recent activity first (connect replay). */
   unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[];
   /** True when the two users share at least one room. */
@@ -110,6 +112,11 @@ export class SqliteRoomStore implements RoomStore {
          ORDER BY sort_key DESC, room_id DESC LIMIT $limit`,
       ),
       userRoomIds: db.query("SELECT room_id FROM room_members WHERE tenant_id = ? AND user_id = ?"),
+      userRoomSizes: db.query(
+        `SELECT r.room_id, r.member_count FROM room_members m INDEXED BY room_members_by_user
+         CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.user_id = ?`,
+      ),
       // Join order and index pinned (CROSS JOIN, INDEXED BY): without statistics SQLite picked
       // plans that scan every membership of the tenant, which made each WebSocket connect O(tenant).
       unackedRooms: db.query(
@@ -166,6 +173,9 @@ export class SqliteRoomStore implements RoomStore {
   }
   userRoomIds(tenantId: string, userId: string): string[] {
     return (this.q.userRoomIds!.all(tenantId, userId) as { room_id: string }[]).map((r) => r.room_id);
+  }
+  userRoomSizes(tenantId: string, userId: string): { room_id: string; member_count: number }[] {
+    return this.q.userRoomSizes!.all(tenantId, userId);
   }
   unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[] {
     return this.q.unackedRooms!.all(tenantId, userId);

@@ -59,8 +59,9 @@ export class Gateway implements Bus, OnlineDirectory {
       graceMs: d.config.presenceGraceMs,
       toUserRooms: (t, u, frame) => {
         const json = JSON.stringify(frame);
-        for (const roomId of d.roomStore.userRoomIds(t, u)) {
-          if (d.services.rooms.memberCount(t, roomId) <= d.config.presenceRoomLimit) this.publishJson(roomTopic(t, roomId), json);
+        // member_count comes with the room list (kept by triggers): no member set is loaded here.
+        for (const r of d.roomStore.userRoomSizes(t, u)) {
+          if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(roomTopic(t, r.room_id), json);
         }
       },
     });
