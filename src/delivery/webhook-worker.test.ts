@@ -6,6 +6,7 @@ import { MIGRATIONS } from "../storage/migrations";
 import { GroupCommitWriter } from "../storage/writer";
 import type { Tenant } from "../tenancy/tenants";
 import { WebhookWorker } from "./webhook-worker";
+import { waitFor } from "../../test/helpers";
 
 function setup(tenantIds: string[], rowsPerTenant: number) {
   const db = openDatabase(":memory:", "normal");
@@ -66,7 +67,8 @@ test("per-tenant and global caps hold, lanes are served round-robin, and nothing
       total++;
       maxTotal = Math.max(maxTotal, total);
       maxPer.set(t, Math.max(maxPer.get(t) ?? 0, active.get(t)!));
-      await Bun.sleep(5);
+      // Yield a turn so sends overlap (the caps are what is measured, not a duration).
+      await new Promise<void>((r) => setImmediate(r));
       active.set(t, active.get(t)! - 1);
       total--;
       return new Response("ok");
@@ -75,12 +77,8 @@ test("per-tenant and global caps hold, lanes are served round-robin, and nothing
   worker.start();
   // Extra wakes while sends are in flight must not claim the same rows again.
   for (let i = 0; i < 5; i++) worker.wake();
-  const deadline = Date.now() + 5000;
-  while ((db.query("SELECT count(*) AS n FROM deliveries WHERE status = 'delivered'").get() as { n: number }).n < 16) {
-    if (Date.now() > deadline) throw new Error("not all delivered");
-    worker.wake();
-    await Bun.sleep(2);
-  }
+  const delivered = () => (db.query("SELECT count(*) AS n FROM deliveries WHERE status = 'delivered'").get() as { n: number }).n;
+  await waitFor(() => (worker.wake(), delivered() >= 16), 5000, "all 16 delivered");
   await worker.stop(1000);
   expect(sent.length).toBe(16);
   expect(new Set(sent).size).toBe(16);
@@ -111,11 +109,7 @@ test("a failed attempt is rescheduled with backoff and retried by the due timer,
     },
   });
   worker.start();
-  const deadline = Date.now() + 3000;
-  while (store.get("A-0")!.status !== "dead") {
-    if (Date.now() > deadline) throw new Error("never dead");
-    await Bun.sleep(5);
-  }
+  await waitFor(() => store.get("A-0")!.status === "dead", 3000, "the delivery to become dead");
   await worker.stop(100);
   const row = store.get("A-0")!;
   expect(row).toMatchObject({ attempts: 3, last_error: "HTTP 503", target_url: "http://hook/A" });

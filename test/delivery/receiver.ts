@@ -3,12 +3,35 @@ import { createHmac } from "node:crypto";
 import type { Server } from "bun";
 import { waitFor } from "../helpers";
 
-/** One request as the receiver saw it. */
-export interface Received {
+/** A webhook request as a test endpoint sees it (body parsed as JSON when it is JSON). */
+export interface HookRequest {
   raw: string;
   body: any;
   headers: Headers;
   path: string;
+}
+
+/** A Bun.serve on 127.0.0.1:0 that parses each request body and hands it to `onRequest`. */
+export function serveHook(onRequest: (r: HookRequest) => Response | Promise<Response>): Server<undefined> {
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    fetch: async (req) => {
+      const raw = await req.text();
+      let body: any = null;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = null;
+      }
+      return onRequest({ raw, body, headers: req.headers, path: new URL(req.url).pathname });
+    },
+  });
+}
+
+/** One request as the receiver saw it. */
+export interface Received extends HookRequest {
   /** performance.now() at arrival */
   at: number;
 }
@@ -25,32 +48,20 @@ export class Receiver {
 
   constructor(reply?: (r: Received, index: number) => Reply) {
     if (reply) this.reply = reply;
-    this.server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      idleTimeout: 0,
-      fetch: async (req) => {
-        const raw = await req.text();
-        let body: any = null;
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = null;
-        }
-        const r: Received = { raw, body, headers: req.headers, path: new URL(req.url).pathname, at: performance.now() };
-        const index = this.received.length;
-        this.received.push(r);
-        const answer = this.reply(r, index);
-        if (answer === "hang") {
-          await new Promise<void>((resolve) => this.hanging.add(resolve));
-          return new Response("released", { status: 503 });
-        }
-        if (typeof answer === "object") {
-          await Bun.sleep(answer.delayMs);
-          return new Response("late", { status: answer.status });
-        }
-        return new Response(answer >= 200 && answer < 300 ? "ok" : "nope", { status: answer });
-      },
+    this.server = serveHook(async (req) => {
+      const r: Received = { ...req, at: performance.now() };
+      const index = this.received.length;
+      this.received.push(r);
+      const answer = this.reply(r, index);
+      if (answer === "hang") {
+        await new Promise<void>((resolve) => this.hanging.add(resolve));
+        return new Response("released", { status: 503 });
+      }
+      if (typeof answer === "object") {
+        await Bun.sleep(answer.delayMs);
+        return new Response("late", { status: answer.status });
+      }
+      return new Response(answer >= 200 && answer < 300 ? "ok" : "nope", { status: answer });
     });
   }
 

@@ -1,13 +1,9 @@
 // A webhook receiver for the reliability suites: Bun.serve on 127.0.0.1:0 that records every event,
 // keyed by event_id (at-least-once: repeats are counted, not stored twice). Paths name the tenant.
 import type { Server } from "bun";
+import { serveHook, type HookRequest } from "../../delivery/receiver";
 
-export interface SinkEvent {
-  path: string;
-  raw: string;
-  body: any;
-  headers: Headers;
-}
+export type SinkEvent = HookRequest;
 
 /** Records every POST; answers 200 (or what `status` says). */
 export class WebhookSink {
@@ -20,27 +16,14 @@ export class WebhookSink {
   private readonly server: Server<undefined>;
 
   constructor() {
-    this.server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      idleTimeout: 0,
-      fetch: async (req) => {
-        const raw = await req.text();
-        let body: any = null;
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = null;
-        }
-        const ev: SinkEvent = { path: new URL(req.url).pathname, raw, body, headers: req.headers };
-        if (this.all.length < 200_000) this.all.push(ev);
-        const id = body?.event_id;
-        if (typeof id === "string") {
-          if (this.events.has(id)) this.repeats++;
-          else this.events.set(id, ev);
-        }
-        return new Response("ok", { status: this.status() });
-      },
+    this.server = serveHook((ev) => {
+      if (this.all.length < 200_000) this.all.push(ev);
+      const id = ev.body?.event_id;
+      if (typeof id === "string") {
+        if (this.events.has(id)) this.repeats++;
+        else this.events.set(id, ev);
+      }
+      return new Response("ok", { status: this.status() });
     });
   }
 
