@@ -1,6 +1,6 @@
 // Row -> public object conversions (JSON columns parsed back to the value given).
-import type { MessageRow } from "../storage/message-store";
-import type { RoomRow } from "../storage/room-store";
+import type { MessageRow } from "../storage/sqlite/message-store";
+import type { RoomRow } from "../storage/sqlite/room-store";
 import type { Message, Room } from "./types";
 import { parseJson } from "./validate";
 

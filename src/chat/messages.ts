@@ -1,9 +1,9 @@
 // Messages and acks: send (idempotent, gapless seq, group commit), history, edit, delete, ack.
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import type { Metrics } from "../metrics";
-import type { MessageRow, MessageStore } from "../storage/message-store";
-import type { RoomStore } from "../storage/room-store";
-import type { Writer } from "../storage/writer";
+import type { MessageRow, MessageStore } from "../storage/sqlite/message-store";
+import type { RoomStore } from "../storage/sqlite/room-store";
+import type { Writer } from "../storage/sqlite/writer";
 import { rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { Tenant } from "../tenancy/tenants";
 import type { Bus, OnlineDirectory } from "./bus";

@@ -2,10 +2,10 @@
 // to recipients stored at creation; live `notification` frames after commit; notification.new
 // webhooks for offline recipients through the outbox; per-recipient list and ack (REST and WS).
 import { invalid, notFound } from "../errors";
-import type { NotificationStore, RecipientNotificationRow } from "../storage/notification-store";
-import type { RoomStore } from "../storage/room-store";
-import type { SubscriptionStore } from "../storage/subscription-store";
-import type { Writer } from "../storage/writer";
+import type { NotificationStore, RecipientNotificationRow } from "../storage/sqlite/notification-store";
+import type { RoomStore } from "../storage/sqlite/room-store";
+import type { SubscriptionStore } from "../storage/sqlite/subscription-store";
+import type { Writer } from "../storage/sqlite/writer";
 import type { Tenant } from "../tenancy/tenants";
 import type { Bus, OnlineDirectory } from "./bus";
 import type { Actor } from "./types";

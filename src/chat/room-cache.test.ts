@@ -1,8 +1,8 @@
 // RoomCache: commit callbacks must reach the live entry even after an eviction and reload.
 import { expect, test } from "bun:test";
-import { openDatabase, migrate } from "../storage/db";
-import { MIGRATIONS } from "../storage/migrations";
-import { SqliteRoomStore } from "../storage/room-store";
+import { openDatabase, migrate } from "../storage/sqlite/db";
+import { MIGRATIONS } from "../storage/sqlite/migrations";
+import { SqliteRoomStore } from "../storage/sqlite/room-store";
 import { RoomCache } from "./room-cache";
 
 function setup() {

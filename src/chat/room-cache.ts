@@ -1,6 +1,6 @@
 // In-memory view of rooms and their member sets, kept in step with commits by the domain services.
 import type { Role } from "./types";
-import type { RoomRow, RoomStore } from "../storage/room-store";
+import type { RoomRow, RoomStore } from "../storage/sqlite/room-store";
 
 /** A cached room: its row (updated after each commit) and members by user id. */
 export interface CachedRoom {

@@ -1,8 +1,8 @@
 // Rooms and membership: creation (dm/group/channel), listing, updates, joins, leaves, roles.
 import { AppError, conflict, forbidden, invalid, notFound } from "../errors";
-import type { MessageStore } from "../storage/message-store";
-import type { MemberRow, RoomRow, RoomStore } from "../storage/room-store";
-import type { Writer } from "../storage/writer";
+import type { MessageStore } from "../storage/sqlite/message-store";
+import type { MemberRow, RoomRow, RoomStore } from "../storage/sqlite/room-store";
+import type { Writer } from "../storage/sqlite/writer";
 import type { Bus } from "./bus";
 import type { CachedRoom, RoomCache } from "./room-cache";
 import { toMessage, toRoom } from "./mappers";

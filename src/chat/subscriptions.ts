@@ -1,7 +1,7 @@
 // Topic subscriptions of a user (targets of POST /notify with topic_subscribers: true).
 import { notFound } from "../errors";
-import type { SubscriptionRow, SubscriptionStore } from "../storage/subscription-store";
-import type { Writer } from "../storage/writer";
+import type { SubscriptionRow, SubscriptionStore } from "../storage/sqlite/subscription-store";
+import type { Writer } from "../storage/sqlite/writer";
 import { checkTopic } from "./notifications";
 import type { Actor } from "./types";
 

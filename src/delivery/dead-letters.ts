@@ -1,7 +1,7 @@
 // Dead letters: deliveries that used every attempt. Listed and re-queued per tenant (tenant key only).
 import { notFound } from "../errors";
-import type { DeliveryKind, DeliveryRow, DeliveryStore } from "../storage/delivery-store";
-import type { Writer } from "../storage/writer";
+import type { DeliveryKind, DeliveryRow, DeliveryStore } from "../storage/sqlite/delivery-store";
+import type { Writer } from "../storage/sqlite/writer";
 import type { Tenant } from "../tenancy/tenants";
 
 /** API.md DeadLetter; `payload` is the webhook body as a JSON object. */

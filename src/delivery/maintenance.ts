@@ -2,8 +2,8 @@
 import { statSync } from "node:fs";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { DeliveryStore, MaintenanceStore } from "../storage/delivery-store";
-import type { Writer } from "../storage/writer";
+import type { DeliveryStore, MaintenanceStore } from "../storage/sqlite/delivery-store";
+import type { Writer } from "../storage/sqlite/writer";
 import { Periodic } from "./periodic";
 
 // Deletes run in chunks so one pass never holds the write transaction for long.

@@ -3,7 +3,7 @@
 import type { MessageOutbox } from "../chat/messages";
 import type { NotificationOutbox, StoredNotification } from "../chat/notifications";
 import type { Message, Room } from "../chat/types";
-import type { DeliveryKind, DeliveryStore } from "../storage/delivery-store";
+import type { DeliveryKind, DeliveryStore } from "../storage/sqlite/delivery-store";
 import type { Tenant } from "../tenancy/tenants";
 
 export interface DeliveryOutboxDeps {

@@ -1,9 +1,9 @@
 import { expect, test } from "bun:test";
 import { createLogger } from "../log";
-import { migrate, openDatabase } from "../storage/db";
-import { SqliteDeliveryStore } from "../storage/delivery-store";
-import { MIGRATIONS } from "../storage/migrations";
-import { GroupCommitWriter } from "../storage/writer";
+import { migrate, openDatabase } from "../storage/sqlite/db";
+import { SqliteDeliveryStore } from "../storage/sqlite/delivery-store";
+import { MIGRATIONS } from "../storage/sqlite/migrations";
+import { GroupCommitWriter } from "../storage/sqlite/writer";
 import type { Tenant } from "../tenancy/tenants";
 import { WebhookWorker } from "./webhook-worker";
 import { waitFor } from "../../test/helpers";

@@ -13,8 +13,8 @@
 // - Results go through the writer (they batch with other writes).
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { AttemptResult, DeliveryRow, DeliveryStore } from "../storage/delivery-store";
-import type { Writer } from "../storage/writer";
+import type { AttemptResult, DeliveryRow, DeliveryStore } from "../storage/sqlite/delivery-store";
+import type { Writer } from "../storage/sqlite/writer";
 import type { Tenant } from "../tenancy/tenants";
 import { retryDelayMs } from "./backoff";
 import { webhookHeaders } from "./signing";

@@ -2,7 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import { AppError } from "../errors";
-import type { RoomStore } from "../storage/room-store";
+import type { RoomStore } from "../storage/sqlite/room-store";
 import type { PresenceTracker } from "../ws/presence";
 import type { WsTokenService } from "../ws/tokens";
 import type { HttpAuth } from "./auth";

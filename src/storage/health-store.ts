@@ -1,18 +1,19 @@
-// The real write behind GET /health.
-import type { Database, Statement } from "bun:sqlite";
+// The contract of the /health probe and the store's self-description.
+import type { Instant, StoreKind } from "./store";
 
-/** Performs one durable write; true when the database accepted it. */
-export class SqliteHealthProbe {
-  private readonly q: Statement;
-  constructor(private readonly db: Database) {
-    this.q = db.query("INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET checked_at = excluded.checked_at");
-  }
-  writable(now: Date): boolean {
-    try {
-      this.q.run(now.toISOString());
-      return true;
-    } catch {
-      return false;
-    }
-  }
+/** What /health and logs may say about the store (never a password or a full DSN). */
+export interface StoreDescription {
+  kind: StoreKind;
+  /** SQLite: the database file (or ":memory:"); PostgreSQL: host:port/database. */
+  location: string;
+}
+
+/** The real write behind GET /health. */
+export interface HealthStore {
+  /**
+   * Performs one durable write (its own transaction, upserting a single row) and resolves true when
+   * the database accepted it, false when it did not (full, read-only, unreachable). Never rejects.
+   */
+  probe(now: Instant): Promise<boolean>;
+  describe(): StoreDescription;
 }

@@ -1,7 +1,7 @@
-// SQL for messages. Every statement is scoped by tenant_id and room_id.
-import type { Database, Statement } from "bun:sqlite";
+// The contract of messages. Every method is scoped by tenant_id (and room_id where given).
+import type { Instant, JsonValue } from "./store";
 
-/** A message row; `meta` is JSON text or null. */
+/** A message row. `meta` is the JSON value given (null when none). Tombstones: content "", meta null, deleted_at set. */
 export interface MessageRow {
   tenant_id: string;
   room_id: string;
@@ -9,77 +9,40 @@ export interface MessageRow {
   message_id: string;
   sender_id: string;
   content: string;
-  meta: string | null;
+  meta: JsonValue;
   client_msg_id: string | null;
-  created_at: string;
-  edited_at: string | null;
-  deleted_at: string | null;
+  created_at: Instant;
+  edited_at: Instant | null;
+  deleted_at: Instant | null;
 }
 
-/** Persistence of messages. Range reads return ascending seq order. */
-export interface MessageStore {
-  insert(row: MessageRow): void;
-  byId(tenantId: string, messageId: string): MessageRow | null;
-  bySeq(tenantId: string, roomId: string, seq: number): MessageRow | null;
-  byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): MessageRow | null;
+/** Message reads. Range reads return ascending seq order. */
+export interface MessageReads {
+  byId(tenantId: string, messageId: string): Promise<MessageRow | null>;
+  bySeq(tenantId: string, roomId: string, seq: number): Promise<MessageRow | null>;
+  byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): Promise<MessageRow | null>;
   /** Seqs > afterSeq (and < beforeSeq when given), ascending, at most `limit`. */
-  after(tenantId: string, roomId: string, afterSeq: number, beforeSeq: number | null, limit: number): MessageRow[];
+  after(tenantId: string, roomId: string, afterSeq: number, beforeSeq: number | null, limit: number): Promise<MessageRow[]>;
   /** The `limit` messages just below beforeSeq (or the latest when null), ascending. */
-  before(tenantId: string, roomId: string, beforeSeq: number | null, limit: number): MessageRow[];
-  edit(tenantId: string, messageId: string, content: string, meta: string | null, editedAt: string): void;
-  tombstone(tenantId: string, messageId: string, deletedAt: string): void;
+  before(tenantId: string, roomId: string, beforeSeq: number | null, limit: number): Promise<MessageRow[]>;
   /** Messages with seq > afterSeq, not deleted, not sent by userId. */
-  unreadCount(tenantId: string, roomId: string, afterSeq: number, userId: string): number;
+  unreadCount(tenantId: string, roomId: string, afterSeq: number, userId: string): Promise<number>;
 }
 
-/** MessageStore on bun:sqlite; statements prepared once. */
-export class SqliteMessageStore implements MessageStore {
-  private readonly q: Record<string, Statement<any, any>>;
-
-  constructor(db: Database) {
-    const cols = "tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at";
-    this.q = {
-      insert: db.query(
-        `INSERT INTO messages (${cols}) VALUES ($tenant_id, $room_id, $seq, $message_id, $sender_id, $content, $meta, $client_msg_id, $created_at, $edited_at, $deleted_at)`,
-      ),
-      byId: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND message_id = ?`),
-      bySeq: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq = ?`),
-      byClientId: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND sender_id = ? AND client_msg_id = ?`),
-      after: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`),
-      before: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
-      edit: db.query("UPDATE messages SET content = ?, meta = ?, edited_at = ? WHERE tenant_id = ? AND message_id = ?"),
-      tombstone: db.query("UPDATE messages SET content = '', meta = NULL, deleted_at = ? WHERE tenant_id = ? AND message_id = ?"),
-      unread: db.query(
-        "SELECT count(*) AS n FROM messages WHERE tenant_id = ? AND room_id = ? AND seq > ? AND deleted_at IS NULL AND sender_id != ?",
-      ),
-    };
-  }
-
-  insert(row: MessageRow): void {
-    this.q.insert!.run(row);
-  }
-  byId(tenantId: string, messageId: string): MessageRow | null {
-    return this.q.byId!.get(tenantId, messageId);
-  }
-  bySeq(tenantId: string, roomId: string, seq: number): MessageRow | null {
-    return this.q.bySeq!.get(tenantId, roomId, seq);
-  }
-  byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): MessageRow | null {
-    return this.q.byClientId!.get(tenantId, roomId, senderId, clientMsgId);
-  }
-  after(tenantId: string, roomId: string, afterSeq: number, beforeSeq: number | null, limit: number): MessageRow[] {
-    return this.q.after!.all(tenantId, roomId, afterSeq, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit);
-  }
-  before(tenantId: string, roomId: string, beforeSeq: number | null, limit: number): MessageRow[] {
-    return (this.q.before!.all(tenantId, roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit) as MessageRow[]).reverse();
-  }
-  edit(tenantId: string, messageId: string, content: string, meta: string | null, editedAt: string): void {
-    this.q.edit!.run(content, meta, editedAt, tenantId, messageId);
-  }
-  tombstone(tenantId: string, messageId: string, deletedAt: string): void {
-    this.q.tombstone!.run(deletedAt, tenantId, messageId);
-  }
-  unreadCount(tenantId: string, roomId: string, afterSeq: number, userId: string): number {
-    return (this.q.unread!.get(tenantId, roomId, afterSeq, userId) as { n: number }).n;
-  }
+/**
+ * Messages inside a transaction.
+ * Unique: (tenant_id, room_id, seq); (tenant_id, message_id); (tenant_id, room_id, sender_id,
+ * client_msg_id) when client_msg_id is set. Seqs come from RoomStore.nextSeq in the same transaction.
+ */
+export interface MessageStore extends MessageReads {
+  /**
+   * Inserts a message. A repeated (room, sender, client_msg_id) throws
+   * UniqueViolationError("message_client_id"): idempotency holds by constraint even when two sends
+   * race past the byClientId check (the caller reads the winner after the rollback).
+   */
+  insert(row: MessageRow): Promise<void>;
+  /** Replaces content and meta and sets edited_at; false when no such message. */
+  edit(tenantId: string, messageId: string, content: string, meta: JsonValue, editedAt: Instant): Promise<boolean>;
+  /** Turns the message into a tombstone (content "", meta null, deleted_at); keeps its seq. False when no such message. */
+  tombstone(tenantId: string, messageId: string, deletedAt: Instant): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
-// SQL for topic subscriptions. Every statement is scoped by tenant_id.
-import type { Database, Statement } from "bun:sqlite";
+// The contract of topic subscriptions: at most one row per (tenant, user, topic).
+import type { Instant } from "./store";
 
 /** A subscription row. */
 export interface SubscriptionRow {
@@ -7,53 +7,25 @@ export interface SubscriptionRow {
   id: string;
   user_id: string;
   topic: string;
-  created_at: string;
+  created_at: Instant;
 }
 
-/** Persistence of (tenant, user, topic) subscriptions; at most one row per triple. */
-export interface SubscriptionStore {
-  /** Inserts unless the user already subscribes to the topic; returns the row that exists afterwards and whether it is new. */
-  upsert(row: SubscriptionRow): { row: SubscriptionRow; created: boolean };
-  listForUser(tenantId: string, userId: string): SubscriptionRow[];
+/** Subscription reads. */
+export interface SubscriptionReads {
+  /** The user's subscriptions, oldest first (created_at, then id). */
+  listForUser(tenantId: string, userId: string): Promise<SubscriptionRow[]>;
+  /** Users subscribed to the topic, in no particular order. */
+  subscribers(tenantId: string, topic: string): Promise<string[]>;
+}
+
+/** Subscriptions inside a transaction. Unique: (tenant_id, id); (tenant_id, user_id, topic). */
+export interface SubscriptionStore extends SubscriptionReads {
+  /**
+   * Inserts unless the user already subscribes to the topic; returns the row that exists afterwards
+   * and whether it is new. Never throws a unique violation: of two racing upserts one creates, the
+   * other returns the winner's row (PostgreSQL: ON CONFLICT DO NOTHING, then read).
+   */
+  upsert(row: SubscriptionRow): Promise<{ row: SubscriptionRow; created: boolean }>;
   /** Deletes the user's own subscription; false when it is not theirs or does not exist. */
-  deleteOwn(tenantId: string, userId: string, id: string): boolean;
-  /** Users subscribed to the topic. */
-  subscribers(tenantId: string, topic: string): string[];
-}
-
-/** SubscriptionStore on bun:sqlite; statements prepared once. */
-export class SqliteSubscriptionStore implements SubscriptionStore {
-  private readonly q: Record<string, Statement<any, any>>;
-
-  constructor(db: Database) {
-    const cols = "tenant_id, id, user_id, topic, created_at";
-    this.q = {
-      insert: db.query(
-        `INSERT INTO subscriptions (${cols}) VALUES ($tenant_id, $id, $user_id, $topic, $created_at)
-         ON CONFLICT (tenant_id, user_id, topic) DO NOTHING`,
-      ),
-      byTopic: db.query(`SELECT ${cols} FROM subscriptions WHERE tenant_id = ? AND user_id = ? AND topic = ?`),
-      list: db.query(`SELECT ${cols} FROM subscriptions INDEXED BY subscriptions_user_topic WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, id`),
-      del: db.query("DELETE FROM subscriptions WHERE tenant_id = ? AND user_id = ? AND id = ?"),
-      subscribers: db.query("SELECT user_id FROM subscriptions INDEXED BY subscriptions_by_topic WHERE tenant_id = ? AND topic = ?"),
-    };
-  }
-
-  upsert(row: SubscriptionRow): { row: SubscriptionRow; created: boolean } {
-    const created = this.q.insert!.run(row).changes > 0;
-    if (created) return { row, created };
-    return { row: this.q.byTopic!.get(row.tenant_id, row.user_id, row.topic) as SubscriptionRow, created: false };
-  }
-
-  listForUser(tenantId: string, userId: string): SubscriptionRow[] {
-    return this.q.list!.all(tenantId, userId) as SubscriptionRow[];
-  }
-
-  deleteOwn(tenantId: string, userId: string, id: string): boolean {
-    return this.q.del!.run(tenantId, userId, id).changes > 0;
-  }
-
-  subscribers(tenantId: string, topic: string): string[] {
-    return (this.q.subscribers!.all(tenantId, topic) as { user_id: string }[]).map((r) => r.user_id);
-  }
+  deleteOwn(tenantId: string, userId: string, id: string): Promise<boolean>;
 }

@@ -1,65 +1,48 @@
-// SQL for tenants. The only place tenant rows are read or written.
-import type { Database, Statement } from "bun:sqlite";
+// The contract of tenant persistence. Implementations: sqlite/tenant-store.ts, postgres/.
+import type { Instant } from "./store";
 
-/** A tenant row as stored; `config` holds only the keys set explicitly. */
+/**
+ * The config keys a tenant set explicitly (defaults resolve at read, in tenancy/). Stored as one
+ * JSON object; keys a later version adds pass through untouched.
+ */
+export type StoredTenantConfig = Record<string, unknown>;
+
+/** A tenant row. `api_key_hash` is the SHA-256 hex of the key; the key itself is never stored. */
 export interface TenantRow {
   tenant_id: string;
   name: string;
   api_key_hash: string;
-  config: string;
+  config: StoredTenantConfig;
   webhook_secret: string | null;
-  created_at: string;
-  updated_at: string;
+  created_at: Instant;
+  updated_at: Instant;
 }
 
-/** Persistence of tenants and their key hashes. */
-export interface TenantStore {
-  insert(row: TenantRow): void;
-  get(tenantId: string): TenantRow | null;
-  byKeyHash(hash: string): TenantRow | null;
-  list(): TenantRow[];
-  update(tenantId: string, fields: { name: string; config: string; webhook_secret: string | null; updated_at: string }): void;
-  setKeyHash(tenantId: string, hash: string, updatedAt: string): void;
+/** The fields `update` replaces. */
+export interface TenantUpdate {
+  name: string;
+  config: StoredTenantConfig;
+  webhook_secret: string | null;
+  updated_at: Instant;
 }
 
-/** TenantStore on bun:sqlite with statements prepared once. */
-export class SqliteTenantStore implements TenantStore {
-  private readonly qInsert: Statement;
-  private readonly qGet: Statement<TenantRow, [string]>;
-  private readonly qByHash: Statement<TenantRow, [string]>;
-  private readonly qList: Statement<TenantRow, []>;
-  private readonly qUpdate: Statement;
-  private readonly qSetKey: Statement;
+/** Tenant reads (outside a transaction they see committed rows only). */
+export interface TenantReads {
+  get(tenantId: string): Promise<TenantRow | null>;
+  /** The tenant whose key hashes to `hash` (unique), or null. */
+  byKeyHash(hash: string): Promise<TenantRow | null>;
+  /** Every tenant, oldest first (created_at, then tenant_id). */
+  list(): Promise<TenantRow[]>;
+}
 
-  constructor(db: Database) {
-    this.qInsert = db.query(
-      "INSERT INTO tenants (tenant_id, name, api_key_hash, config, webhook_secret, created_at, updated_at) VALUES ($tenant_id, $name, $api_key_hash, $config, $webhook_secret, $created_at, $updated_at)",
-    );
-    this.qGet = db.query("SELECT * FROM tenants WHERE tenant_id = ?");
-    this.qByHash = db.query("SELECT * FROM tenants WHERE api_key_hash = ?");
-    this.qList = db.query("SELECT * FROM tenants ORDER BY created_at, tenant_id");
-    this.qUpdate = db.query(
-      "UPDATE tenants SET name = $name, config = $config, webhook_secret = $webhook_secret, updated_at = $updated_at WHERE tenant_id = $tenant_id",
-    );
-    this.qSetKey = db.query("UPDATE tenants SET api_key_hash = ?, updated_at = ? WHERE tenant_id = ?");
-  }
-
-  insert(row: TenantRow): void {
-    this.qInsert.run(row as never);
-  }
-  get(tenantId: string): TenantRow | null {
-    return this.qGet.get(tenantId);
-  }
-  byKeyHash(hash: string): TenantRow | null {
-    return this.qByHash.get(hash);
-  }
-  list(): TenantRow[] {
-    return this.qList.all();
-  }
-  update(tenantId: string, f: { name: string; config: string; webhook_secret: string | null; updated_at: string }): void {
-    this.qUpdate.run({ tenant_id: tenantId, ...f } as never);
-  }
-  setKeyHash(tenantId: string, hash: string, updatedAt: string): void {
-    this.qSetKey.run(hash, updatedAt, tenantId);
-  }
+/**
+ * Tenant persistence inside a transaction. Unique: tenant_id; api_key_hash (an insert or key change
+ * that collides throws UniqueViolationError("other")).
+ */
+export interface TenantStore extends TenantReads {
+  insert(row: TenantRow): Promise<void>;
+  /** Replaces name, config, secret; false when there is no such tenant. */
+  update(tenantId: string, fields: TenantUpdate): Promise<boolean>;
+  /** Replaces the key hash (the old key stops working at commit); false when there is no such tenant. */
+  setKeyHash(tenantId: string, hash: string, updatedAt: Instant): Promise<boolean>;
 }

@@ -1,33 +1,23 @@
-// SQL for single-use WebSocket tokens (stored as SHA-256).
-import type { Database, Statement } from "bun:sqlite";
+// The contract of single-use WebSocket tokens (only their SHA-256 is stored).
+import type { Instant } from "./store";
 
-/** Persistence of /ws tokens. */
-export interface WsTokenStore {
-  insert(hash: string, tenantId: string, userId: string, expiresAtMs: number): void;
-  /** Deletes and returns the token (single use); null when unknown or already used. */
-  consume(hash: string): { tenant_id: string; user_id: string; expires_at: number } | null;
-  /** Deletes expired tokens; returns how many. */
-  purgeExpired(nowMs: number): number;
+/** What a redeemed token names. */
+export interface WsTokenGrant {
+  tenant_id: string;
+  user_id: string;
+  expires_at: Instant;
 }
 
-/** WsTokenStore on bun:sqlite. */
-export class SqliteWsTokenStore implements WsTokenStore {
-  private readonly qInsert: Statement;
-  private readonly qConsume: Statement<{ tenant_id: string; user_id: string; expires_at: number }, [string]>;
-  private readonly qPurge: Statement;
-
-  constructor(db: Database) {
-    this.qInsert = db.query("INSERT INTO ws_tokens (token_hash, tenant_id, user_id, expires_at) VALUES (?, ?, ?, ?)");
-    this.qConsume = db.query("DELETE FROM ws_tokens WHERE token_hash = ? RETURNING tenant_id, user_id, expires_at");
-    this.qPurge = db.query("DELETE FROM ws_tokens WHERE expires_at < ?");
-  }
-  insert(hash: string, tenantId: string, userId: string, expiresAtMs: number): void {
-    this.qInsert.run(hash, tenantId, userId, expiresAtMs);
-  }
-  consume(hash: string): { tenant_id: string; user_id: string; expires_at: number } | null {
-    return this.qConsume.get(hash);
-  }
-  purgeExpired(nowMs: number): number {
-    return this.qPurge.run(nowMs).changes;
-  }
+/** /ws token persistence; every method runs inside a transaction (consume is a write). */
+export interface WsTokenStore {
+  /** Unique: token_hash (a collision throws UniqueViolationError("other")). */
+  insert(hash: string, tenantId: string, userId: string, expiresAt: Instant): Promise<void>;
+  /**
+   * Deletes and returns the token: single use, so of two transactions consuming the same hash at
+   * once exactly one gets the grant, the other null (also null when unknown). Expiry is the
+   * caller's check (an expired token is consumed too, so it cannot be retried).
+   */
+  consume(hash: string): Promise<WsTokenGrant | null>;
+  /** Deletes tokens with expires_at < now; returns how many. */
+  purgeExpired(now: Instant): Promise<number>;
 }

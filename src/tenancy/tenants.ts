@@ -1,6 +1,6 @@
 // Tenants: creation, configuration, key rotation, and the cached API-key lookup used by every request.
 import { AppError, invalid, notFound } from "../errors";
-import type { TenantRow, TenantStore } from "../storage/tenant-store";
+import type { TenantRow, TenantStore } from "../storage/sqlite/tenant-store";
 import { constantTimeEqual, generateSecret, sha256Hex } from "./keys";
 
 /** Config keys a tenant may set (API.md section 3, Tenant). `null` resets a key to its default. */

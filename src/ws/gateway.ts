@@ -8,7 +8,7 @@ import type { RequestContext } from "../http/context";
 import { errorResponse, isUnavailableStorageError } from "../http/errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { RoomStore } from "../storage/room-store";
+import type { RoomStore } from "../storage/sqlite/room-store";
 import { isValidUserId } from "../http/auth";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";

@@ -1,7 +1,7 @@
 // The connect replay (API.md section 4 "Replay on connect"), run synchronously inside `open`.
 import type { MessageService } from "../chat/messages";
 import type { Actor, Message } from "../chat/types";
-import type { RoomStore } from "../storage/room-store";
+import type { RoomStore } from "../storage/sqlite/room-store";
 import type { Socket } from "./registry";
 
 /** A notification as frames and GET /notifications show it. */

@@ -1,8 +1,8 @@
 // Single-use, short-lived WebSocket tokens for browsers (the app's backend mints them with its key).
 import { AppError } from "../errors";
-import type { WsTokenStore } from "../storage/ws-token-store";
+import type { WsTokenStore } from "../storage/sqlite/ws-token-store";
 import { generateSecret, sha256Hex } from "../tenancy/keys";
-import type { Writer } from "../storage/writer";
+import type { Writer } from "../storage/sqlite/writer";
 
 /** Mints and redeems /ws tokens. Tokens survive key rotation; they are bound to tenant and user. */
 export class WsTokenService {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { loadConfig } from "../../src/config";
 import { startServer } from "../../src/main";
-import { MIGRATIONS } from "../../src/storage/migrations";
+import { MIGRATIONS } from "../../src/storage/sqlite/migrations";
 import { TEST_MASTER_KEY } from "../helpers";
 import { lines, runCli, tempDir } from "./cli";
 

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AppError } from "../../src/errors";
 import { HttpAuth, isValidUserId } from "../../src/http/auth";
-import { migrate, openDatabase } from "../../src/storage/db";
-import { MIGRATIONS } from "../../src/storage/migrations";
-import { SqliteTenantStore } from "../../src/storage/tenant-store";
+import { migrate, openDatabase } from "../../src/storage/sqlite/db";
+import { MIGRATIONS } from "../../src/storage/sqlite/migrations";
+import { SqliteTenantStore } from "../../src/storage/sqlite/tenant-store";
 import { TokenBuckets } from "../../src/tenancy/rate-limiter";
 import { TenantService } from "../../src/tenancy/tenants";
 import { startTestServer, TEST_MASTER_KEY, type TestServer } from "../helpers";

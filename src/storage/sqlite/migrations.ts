@@ -1,10 +1,10 @@
 // The embedded, ordered list of migrations. Add a file to migrations/ and a line here.
-import m001 from "../../migrations/001_init.sql" with { type: "text" };
-import m002 from "../../migrations/002_chat.sql" with { type: "text" };
-import m003 from "../../migrations/003_delivery.sql" with { type: "text" };
-import m004 from "../../migrations/004_ws_tokens.sql" with { type: "text" };
-import m005 from "../../migrations/005_delivery_fairness.sql" with { type: "text" };
-import m006 from "../../migrations/006_room_member_count.sql" with { type: "text" };
+import m001 from "../../../migrations/001_init.sql" with { type: "text" };
+import m002 from "../../../migrations/002_chat.sql" with { type: "text" };
+import m003 from "../../../migrations/003_delivery.sql" with { type: "text" };
+import m004 from "../../../migrations/004_ws_tokens.sql" with { type: "text" };
+import m005 from "../../../migrations/005_delivery_fairness.sql" with { type: "text" };
+import m006 from "../../../migrations/006_room_member_count.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {

@@ -2,7 +2,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { SqliteSynchronous } from "../config";
+import type { SqliteSynchronous } from "../../config";
 import type { Migration } from "./migrations";
 
 /** Opens (creating if needed) the database in WAL mode with foreign keys and a busy timeout. */

@@ -1,0 +1,186 @@
+// SQL for rooms and room members. Every statement is scoped by tenant_id.
+import type { Database, Statement } from "bun:sqlite";
+import type { Role, RoomType } from "../../chat/types";
+
+/** A room row; `metadata` is JSON text or null. */
+export interface RoomRow {
+  tenant_id: string;
+  room_id: string;
+  type: RoomType;
+  name: string | null;
+  metadata: string | null;
+  dm_key: string | null;
+  last_seq: number;
+  last_activity_at: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A member row. */
+export interface MemberRow {
+  user_id: string;
+  role: Role;
+  joined_at: string;
+  join_order: number;
+  last_ack: number;
+}
+
+/** A room of a user's listing, with the sort key as of the listing's snapshot. */
+export interface UserRoomRow extends RoomRow {
+  my_last_ack: number;
+  sort_key: string;
+}
+
+/**
+ * The moment a room listing describes. `id` is a UUIDv7 taken then: ids of rooms and messages are
+ * generated inside the write transaction by the same generator (Bun.randomUUIDv7 appends a monotonic
+ * counter within a millisecond), so `id` splits "committed before" from "after" exactly, even within
+ * one millisecond. `at` (its ISO time) is only a fast path: a room whose last activity is older than
+ * `at` cannot have changed since (messages are stamped inside the transaction too).
+ */
+export interface ListingSnapshot {
+  at: string;
+  id: string;
+}
+
+/** Persistence of rooms and memberships. */
+export interface RoomStore {
+  insertRoom(row: RoomRow): void;
+  get(tenantId: string, roomId: string): RoomRow | null;
+  byDmKey(tenantId: string, dmKey: string): RoomRow | null;
+  update(tenantId: string, roomId: string, name: string | null, metadata: string | null, updatedAt: string): void;
+  /** Increments last_seq and stamps activity; returns the new seq. */
+  nextSeq(tenantId: string, roomId: string, at: string): number;
+  addMember(tenantId: string, roomId: string, userId: string, role: Role, joinedAt: string): boolean;
+  member(tenantId: string, roomId: string, userId: string): MemberRow | null;
+  members(tenantId: string, roomId: string): MemberRow[];
+  removeMember(tenantId: string, roomId: string, userId: string): boolean;
+  setRole(tenantId: string, roomId: string, userId: string, role: Role): void;
+  /** Moves last_ack forward only; returns the resulting value (null if not a member). */
+  advanceAck(tenantId: string, roomId: string, userId: string, seq: number): number | null;
+  /** A page of the user's rooms, most recent activity first, as of `snapshot`. */
+  userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[];
+  /** Room ids the user belongs to (socket subscriptions). */
+  userRoomIds(tenantId: string, userId: string): string[];
+  /** The user's rooms with their member counts (presence audience). */
+  userRoomSizes(tenantId: string, userId: string): { room_id: string; member_count: number }[];
+  /** The user's rooms with last_seq > last_ack, most recent activity first (connect replay). */
+  unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[];
+  /** True when the two users share at least one room. */
+  shareRoom(tenantId: string, a: string, b: string): boolean;
+}
+
+/** RoomStore on bun:sqlite; statements prepared once. */
+export class SqliteRoomStore implements RoomStore {
+  private readonly q: Record<string, Statement<any, any>>;
+
+  constructor(db: Database) {
+    this.q = {
+      insertRoom: db.query(
+        `INSERT INTO rooms (tenant_id, room_id, type, name, metadata, dm_key, last_seq, last_activity_at, created_by, created_at, updated_at)
+         VALUES ($tenant_id, $room_id, $type, $name, $metadata, $dm_key, $last_seq, $last_activity_at, $created_by, $created_at, $updated_at)`,
+      ),
+      get: db.query("SELECT * FROM rooms WHERE tenant_id = ? AND room_id = ?"),
+      byDmKey: db.query("SELECT * FROM rooms WHERE tenant_id = ? AND dm_key = ?"),
+      update: db.query("UPDATE rooms SET name = ?, metadata = ?, updated_at = ? WHERE tenant_id = ? AND room_id = ?"),
+      nextSeq: db.query("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE tenant_id = ? AND room_id = ? RETURNING last_seq"),
+      addMember: db.query(
+        `INSERT INTO room_members (tenant_id, room_id, user_id, role, joined_at, join_order, last_ack)
+         SELECT ?1, ?2, ?3, ?4, ?5, COALESCE((SELECT max(join_order) FROM room_members WHERE tenant_id = ?1 AND room_id = ?2), 0) + 1, 0
+         ON CONFLICT DO NOTHING`,
+      ),
+      member: db.query("SELECT user_id, role, joined_at, join_order, last_ack FROM room_members WHERE tenant_id = ? AND room_id = ? AND user_id = ?"),
+      members: db.query("SELECT user_id, role, joined_at, join_order, last_ack FROM room_members WHERE tenant_id = ? AND room_id = ? ORDER BY join_order"),
+      removeMember: db.query("DELETE FROM room_members WHERE tenant_id = ? AND room_id = ? AND user_id = ?"),
+      setRole: db.query("UPDATE room_members SET role = ? WHERE tenant_id = ? AND room_id = ? AND user_id = ?"),
+      advanceAck: db.query(
+        "UPDATE room_members SET last_ack = max(last_ack, ?) WHERE tenant_id = ? AND room_id = ? AND user_id = ? RETURNING last_ack",
+      ),
+      userRooms: db.query(
+        `SELECT * FROM (
+           SELECT r.*, m.last_ack AS my_last_ack,
+             CASE WHEN r.last_activity_at < $snap_at THEN r.last_activity_at
+                  ELSE COALESCE((SELECT x.created_at FROM messages x
+                                 WHERE x.tenant_id = r.tenant_id AND x.room_id = r.room_id AND x.message_id < $snap_id
+                                 ORDER BY x.seq DESC LIMIT 1), r.created_at) END AS sort_key
+           FROM room_members m INDEXED BY room_members_by_user
+           CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+           WHERE m.tenant_id = $tenant AND m.user_id = $user AND r.room_id < $snap_id
+         )
+         WHERE $after_key IS NULL OR sort_key < $after_key OR (sort_key = $after_key AND room_id < $after_id)
+         ORDER BY sort_key DESC, room_id DESC LIMIT $limit`,
+      ),
+      userRoomIds: db.query("SELECT room_id FROM room_members WHERE tenant_id = ? AND user_id = ?"),
+      userRoomSizes: db.query(
+        `SELECT r.room_id, r.member_count FROM room_members m INDEXED BY room_members_by_user
+         CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.user_id = ?`,
+      ),
+      // Join order and index pinned (CROSS JOIN, INDEXED BY): without statistics SQLite picked
+      // plans that scan every membership of the tenant, which made each WebSocket connect O(tenant).
+      unackedRooms: db.query(
+        `SELECT r.room_id, r.last_seq, m.last_ack FROM room_members m INDEXED BY room_members_by_user
+         CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.user_id = ? AND r.last_seq > m.last_ack
+         ORDER BY r.last_activity_at DESC, r.room_id DESC`,
+      ),
+      shareRoom: db.query(
+        `SELECT 1 FROM room_members a INDEXED BY room_members_by_user CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
+         WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id = ? LIMIT 1`,
+      ),
+    };
+  }
+
+  insertRoom(row: RoomRow): void {
+    this.q.insertRoom!.run(row);
+  }
+  get(tenantId: string, roomId: string): RoomRow | null {
+    return this.q.get!.get(tenantId, roomId);
+  }
+  byDmKey(tenantId: string, dmKey: string): RoomRow | null {
+    return this.q.byDmKey!.get(tenantId, dmKey);
+  }
+  update(tenantId: string, roomId: string, name: string | null, metadata: string | null, updatedAt: string): void {
+    this.q.update!.run(name, metadata, updatedAt, tenantId, roomId);
+  }
+  nextSeq(tenantId: string, roomId: string, at: string): number {
+    const r = this.q.nextSeq!.get(at, tenantId, roomId) as { last_seq: number } | null;
+    if (!r) throw new Error("room vanished during send");
+    return r.last_seq;
+  }
+  addMember(tenantId: string, roomId: string, userId: string, role: Role, joinedAt: string): boolean {
+    return this.q.addMember!.run(tenantId, roomId, userId, role, joinedAt).changes > 0;
+  }
+  member(tenantId: string, roomId: string, userId: string): MemberRow | null {
+    return this.q.member!.get(tenantId, roomId, userId);
+  }
+  members(tenantId: string, roomId: string): MemberRow[] {
+    return this.q.members!.all(tenantId, roomId);
+  }
+  removeMember(tenantId: string, roomId: string, userId: string): boolean {
+    return this.q.removeMember!.run(tenantId, roomId, userId).changes > 0;
+  }
+  setRole(tenantId: string, roomId: string, userId: string, role: Role): void {
+    this.q.setRole!.run(role, tenantId, roomId, userId);
+  }
+  advanceAck(tenantId: string, roomId: string, userId: string, seq: number): number | null {
+    const r = this.q.advanceAck!.get(seq, tenantId, roomId, userId) as { last_ack: number } | null;
+    return r ? r.last_ack : null;
+  }
+  userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[] {
+    return this.q.userRooms!.all({ tenant: tenantId, user: userId, snap_at: snapshot.at, snap_id: snapshot.id, after_key: after?.key ?? null, after_id: after?.roomId ?? null, limit });
+  }
+  userRoomIds(tenantId: string, userId: string): string[] {
+    return (this.q.userRoomIds!.all(tenantId, userId) as { room_id: string }[]).map((r) => r.room_id);
+  }
+  userRoomSizes(tenantId: string, userId: string): { room_id: string; member_count: number }[] {
+    return this.q.userRoomSizes!.all(tenantId, userId);
+  }
+  unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[] {
+    return this.q.unackedRooms!.all(tenantId, userId);
+  }
+  shareRoom(tenantId: string, a: string, b: string): boolean {
+    return this.q.shareRoom!.get(tenantId, a, b) !== null;
+  }
+}
