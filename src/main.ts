@@ -12,25 +12,20 @@ import { opsRoutes } from "./http/ops.routes";
 import { startHttpServer, type HttpServer } from "./http/server";
 import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
-import { openDatabase, migrate, MigrationError } from "./storage/sqlite/db";
-import { SqliteHealthProbe } from "./storage/sqlite/health-store";
-import { MIGRATIONS } from "./storage/sqlite/migrations";
-import { SqliteTenantStore } from "./storage/sqlite/tenant-store";
+import { MigrationError } from "./storage/sqlite/connection";
+import { openSqliteStore } from "./storage/sqlite/sqlite-store";
+import type { Store } from "./storage/store";
+import { UnsupportedByStoreError } from "./storage/errors";
 import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
-import type { Database } from "bun:sqlite";
 import { DeferredBus, type OnlineDirectory } from "./chat/bus";
 import { MessageService } from "./chat/messages";
 import { RoomCache } from "./chat/room-cache";
 import { RoomService } from "./chat/rooms";
 import { messageRoutes } from "./http/messages.routes";
 import { roomRoutes } from "./http/rooms.routes";
-import { SqliteMessageStore } from "./storage/sqlite/message-store";
-import { SqliteRoomStore } from "./storage/sqlite/room-store";
-import { GroupCommitWriter, type Writer } from "./storage/sqlite/writer";
 import { realtimeRoutes } from "./http/realtime.routes";
-import { SqliteWsTokenStore } from "./storage/sqlite/ws-token-store";
 import { Gateway } from "./ws/gateway";
 import { WsTokenService } from "./ws/tokens";
 import { NotificationService } from "./chat/notifications";
@@ -42,9 +37,6 @@ import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
-import { SqliteDeliveryStore, SqliteMaintenanceStore } from "./storage/sqlite/delivery-store";
-import { SqliteNotificationStore } from "./storage/sqlite/notification-store";
-import { SqliteSubscriptionStore } from "./storage/sqlite/subscription-store";
 
 export const VERSION: string = pkg.version;
 
@@ -53,13 +45,13 @@ export interface ChatApi {
   url: string;
   port: number;
   config: Readonly<Config>;
-  db: Database;
+  /** The storage (tests reach it through test/support/store.ts, never with SQL). */
+  store: Store;
   log: Logger;
   metrics: Metrics;
   tenants: TenantService;
   rooms: RoomService;
   messages: MessageService;
-  writer: Writer;
   bus: DeferredBus;
   gateway: Gateway;
   tokens: WsTokenService;
@@ -97,43 +89,36 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
   return key;
 }
 
-/** Opens the database and applies pending migrations; exits the process with a clear message on failure. */
-export function openAndMigrate(config: Readonly<Config>, log: Logger): Database {
-  const db = openDatabase(config.databasePath, config.sqliteSynchronous);
-  try {
-    const applied = migrate(db, MIGRATIONS);
-    if (applied.length) log.info({ applied }, "migrations applied");
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
+/** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
+export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean } = {}): Promise<Store> {
+  const store = openSqliteStore({
+    path: config.databasePath,
+    synchronous: config.sqliteSynchronous,
+    migrate: opts.migrate,
+    onCallbackError: (err) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)"),
+  });
+  if (store.applied.length) log.info({ applied: store.applied }, "migrations applied");
+  return store;
 }
 
 /** Wires and starts the server. */
-export function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): ChatApi {
+export async function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): Promise<ChatApi> {
   const log = createLogger(config.logLevel, opts.logDestination);
-  const db = openAndMigrate(config, log);
+  const store = await openStore(config, log);
   const masterKey = resolveMasterKey(config, log);
   const metrics = new Metrics();
-  const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
+  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
   const buckets = new TokenBuckets();
   const auth = new HttpAuth(tenants, buckets, masterKey);
-  const probe = new SqliteHealthProbe(db);
-  const writer = new GroupCommitWriter(db);
   const bus = new DeferredBus();
   // The gateway is built after the services it calls; the directory delegates to it.
   let gateway: Gateway | null = null;
   const online: OnlineDirectory = { isOnline: (t, u) => gateway?.isOnline(t, u) ?? false };
-  const roomStore = new SqliteRoomStore(db);
-  const messageStore = new SqliteMessageStore(db);
-  const cache = new RoomCache(roomStore);
-  const rooms = new RoomService({ rooms: roomStore, messages: messageStore, writer, bus, cache });
-  const deliveryStore = new SqliteDeliveryStore(db);
+  const cache = new RoomCache(store.rooms);
+  const rooms = new RoomService({ store, bus, cache });
   const webhooks = new WebhookWorker({
-    store: deliveryStore,
+    store,
     tenants,
-    writer,
     log,
     metrics,
     retryMaxAttempts: config.retryMaxAttempts,
@@ -143,14 +128,13 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     webhookTimeoutMs: config.webhookTimeoutMs,
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
   });
-  const outbox = new DeliveryOutbox({ store: deliveryStore, worker: webhooks });
-  const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
-  const subscriptionStore = new SqliteSubscriptionStore(db);
-  const subscriptions = new SubscriptionService({ store: subscriptionStore, writer });
-  const notifications = new NotificationService({ store: new SqliteNotificationStore(db), subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
-  const deadLetters = new DeadLetterService({ store: deliveryStore, writer, worker: webhooks });
-  const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
+  const outbox = new DeliveryOutbox({ worker: webhooks });
+  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
+  const subscriptions = new SubscriptionService({ store });
+  const notifications = new NotificationService({ store, bus, online, outbox });
+  const deadLetters = new DeadLetterService({ store, worker: webhooks });
+  const tokens = new WsTokenService(store, config.wsTokenTtlMs);
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore: store.rooms, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
   bus.attach(gateway);
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
@@ -159,11 +143,11 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     version: VERSION,
     log,
     modules: [
-      opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => probe.writable(new Date()) }),
+      opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => store.health.probe(new Date().toISOString()) }),
       adminRoutes({ auth, tenants }),
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
-      realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore }),
+      realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore: store.rooms }),
       notifyRoutes({ auth, notifications, subscriptions }),
       deadLetterRoutes({ auth, deadLetters }),
       ...(config.consoleEnabled ? [consoleRoutes()] : []),
@@ -181,18 +165,15 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   });
   gateway.attach(http.server);
   webhooks.start();
-  const maintenanceStore = new SqliteMaintenanceStore(db);
   const retention = retentionWorker({
-    deliveries: deliveryStore,
-    purgeWsTokens: () => tokens.purge(),
-    writer,
+    store,
     log,
     deliveryRetentionMs: config.deliveryRetentionMs,
     deadLetterRetentionMs: config.deadLetterRetentionMs,
     intervalMs: config.workerIntervalMs,
   });
   retention.start(0);
-  const walWorker = walCheckpointWorker({ maintenance: maintenanceStore, databasePath: config.databasePath, log, metrics, intervalMs: config.walCheckpointIntervalMs });
+  const walWorker = walCheckpointWorker({ store, log, metrics, intervalMs: config.walCheckpointIntervalMs });
   walWorker.start();
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
@@ -221,18 +202,17 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
         }
       }
       await http.server.stop(true);
-      writer.flush();
       try {
-        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        await store.maintenance.checkpoint("truncate");
       } catch (err) {
         log.error({ err: String(err) }, "shutdown: WAL checkpoint failed");
       }
-      db.close();
+      await store.close();
       log.info("shutdown complete");
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)
@@ -279,30 +259,29 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case "serve":
         return await serve(config);
       case "migrate": {
-        const db = openDatabase(config.databasePath, config.sqliteSynchronous);
-        const applied = migrate(db, MIGRATIONS);
-        db.close();
+        const store = await openStore(config, cliLog());
+        const applied = store.kind === "sqlite" ? (store as { applied?: string[] }).applied ?? [] : [];
+        await store.close();
         process.stdout.write(`${JSON.stringify({ applied })}\n`);
         return 0;
       }
       case "tenants": {
-        const log = cliLog();
-        const db = openAndMigrate(config, log);
-        const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
+        const store = await openStore(config, cliLog());
+        const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
         try {
           if (rest[0] === "create" && rest[1]) {
-            const { tenant, apiKey } = tenants.create(rest.slice(1).join(" "));
+            const { tenant, apiKey } = await tenants.create(rest.slice(1).join(" "));
             process.stdout.write(`${JSON.stringify({ ...tenant.view, api_key: apiKey })}\n`);
             return 0;
           }
           if (rest[0] === "list") {
-            process.stdout.write(`${JSON.stringify({ tenants: tenants.list() })}\n`);
+            process.stdout.write(`${JSON.stringify({ tenants: await tenants.list() })}\n`);
             return 0;
           }
           process.stderr.write("usage: chatapi tenants create NAME | chatapi tenants list\n");
           return 2;
         } finally {
-          db.close();
+          await store.close();
         }
       }
       case "backup": {
@@ -315,12 +294,15 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           process.stderr.write(`backup: ${file} already exists; choose a new file\n`);
           return 1;
         }
-        const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+        const store = await openStore(config, cliLog(), { migrate: false });
         try {
-          // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
-          db.query("VACUUM INTO ?").run(file);
+          await store.maintenance.backup(file);
+        } catch (err) {
+          if (!(err instanceof UnsupportedByStoreError)) throw err;
+          process.stderr.write(`backup: ${err.message}\n`);
+          return 2;
         } finally {
-          db.close();
+          await store.close();
         }
         process.stdout.write(`${JSON.stringify({ backup: file })}\n`);
         return 0;
@@ -351,7 +333,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 }
 
 async function serve(config: Readonly<Config>): Promise<number> {
-  const api = startServer(config);
+  const api = await startServer(config);
   return await new Promise<number>((resolve) => {
     const onSignal = (sig: string) => {
       api.log.info({ signal: sig }, "signal received");

@@ -81,7 +81,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const logs: string[] = [];
   const dest = { write: (s: string) => void logs.push(s) } as DestinationStream;
-  const api = startServer(config, { logDestination: dest });
+  const api = await startServer(config, { logDestination: dest });
   const url = api.url;
   const master = restClient(url, { "x-master-key": TEST_MASTER_KEY });
   let stopped = false;

@@ -1,8 +1,7 @@
-// Row -> public object conversions (JSON columns parsed back to the value given).
-import type { MessageRow } from "../storage/sqlite/message-store";
-import type { RoomRow } from "../storage/sqlite/room-store";
+// Row -> public object conversions (rows carry JSON values already: only the fields are picked).
+import type { MessageRow } from "../storage/message-store";
+import type { RoomRow } from "../storage/room-store";
 import type { Message, Room } from "./types";
-import { parseJson } from "./validate";
 
 /** API.md Room from a row. */
 export function toRoom(r: RoomRow): Room {
@@ -10,7 +9,7 @@ export function toRoom(r: RoomRow): Room {
     room_id: r.room_id,
     type: r.type,
     name: r.name,
-    metadata: parseJson(r.metadata),
+    metadata: r.metadata,
     last_seq: r.last_seq,
     created_by: r.created_by,
     created_at: r.created_at,
@@ -26,7 +25,7 @@ export function toMessage(m: MessageRow): Message {
     seq: m.seq,
     sender_id: m.sender_id,
     content: m.content,
-    meta: parseJson(m.meta),
+    meta: m.meta,
     client_msg_id: m.client_msg_id,
     created_at: m.created_at,
     edited_at: m.edited_at,

@@ -1,30 +1,28 @@
 // Messages and acks: send (idempotent, gapless seq, group commit), history, edit, delete, ack.
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import type { Metrics } from "../metrics";
-import type { MessageRow, MessageStore } from "../storage/sqlite/message-store";
-import type { RoomStore } from "../storage/sqlite/room-store";
-import type { Writer } from "../storage/sqlite/writer";
+import { UniqueViolationError } from "../storage/errors";
+import type { MessageRow } from "../storage/message-store";
+import type { Store, Tx } from "../storage/store";
 import { rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { Tenant } from "../tenancy/tenants";
 import type { Bus, OnlineDirectory } from "./bus";
 import { toMessage, toRoom } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
-import { checkContent, jsonText } from "./validate";
+import { checkContent, checkJson } from "./validate";
 
 /** Called inside the send transaction to queue webhooks for offline recipients (transactional outbox). */
 export interface MessageOutbox {
-  /** Returns true when anything was queued (then `wake` runs after commit). */
-  messageStored(tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): boolean;
+  /** Queues in `tx`; returns true when anything was queued (then `wake` runs after commit). */
+  messageStored(tx: Tx, tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): Promise<boolean>;
   /** After commit: start delivering now rather than at the next poll. */
   wake(): void;
 }
 
 export interface MessageServiceDeps {
   rooms: RoomService;
-  roomStore: RoomStore;
-  messages: MessageStore;
-  writer: Writer;
+  store: Store;
   bus: Bus;
   online: OnlineDirectory;
   outbox?: MessageOutbox;
@@ -61,7 +59,7 @@ export class MessageService {
    */
   async send(actor: Actor, roomId: string, input: SendInput, idempotencyKey?: string | null): Promise<{ message: Message; created: boolean }> {
     const tenant = actor.tenant;
-    const room = this.d.rooms.memberOf(actor, roomId);
+    const room = await this.d.rooms.memberOf(actor, roomId);
     let clientMsgId = input.client_msg_id ?? null;
     if (idempotencyKey !== undefined && idempotencyKey !== null) {
       if (clientMsgId !== null && clientMsgId !== idempotencyKey) throw invalid("client_msg_id and Idempotency-Key differ", [{ path: "/client_msg_id", message: "differs from Idempotency-Key" }]);
@@ -71,22 +69,23 @@ export class MessageService {
       throw invalid(`client_msg_id must be 1..${MAX_CLIENT_MSG_ID} characters without control characters`, [{ path: "/client_msg_id", message: "invalid" }]);
     }
     const content = checkContent(input.content, tenant.config.max_message_bytes);
-    const meta = jsonText(input.meta, "/meta");
+    const meta = checkJson(input.meta, "/meta");
     const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
     if (!bucket.ok) throw rateLimited(bucket, "user send");
     const tenantId = tenant.id;
-    const result = await this.d.writer.submit(
-      () => {
+    const outbox = this.d.outbox && tenant.config.webhook_url ? this.d.outbox : null;
+    const attempt = () =>
+      this.d.store.transaction(async (tx) => {
         if (clientMsgId !== null) {
-          const existing = this.d.messages.byClientId(tenantId, roomId, actor.userId, clientMsgId);
-          if (existing) return { row: existing, created: false, queued: false };
+          const existing = await tx.messages.byClientId(tenantId, roomId, actor.userId, clientMsgId);
+          if (existing) return { row: existing, created: false };
         }
         // Authoritative membership check inside the transaction (the cache may trail by one batch).
-        if (!this.d.roomStore.member(tenantId, roomId, actor.userId)) throw forbidden("not a member of this room");
+        if (!(await tx.rooms.member(tenantId, roomId, actor.userId))) throw forbidden("not a member of this room");
         // Stamped inside the transaction, like message_id: a room listing taken before this commit
         // then sees only activity older than itself (RoomStore.userRooms relies on it).
         const at = this.now().toISOString();
-        const seq = this.d.roomStore.nextSeq(tenantId, roomId, at);
+        const seq = await tx.rooms.nextSeq(tenantId, roomId, at);
         const row: MessageRow = {
           tenant_id: tenantId,
           room_id: roomId,
@@ -100,42 +99,48 @@ export class MessageService {
           edited_at: null,
           deleted_at: null,
         };
-        this.d.messages.insert(row);
+        await tx.messages.insert(row);
         // Sending advances the sender's own read position (no ack.received).
-        this.d.roomStore.advanceAck(tenantId, roomId, actor.userId, seq);
-        let queued = false;
-        if (this.d.outbox && tenant.config.webhook_url) {
+        await tx.rooms.advanceAck(tenantId, roomId, actor.userId, seq);
+        tx.afterCommit(() => {
+          this.d.rooms.messageCommitted(tenantId, roomId, seq, at);
+          this.d.metrics?.messagesSent.inc();
+          this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(row) });
+        });
+        if (outbox) {
           const offline: string[] = [];
           for (const u of room.members.keys()) if (u !== actor.userId && !this.d.online.isOnline(tenantId, u)) offline.push(u);
-          if (offline.length) queued = this.d.outbox.messageStored(tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row), offline);
+          if (offline.length && (await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row), offline))) tx.afterCommit(() => outbox.wake());
         }
-        return { row, created: true, queued };
-      },
-      (r) => {
-        if (!r.created) return;
-        this.d.rooms.messageCommitted(tenantId, roomId, r.row.seq, r.row.created_at);
-        this.d.metrics?.messagesSent.inc();
-        this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(r.row) });
-        if (r.queued) this.d.outbox?.wake();
-      },
-    );
+        return { row, created: true };
+      });
+    let result: { row: MessageRow; created: boolean };
+    try {
+      result = await attempt();
+    } catch (err) {
+      // Two sends with one client_msg_id raced past byClientId: the unique constraint kept one.
+      if (!(err instanceof UniqueViolationError && err.constraint === "message_client_id" && clientMsgId !== null)) throw err;
+      const existing = await this.d.store.messages.byClientId(tenantId, roomId, actor.userId, clientMsgId);
+      if (!existing) throw err;
+      result = { row: existing, created: false };
+    }
     return { message: toMessage(result.row), created: result.created };
   }
 
   /** One message of a readable room. */
-  get(actor: Actor, roomId: string, messageId: string): Message {
-    this.d.rooms.readable(actor, roomId);
-    return toMessage(this.row(actor, roomId, messageId));
+  async get(actor: Actor, roomId: string, messageId: string): Promise<Message> {
+    await this.d.rooms.readable(actor, roomId);
+    return toMessage(await this.row(actor, roomId, messageId));
   }
 
   /** History per API.md "History": after/before/window/latest, ascending, with has_more. */
-  history(actor: Actor, roomId: string, q: HistoryQuery): { messages: Message[]; has_more: boolean } {
-    this.d.rooms.readable(actor, roomId);
+  async history(actor: Actor, roomId: string, q: HistoryQuery): Promise<{ messages: Message[]; has_more: boolean }> {
+    await this.d.rooms.readable(actor, roomId);
     return this.page(actor.tenant.id, roomId, q);
   }
 
   /** History without the permission check: for callers that already checked (WS replay). */
-  page(tenantId: string, roomId: string, q: HistoryQuery): { messages: Message[]; has_more: boolean } {
+  async page(tenantId: string, roomId: string, q: HistoryQuery): Promise<{ messages: Message[]; has_more: boolean }> {
     const limit = q.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalid("limit must be 1..200", [{ path: "/limit", message: "out of range" }]);
     for (const k of ["after_seq", "before_seq"] as const) {
@@ -143,8 +148,8 @@ export class MessageService {
       if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be an integer >= 0`, [{ path: `/${k}`, message: "out of range" }]);
     }
     let rows: MessageRow[];
-    if (q.after_seq !== undefined) rows = this.d.messages.after(tenantId, roomId, q.after_seq, q.before_seq ?? null, limit + 1);
-    else rows = this.d.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1);
+    if (q.after_seq !== undefined) rows = await this.d.store.messages.after(tenantId, roomId, q.after_seq, q.before_seq ?? null, limit + 1);
+    else rows = await this.d.store.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1);
     const has_more = rows.length > limit;
     if (has_more) rows = q.after_seq !== undefined ? rows.slice(0, limit) : rows.slice(1);
     return { messages: rows.map(toMessage), has_more };
@@ -152,78 +157,68 @@ export class MessageService {
 
   /** Sender only; sets edited_at; emits message.edited. */
   async edit(actor: Actor, roomId: string, messageId: string, input: { content?: unknown; meta?: unknown }): Promise<Message> {
-    this.d.rooms.memberOf(actor, roomId);
+    await this.d.rooms.memberOf(actor, roomId);
     const tenantId = actor.tenant.id;
     if (input.content === undefined && input.meta === undefined) throw invalid("give content and/or meta to edit", [{ path: "/", message: "nothing to change" }]);
-    const current = this.row(actor, roomId, messageId);
+    const current = await this.row(actor, roomId, messageId);
     if (current.sender_id !== actor.userId) throw forbidden("only the sender may edit a message");
     if (current.deleted_at) throw conflict("a deleted message cannot be edited");
     const content = input.content === undefined ? undefined : checkContent(input.content, actor.tenant.config.max_message_bytes);
-    const meta = input.meta === undefined ? undefined : jsonText(input.meta, "/meta");
+    const meta = input.meta === undefined ? undefined : checkJson(input.meta, "/meta");
     const at = this.now().toISOString();
-    const row = await this.d.writer.submit(
-      () => {
-        // Re-read inside the transaction: a delete (or another edit) of this batch may have come first,
-        // and an edit must never bring a tombstone's content back.
-        const fresh = this.d.messages.byId(tenantId, messageId);
-        if (!fresh || fresh.room_id !== roomId) throw notFound("message not found");
-        if (fresh.deleted_at) throw conflict("a deleted message cannot be edited");
-        const next: MessageRow = { ...fresh, content: content ?? fresh.content, meta: meta === undefined ? fresh.meta : meta, edited_at: at };
-        this.d.messages.edit(tenantId, messageId, next.content, next.meta, at);
-        return next;
-      },
-      (r) => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(r) }),
-    );
+    const row = await this.d.store.transaction(async (tx) => {
+      // Re-read inside the transaction: a delete (or another edit) may have committed first, and an
+      // edit must never bring a tombstone's content back.
+      const fresh = await tx.messages.byId(tenantId, messageId);
+      if (!fresh || fresh.room_id !== roomId) throw notFound("message not found");
+      if (fresh.deleted_at) throw conflict("a deleted message cannot be edited");
+      const next: MessageRow = { ...fresh, content: content ?? fresh.content, meta: meta === undefined ? fresh.meta : meta, edited_at: at };
+      await tx.messages.edit(tenantId, messageId, next.content, next.meta, at);
+      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(next) }));
+      return next;
+    });
     return toMessage(row);
   }
 
   /** Sender, or room owner/admin; leaves a tombstone that keeps its seq; emits message.deleted. */
   async delete(actor: Actor, roomId: string, messageId: string): Promise<void> {
-    const room = this.d.rooms.memberOf(actor, roomId);
+    const room = await this.d.rooms.memberOf(actor, roomId);
     const tenantId = actor.tenant.id;
-    const current = this.row(actor, roomId, messageId);
+    const current = await this.row(actor, roomId, messageId);
     const role = room.members.get(actor.userId);
     if (current.sender_id !== actor.userId && role !== "owner" && role !== "admin") throw forbidden("only the sender or a room owner/admin may delete a message");
     if (current.deleted_at) return;
     const at = this.now().toISOString();
-    await this.d.writer.submit(
-      () => {
-        // A concurrent delete of the same message may have committed first: tombstone (and announce) once.
-        const fresh = this.d.messages.byId(tenantId, messageId);
-        if (!fresh || fresh.deleted_at) return null;
-        this.d.messages.tombstone(tenantId, messageId, at);
-        return { ...fresh, content: "", meta: null, deleted_at: at };
-      },
-      (r) => {
-        if (r) this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(r) });
-      },
-    );
+    await this.d.store.transaction(async (tx) => {
+      // A concurrent delete of the same message may have committed first: tombstone (and announce) once.
+      const fresh = await tx.messages.byId(tenantId, messageId);
+      if (!fresh || fresh.deleted_at) return;
+      await tx.messages.tombstone(tenantId, messageId, at);
+      const gone: MessageRow = { ...fresh, content: "", meta: null, deleted_at: at };
+      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(gone) }));
+    });
   }
 
   /** Moves last_ack forward (never back); seq must be 0..last_seq; emits ack.received when it moved. */
   async ack(actor: Actor, roomId: string, seq: number): Promise<{ room_id: string; last_ack: number; unread_count: number }> {
-    const room = this.d.rooms.memberOf(actor, roomId);
+    const room = await this.d.rooms.memberOf(actor, roomId);
     const tenantId = actor.tenant.id;
     if (!Number.isSafeInteger(seq) || seq < 0 || seq > room.row.last_seq) {
       throw invalid(`seq must be 0..${room.row.last_seq} (the room's last_seq)`, [{ path: "/seq", message: "out of range" }]);
     }
-    const r = await this.d.writer.submit(
-      () => {
-        const before = this.d.roomStore.member(tenantId, roomId, actor.userId);
-        if (!before) throw forbidden("not a member of this room");
-        const lastAck = this.d.roomStore.advanceAck(tenantId, roomId, actor.userId, seq) ?? before.last_ack;
-        return { moved: lastAck > before.last_ack, lastAck };
-      },
-      (res) => {
-        if (res.moved) this.d.bus.toRoom(tenantId, roomId, { type: "ack.received", room_id: roomId, seq: res.lastAck, user_id: actor.userId });
-      },
-    );
-    const unread = this.d.messages.unreadCount(tenantId, roomId, r.lastAck, actor.userId);
-    return { room_id: roomId, last_ack: r.lastAck, unread_count: unread };
+    const lastAck = await this.d.store.transaction(async (tx) => {
+      const before = await tx.rooms.member(tenantId, roomId, actor.userId);
+      if (!before) throw forbidden("not a member of this room");
+      const after = (await tx.rooms.advanceAck(tenantId, roomId, actor.userId, seq)) ?? before.last_ack;
+      if (after > before.last_ack) tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "ack.received", room_id: roomId, seq: after, user_id: actor.userId }));
+      return after;
+    });
+    const unread = await this.d.store.messages.unreadCount(tenantId, roomId, lastAck, actor.userId);
+    return { room_id: roomId, last_ack: lastAck, unread_count: unread };
   }
 
-  private row(actor: Actor, roomId: string, messageId: string): MessageRow {
-    const row = this.d.messages.byId(actor.tenant.id, messageId);
+  private async row(actor: Actor, roomId: string, messageId: string): Promise<MessageRow> {
+    const row = await this.d.store.messages.byId(actor.tenant.id, messageId);
     if (!row || row.room_id !== roomId) throw notFound("message not found");
     return row;
   }

@@ -2,10 +2,8 @@
 // to recipients stored at creation; live `notification` frames after commit; notification.new
 // webhooks for offline recipients through the outbox; per-recipient list and ack (REST and WS).
 import { invalid, notFound } from "../errors";
-import type { NotificationStore, RecipientNotificationRow } from "../storage/sqlite/notification-store";
-import type { RoomStore } from "../storage/sqlite/room-store";
-import type { SubscriptionStore } from "../storage/sqlite/subscription-store";
-import type { Writer } from "../storage/sqlite/writer";
+import type { RecipientNotificationRow } from "../storage/notification-store";
+import type { Store, Tx } from "../storage/store";
 import type { Tenant } from "../tenancy/tenants";
 import type { Bus, OnlineDirectory } from "./bus";
 import type { Actor } from "./types";
@@ -30,8 +28,8 @@ export interface StoredNotification {
 
 /** Called inside the notify transaction to queue notification.new webhooks (transactional outbox). */
 export interface NotificationOutbox {
-  /** Returns true when anything was queued (then `wake` runs after commit). */
-  notificationStored(tenant: Tenant, notification: StoredNotification, offlineRecipients: string[]): boolean;
+  /** Queues in `tx`; returns true when anything was queued (then `wake` runs after commit). */
+  notificationStored(tx: Tx, tenant: Tenant, notification: StoredNotification, offlineRecipients: string[]): Promise<boolean>;
   wake(): void;
 }
 
@@ -56,10 +54,7 @@ export interface NotifyResult {
 }
 
 export interface NotificationServiceDeps {
-  store: NotificationStore;
-  subscriptions: SubscriptionStore;
-  rooms: RoomStore;
-  writer: Writer;
+  store: Store;
   bus: Bus;
   online: OnlineDirectory;
   outbox?: NotificationOutbox;
@@ -81,7 +76,7 @@ export function checkTopic(topic: unknown, path = "/topic"): string {
 }
 
 function toNotification(r: RecipientNotificationRow): Notification {
-  return { notification_id: r.notification_id, topic: r.topic, payload: JSON.parse(r.payload), created_at: r.created_at, acked_at: r.acked_at };
+  return { notification_id: r.notification_id, topic: r.topic, payload: r.payload, created_at: r.created_at, acked_at: r.acked_at };
 }
 
 /** Notification operations shared by REST (/notify, /notifications) and the WebSocket gateway. */
@@ -121,55 +116,52 @@ export class NotificationService {
     const tenantId = tenant.id;
     const n: StoredNotification = { notification_id: Bun.randomUUIDv7(), topic, payload, created_at: this.now().toISOString() };
 
-    const result = await this.d.writer.submit(
-      () => {
-        const recipients = new Set<string>(userIds);
-        if (roomId !== undefined) {
-          // Resolved inside the transaction: the members at creation, of a room of this tenant only.
-          if (!this.d.rooms.get(tenantId, roomId)) throw notFound("room not found");
-          for (const m of this.d.rooms.members(tenantId, roomId)) recipients.add(m.user_id);
-        }
-        if (targets.topic_subscribers === true) for (const u of this.d.subscriptions.subscribers(tenantId, topic)) recipients.add(u);
-        const list = [...recipients];
-        this.d.store.insert({ tenant_id: tenantId, notification_id: n.notification_id, topic, payload: payloadText, created_at: n.created_at }, list);
-        let queued = false;
-        if (this.d.outbox && tenant.config.webhook_url && list.length > 0) {
-          const offline = list.filter((u) => !this.d.online.isOnline(tenantId, u));
-          if (offline.length) queued = this.d.outbox.notificationStored(tenant, n, offline);
-        }
-        return { list, queued };
-      },
-      (r) => {
+    const outbox = this.d.outbox && tenant.config.webhook_url ? this.d.outbox : null;
+    const list = await this.d.store.transaction(async (tx) => {
+      const recipients = new Set<string>(userIds);
+      if (roomId !== undefined) {
+        // Resolved inside the transaction: the members at creation, of a room of this tenant only.
+        if (!(await tx.rooms.get(tenantId, roomId))) throw notFound("room not found");
+        for (const m of await tx.rooms.members(tenantId, roomId)) recipients.add(m.user_id);
+      }
+      if (targets.topic_subscribers === true) for (const u of await tx.subscriptions.subscribers(tenantId, topic)) recipients.add(u);
+      const all = [...recipients];
+      await tx.notifications.insert({ tenant_id: tenantId, notification_id: n.notification_id, topic, payload, created_at: n.created_at }, all);
+      tx.afterCommit(() => {
         // Every recipient's sockets: the bus reaches only those online; a socket that opened after the
         // online check gets the frame here or in its connect replay (at-least-once, same notification_id).
         const frame = { type: "notification", notification_id: n.notification_id, topic, payload, created_at: n.created_at };
-        for (const u of r.list) this.d.bus.toUser(tenantId, u, frame);
-        if (r.queued) this.d.outbox?.wake();
-      },
-    );
-    return { notification_id: n.notification_id, topic, recipients: result.list.length, created_at: n.created_at };
+        for (const u of all) this.d.bus.toUser(tenantId, u, frame);
+      });
+      if (outbox && all.length > 0) {
+        const offline = all.filter((u) => !this.d.online.isOnline(tenantId, u));
+        if (offline.length && (await outbox.notificationStored(tx, tenant, n, offline))) tx.afterCommit(() => outbox.wake());
+      }
+      return all;
+    });
+    return { notification_id: n.notification_id, topic, recipients: list.length, created_at: n.created_at };
   }
 
   /** The caller's notifications, newest first; `unacked` keeps only those not acked; limit 1..200 (50). */
-  list(actor: Actor, q: { unacked?: boolean; limit?: number } = {}): Notification[] {
+  async list(actor: Actor, q: { unacked?: boolean; limit?: number } = {}): Promise<Notification[]> {
     const limit = q.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalid("limit must be 1..200", [{ path: "/query/limit", message: "out of range" }]);
-    return this.d.store.listForUser(actor.tenant.id, actor.userId, q.unacked === true, limit).map(toNotification);
+    return (await this.d.store.notifications.listForUser(actor.tenant.id, actor.userId, q.unacked === true, limit)).map(toNotification);
   }
 
   /**
    * The user's unacked notifications, oldest first, as `notification` frame fields (no acked_at):
    * the gateway sends them after the connect replay.
    */
-  unacked(tenantId: string, userId: string, limit = DEFAULT_UNACKED_LIMIT): StoredNotification[] {
-    return this.d.store.unackedOldestFirst(tenantId, userId, limit).map((r) => ({ notification_id: r.notification_id, topic: r.topic, payload: JSON.parse(r.payload), created_at: r.created_at }));
+  async unacked(tenantId: string, userId: string, limit = DEFAULT_UNACKED_LIMIT): Promise<StoredNotification[]> {
+    return (await this.d.store.notifications.unackedOldestFirst(tenantId, userId, limit)).map((r) => ({ notification_id: r.notification_id, topic: r.topic, payload: r.payload, created_at: r.created_at }));
   }
 
   /** Marks the caller's notification acked (REST and the WS `notification.ack` frame); idempotent, keeps the first acked_at; not_found when it is not theirs. */
   async ack(actor: Actor, notificationId: string): Promise<void> {
     const tenantId = actor.tenant.id;
     const at = this.now().toISOString();
-    const ackedAt = await this.d.writer.submit(() => this.d.store.ack(tenantId, actor.userId, notificationId, at));
+    const ackedAt = await this.d.store.transaction((tx) => tx.notifications.ack(tenantId, actor.userId, notificationId, at));
     if (ackedAt === null) throw notFound("notification not found");
   }
 }

@@ -1,18 +1,16 @@
 // Rooms and membership: creation (dm/group/channel), listing, updates, joins, leaves, roles.
 import { AppError, conflict, forbidden, invalid, notFound } from "../errors";
-import type { MessageStore } from "../storage/sqlite/message-store";
-import type { MemberRow, RoomRow, RoomStore } from "../storage/sqlite/room-store";
-import type { Writer } from "../storage/sqlite/writer";
+import { UniqueViolationError } from "../storage/errors";
+import type { MemberRow, RoomRow } from "../storage/room-store";
+import type { Store } from "../storage/store";
 import type { Bus } from "./bus";
 import type { CachedRoom, RoomCache } from "./room-cache";
 import { toMessage, toRoom } from "./mappers";
 import type { Actor, Member, Role, Room, RoomSummary, RoomType } from "./types";
-import { checkName, checkUserId, jsonText } from "./validate";
+import { checkJson, checkName, checkUserId } from "./validate";
 
 export interface RoomServiceDeps {
-  rooms: RoomStore;
-  messages: MessageStore;
-  writer: Writer;
+  store: Store;
   bus: Bus;
   cache: RoomCache;
   now?: () => Date;
@@ -68,23 +66,34 @@ export class RoomService {
     this.now = d.now ?? (() => new Date());
   }
 
+  /** The cached room, or null when it is not cached (no read): for paths that must not wait. */
+  cached(tenantId: string, roomId: string): CachedRoom | null {
+    return this.d.cache.peek(tenantId, roomId);
+  }
+
+  /** The room's member ids (empty when there is no such room), loading the room when not cached. */
+  async loadMembers(tenantId: string, roomId: string): Promise<string[]> {
+    const room = await this.d.cache.get(tenantId, roomId);
+    return room ? [...room.members.keys()] : [];
+  }
+
   /** The room if it exists in the actor's tenant (else 404). */
-  find(actor: Actor, roomId: string): CachedRoom {
-    const room = this.d.cache.get(actor.tenant.id, roomId);
+  async find(actor: Actor, roomId: string): Promise<CachedRoom> {
+    const room = await this.d.cache.get(actor.tenant.id, roomId);
     if (!room) throw notFound("room not found");
     return room;
   }
 
   /** The room if the actor may read it: member, or any tenant user for a channel. */
-  readable(actor: Actor, roomId: string): CachedRoom {
-    const room = this.find(actor, roomId);
+  async readable(actor: Actor, roomId: string): Promise<CachedRoom> {
+    const room = await this.find(actor, roomId);
     if (room.row.type !== "channel" && !room.members.has(actor.userId)) throw forbidden("not a member of this room");
     return room;
   }
 
   /** The room if the actor is a member (send, ack, typing). */
-  memberOf(actor: Actor, roomId: string): CachedRoom {
-    const room = this.find(actor, roomId);
+  async memberOf(actor: Actor, roomId: string): Promise<CachedRoom> {
+    const room = await this.find(actor, roomId);
     if (!room.members.has(actor.userId)) throw forbidden("not a member of this room");
     return room;
   }
@@ -96,7 +105,7 @@ export class RoomService {
     if (others.length > MAX_MEMBERS_PER_CALL) throw invalid(`at most ${MAX_MEMBERS_PER_CALL} members per request`);
     const all = [...new Set([actor.userId, ...others])];
     const name = input.name === undefined || input.name === null ? null : checkName(input.name, "/name");
-    const metadata = jsonText(input.metadata, "/metadata");
+    const metadata = checkJson(input.metadata, "/metadata");
     let key: string | null = null;
     if (input.type === "dm") {
       if (all.length !== 2) throw invalid("a dm has exactly 2 distinct users: the caller and one other member", [{ path: "/members", message: "expected exactly one other user" }]);
@@ -105,10 +114,9 @@ export class RoomService {
       throw invalid("a group needs at least 2 distinct users", [{ path: "/members", message: "expected at least one other user" }]);
     }
     const at = this.now().toISOString();
-    const result = await this.d.writer.submit(
-      () => {
+    const create = () => this.d.store.transaction(async (tx) => {
         if (key) {
-          const existing = this.d.rooms.byDmKey(tenantId, key);
+          const existing = await tx.rooms.byDmKey(tenantId, key);
           if (existing) return { row: existing, created: false };
         }
         const row: RoomRow = {
@@ -124,18 +132,26 @@ export class RoomService {
           created_at: at,
           updated_at: at,
         };
-        this.d.rooms.insertRoom(row);
+        await tx.rooms.insertRoom(row);
         for (const u of all) {
           const role: Role = input.type !== "dm" && u === actor.userId ? "owner" : "member";
-          this.d.rooms.addMember(tenantId, row.room_id, u, role, at);
+          await tx.rooms.addMember(tenantId, row.room_id, u, role, at);
         }
+        tx.afterCommit(() => {
+          for (const u of all) this.d.bus.membership(tenantId, row.room_id, u, true);
+        });
         return { row, created: true };
-      },
-      (r) => {
-        if (!r.created) return;
-        for (const u of all) this.d.bus.membership(tenantId, r.row.room_id, u, true);
-      },
-    );
+      });
+    let result: { row: RoomRow; created: boolean };
+    try {
+      result = await create();
+    } catch (err) {
+      // Two creations of one dm raced past byDmKey: the constraint picked the winner; return it.
+      if (!(err instanceof UniqueViolationError && err.constraint === "room_dm_key" && key)) throw err;
+      const existing = await this.d.store.rooms.byDmKey(tenantId, key);
+      if (!existing) throw err;
+      result = { row: existing, created: false };
+    }
     return { room: toRoom(result.row), created: result.created };
   }
 
@@ -144,29 +160,32 @@ export class RoomService {
     this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }));
   }
 
-  get(actor: Actor, roomId: string): Room {
-    return toRoom(this.readable(actor, roomId).row);
+  async get(actor: Actor, roomId: string): Promise<Room> {
+    return toRoom((await this.readable(actor, roomId)).row);
   }
 
   /** The actor's rooms, most recent activity first; the cursor pins a snapshot so pages stay stable. */
-  list(actor: Actor, opts: { limit?: number; cursor?: string }): { rooms: RoomSummary[]; next_cursor: string | null } {
+  async list(actor: Actor, opts: { limit?: number; cursor?: string }): Promise<{ rooms: RoomSummary[]; next_cursor: string | null }> {
     const limit = opts.limit ?? 50;
     const tenantId = actor.tenant.id;
     const c = opts.cursor ? decodeCursor(opts.cursor) : null;
     // A millisecond timestamp alone cannot tell a write of the snapshot's millisecond that committed
     // before page 1 from one after it; the UUIDv7 can (see ListingSnapshot).
     const snapshot = c ? { at: c.s, id: c.i } : { at: this.now().toISOString(), id: Bun.randomUUIDv7() };
-    const rows = this.d.rooms.userRooms(tenantId, actor.userId, snapshot, c ? { key: c.k, roomId: c.r } : null, limit + 1);
+    const rows = await this.d.store.rooms.userRooms(tenantId, actor.userId, snapshot, c ? { key: c.k, roomId: c.r } : null, limit + 1);
     const page = rows.slice(0, limit);
-    const rooms = page.map((r): RoomSummary => {
-      const last = r.last_seq > 0 ? this.d.messages.bySeq(tenantId, r.room_id, r.last_seq) : null;
-      return {
-        ...toRoom(r),
-        last_ack: r.my_last_ack,
-        unread_count: r.last_seq > r.my_last_ack ? this.d.messages.unreadCount(tenantId, r.room_id, r.my_last_ack, actor.userId) : 0,
-        last_message: last ? toMessage(last) : null,
-      };
-    });
+    const messages = this.d.store.messages;
+    const rooms = await Promise.all(
+      page.map(async (r): Promise<RoomSummary> => {
+        const last = r.last_seq > 0 ? await messages.bySeq(tenantId, r.room_id, r.last_seq) : null;
+        return {
+          ...toRoom(r),
+          last_ack: r.my_last_ack,
+          unread_count: r.last_seq > r.my_last_ack ? await messages.unreadCount(tenantId, r.room_id, r.my_last_ack, actor.userId) : 0,
+          last_message: last ? toMessage(last) : null,
+        };
+      }),
+    );
     const tail = page[page.length - 1];
     const next_cursor = rows.length > limit && tail ? encodeCursor({ s: snapshot.at, i: snapshot.id, k: tail.sort_key, r: tail.room_id }) : null;
     return { rooms, next_cursor };
@@ -174,36 +193,38 @@ export class RoomService {
 
   /** Name and metadata; owner/admin only; emits room.updated. */
   async patch(actor: Actor, roomId: string, input: { name?: string | null; metadata?: unknown }): Promise<Room> {
-    const room = this.memberOf(actor, roomId);
+    const room = await this.memberOf(actor, roomId);
     const role = room.members.get(actor.userId);
     if (role !== "owner" && role !== "admin") throw forbidden("only the owner or an admin may update the room");
-    const name = input.name === undefined ? room.row.name : input.name === null ? null : checkName(input.name, "/name");
-    const metadata = input.metadata === undefined ? room.row.metadata : jsonText(input.metadata, "/metadata");
+    const name = input.name === undefined ? undefined : input.name === null ? null : checkName(input.name, "/name");
+    const metadata = input.metadata === undefined ? undefined : checkJson(input.metadata, "/metadata");
     const at = this.now().toISOString();
     const tenantId = actor.tenant.id;
-    await this.d.writer.submit(
-      () => this.d.rooms.update(tenantId, roomId, name, metadata, at),
-      () => {
-        const row = { ...room.row, name, metadata, updated_at: at };
-        this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, name, metadata, updated_at: at }));
-        room.row = row;
+    return this.d.store.transaction(async (tx) => {
+      // Re-read inside the transaction: a concurrent patch of the other field must not be undone.
+      const current = await tx.rooms.get(tenantId, roomId);
+      if (!current) throw notFound("room not found");
+      const row: RoomRow = { ...current, name: name === undefined ? current.name : name, metadata: metadata === undefined ? current.metadata : metadata, updated_at: at };
+      await tx.rooms.update(tenantId, roomId, row.name, row.metadata, at);
+      tx.afterCommit(() => {
+        this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, name: row.name, metadata: row.metadata, updated_at: at }));
         // Flat frame: the room's own `type` would collide with the frame type, so it travels as `room_type`.
-        const { type: roomType, ...fields } = toRoom(room.row);
+        const { type: roomType, ...fields } = toRoom(row);
         this.d.bus.toRoom(tenantId, roomId, { ...fields, type: "room.updated", room_type: roomType });
-      },
-    );
-    return toRoom(room.row);
+      });
+      return toRoom(row);
+    });
   }
 
-  members(actor: Actor, roomId: string): Member[] {
-    this.readable(actor, roomId);
-    return this.d.rooms.members(actor.tenant.id, roomId).map(toMember);
+  async members(actor: Actor, roomId: string): Promise<Member[]> {
+    await this.readable(actor, roomId);
+    return (await this.d.store.rooms.members(actor.tenant.id, roomId)).map(toMember);
   }
 
   /** Adds members (owner/admin of a group; self-join of a channel); re-adding is a no-op. Returns all members. */
   async addMembers(actor: Actor, roomId: string, input: { user_ids: string[]; role?: "member" | "admin" }): Promise<Member[]> {
     // Non-members of a group or DM get 403 before anything else (a DM's 409 would reveal its type).
-    const room = this.readable(actor, roomId);
+    const room = await this.readable(actor, roomId);
     const tenantId = actor.tenant.id;
     if (room.row.type === "dm") throw conflict("dm membership never changes");
     const ids = [...new Set(input.user_ids.map((u, i) => checkUserId(u, `/user_ids/${i}`)))];
@@ -218,22 +239,23 @@ export class RoomService {
       if (role === "admin" && myRole !== "owner") throw forbidden("only the owner may grant admin");
     }
     const at = this.now().toISOString();
-    await this.d.writer.submit(
-      () => ids.filter((u) => this.d.rooms.addMember(tenantId, roomId, u, role, at)),
-      (newOnes) => {
+    return this.d.store.transaction(async (tx) => {
+      const newOnes: string[] = [];
+      for (const u of ids) if (await tx.rooms.addMember(tenantId, roomId, u, role, at)) newOnes.push(u);
+      tx.afterCommit(() => {
         for (const u of newOnes) {
           this.d.cache.update(tenantId, roomId, (c) => void c.members.set(u, role));
           this.d.bus.membership(tenantId, roomId, u, true);
           this.d.bus.toRoom(tenantId, roomId, { type: "member.joined", room_id: roomId, user_id: u, role });
         }
-      },
-    );
-    return this.d.rooms.members(tenantId, roomId).map(toMember);
+      });
+      return (await tx.rooms.members(tenantId, roomId)).map(toMember);
+    });
   }
 
   /** Leave (self) or remove (owner/admin); the last owner leaving hands ownership on. */
   async removeMember(actor: Actor, roomId: string, userId: string): Promise<void> {
-    const room = this.readable(actor, roomId);
+    const room = await this.readable(actor, roomId);
     const tenantId = actor.tenant.id;
     if (room.row.type === "dm") throw conflict("dm membership never changes");
     const myRole = room.members.get(actor.userId);
@@ -244,30 +266,30 @@ export class RoomService {
       if (myRole === "admin" && targetRole && targetRole !== "member") throw forbidden("an admin may remove members only");
     }
     if (!targetRole) throw notFound("not a member of this room");
-    await this.d.writer.submit(
-      () => {
-        this.d.rooms.removeMember(tenantId, roomId, userId);
-        if (targetRole !== "owner") return null;
-        const rest = this.d.rooms.members(tenantId, roomId);
-        if (rest.some((m) => m.role === "owner")) return null;
-        const next = rest.find((m) => m.role === "admin") ?? rest[0];
-        if (!next) return null;
-        this.d.rooms.setRole(tenantId, roomId, next.user_id, "owner");
-        return next.user_id;
-      },
-      (next) => {
+    await this.d.store.transaction(async (tx) => {
+      await tx.rooms.removeMember(tenantId, roomId, userId);
+      let next: string | null = null;
+      if (targetRole === "owner") {
+        const rest = await tx.rooms.members(tenantId, roomId);
+        const heir = rest.some((m) => m.role === "owner") ? undefined : (rest.find((m) => m.role === "admin") ?? rest[0]);
+        if (heir) {
+          await tx.rooms.setRole(tenantId, roomId, heir.user_id, "owner");
+          next = heir.user_id;
+        }
+      }
+      tx.afterCommit(() => {
         // The leaver hears member.left on the room topic before its sockets unsubscribe.
         this.d.bus.toRoom(tenantId, roomId, { type: "member.left", room_id: roomId, user_id: userId, role: targetRole });
         this.d.cache.update(tenantId, roomId, (c) => void c.members.delete(userId));
         this.d.bus.membership(tenantId, roomId, userId, false);
         if (next) this.d.cache.update(tenantId, roomId, (c) => void c.members.set(next, "owner"));
-      },
-    );
+      });
+    });
   }
 
   /** Changes a member's role (owner only; the owner's own role is changed by leaving). */
   async setRole(actor: Actor, roomId: string, userId: string, role: "member" | "admin"): Promise<Member> {
-    const room = this.readable(actor, roomId);
+    const room = await this.readable(actor, roomId);
     const tenantId = actor.tenant.id;
     const myRole = room.members.get(actor.userId);
     if (!myRole) throw forbidden("not a member of this room");
@@ -276,12 +298,12 @@ export class RoomService {
     const target = room.members.get(userId);
     if (!target) throw notFound("not a member of this room");
     if (target === "owner") throw conflict("the owner's role changes only when the owner leaves");
-    await this.d.writer.submit(
-      () => this.d.rooms.setRole(tenantId, roomId, userId, role),
-      () => this.d.cache.update(tenantId, roomId, (c) => void c.members.set(userId, role)),
-    );
-    const m = this.d.rooms.member(tenantId, roomId, userId);
-    if (!m) throw new AppError("not_found", "not a member of this room");
-    return toMember(m);
+    return this.d.store.transaction(async (tx) => {
+      await tx.rooms.setRole(tenantId, roomId, userId, role);
+      const m = await tx.rooms.member(tenantId, roomId, userId);
+      if (!m) throw new AppError("not_found", "not a member of this room");
+      tx.afterCommit(() => this.d.cache.update(tenantId, roomId, (c) => void c.members.set(userId, role)));
+      return toMember(m);
+    });
   }
 }

@@ -30,6 +30,11 @@ export function jsonText(value: unknown, path: string): string | null {
   return text;
 }
 
+/** Any JSON value up to 4 KiB serialized; returns the value (null for null/undefined). */
+export function checkJson(value: unknown, path: string): unknown {
+  return jsonText(value, path) === null ? null : value;
+}
+
 /** Parses stored JSON text back to the value it was (null stays null). */
 export function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);

@@ -1,7 +1,7 @@
 // Dead letters: deliveries that used every attempt. Listed and re-queued per tenant (tenant key only).
 import { notFound } from "../errors";
-import type { DeliveryKind, DeliveryRow, DeliveryStore } from "../storage/sqlite/delivery-store";
-import type { Writer } from "../storage/sqlite/writer";
+import type { DeliveryKind, DeliveryRow } from "../storage/delivery-store";
+import type { Store } from "../storage/store";
 import type { Tenant } from "../tenancy/tenants";
 
 /** API.md DeadLetter; `payload` is the webhook body as a JSON object. */
@@ -32,23 +32,22 @@ function toDeadLetter(r: DeliveryRow): DeadLetter {
 /** The dead-letter list of one tenant and its retry. */
 export class DeadLetterService {
   constructor(
-    private readonly d: { store: DeliveryStore; writer: Writer; worker: { wake(): void }; now?: () => number },
+    private readonly d: { store: Store; worker: { wake(): void }; now?: () => number },
   ) {}
 
   /** This tenant's dead letters, newest first (another tenant's never appear). */
-  list(tenant: Tenant, limit = 100): DeadLetter[] {
-    return this.d.store.listDead(tenant.id, limit).map(toDeadLetter);
+  async list(tenant: Tenant, limit = 100): Promise<DeadLetter[]> {
+    return (await this.d.store.deliveries.listDead(tenant.id, limit)).map(toDeadLetter);
   }
 
   /** Back to pending with attempts 0, attempted at once; not_found for an id that is not this tenant's dead letter. */
   async retry(tenant: Tenant, id: string): Promise<void> {
-    const nowMs = (this.d.now ?? Date.now)();
-    const ok = await this.d.writer.submit(
-      () => this.d.store.requeueDead(tenant.id, id, nowMs),
-      (requeued) => {
-        if (requeued) this.d.worker.wake();
-      },
-    );
+    const now = new Date((this.d.now ?? Date.now)()).toISOString();
+    const ok = await this.d.store.transaction(async (tx) => {
+      const requeued = await tx.deliveries.requeueDead(tenant.id, id, now);
+      if (requeued) tx.afterCommit(() => this.d.worker.wake());
+      return requeued;
+    });
     if (!ok) throw notFound("dead letter not found");
   }
 }

@@ -1,24 +1,21 @@
 // Housekeeping on timers: outbox retention, expired WS token purge, WAL checkpoints.
-import { statSync } from "node:fs";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { DeliveryStore, MaintenanceStore } from "../storage/sqlite/delivery-store";
-import type { Writer } from "../storage/sqlite/writer";
+import type { Store } from "../storage/store";
 import { Periodic } from "./periodic";
 
 // Deletes run in chunks so one pass never holds the write transaction for long.
 const PRUNE_CHUNK = 1000;
 
 export interface RetentionOptions {
-  deliveries: DeliveryStore;
-  /** Deletes expired WS tokens (the gateway's token service owns the table); runs through the writer. */
-  purgeWsTokens?: () => number;
-  writer: Writer;
+  store: Store;
   log: Logger;
   deliveryRetentionMs: number;
   deadLetterRetentionMs: number;
   now?: () => number;
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One retention pass: delivered rows past DELIVERY_RETENTION, dead letters past DEAD_LETTER_RETENTION, expired WS tokens. */
 export async function retentionPass(o: RetentionOptions): Promise<{ delivered: number; dead: number; wsTokens: number }> {
@@ -26,15 +23,14 @@ export async function retentionPass(o: RetentionOptions): Promise<{ delivered: n
   const prune = async (status: "delivered" | "dead", beforeMs: number) => {
     let total = 0;
     for (;;) {
-      const n = await o.writer.submit(() => o.deliveries.pruneFinished(status, beforeMs, PRUNE_CHUNK));
+      const n = await o.store.transaction((tx) => tx.deliveries.pruneFinished(status, iso(beforeMs), PRUNE_CHUNK));
       total += n;
       if (n < PRUNE_CHUNK) return total;
     }
   };
   const delivered = await prune("delivered", nowMs - o.deliveryRetentionMs);
   const dead = await prune("dead", nowMs - o.deadLetterRetentionMs);
-  const purge = o.purgeWsTokens;
-  const wsTokens = purge ? await o.writer.submit(() => purge()) : 0;
+  const wsTokens = await o.store.transaction((tx) => tx.wsTokens.purgeExpired(iso(nowMs)));
   if (delivered || dead) o.log.info({ delivered, dead }, "outbox retention: pruned finished deliveries");
   return { delivered, dead, wsTokens };
 }
@@ -45,28 +41,19 @@ export function retentionWorker(o: RetentionOptions & { intervalMs: number }): P
 }
 
 export interface WalOptions {
-  maintenance: MaintenanceStore;
-  /** The database file; its "-wal" sibling is measured. ":memory:" disables the task. */
-  databasePath: string;
+  store: Store;
   log: Logger;
   metrics?: Metrics;
 }
 
-/** One PASSIVE checkpoint, then the chatapi_wal_bytes gauge from the -wal file size. */
-export function walCheckpointPass(o: WalOptions): void {
-  if (o.databasePath === ":memory:") return;
-  const r = o.maintenance.checkpointPassive();
-  let bytes = 0;
-  try {
-    bytes = statSync(`${o.databasePath}-wal`).size;
-  } catch {
-    bytes = 0; // no WAL file right now
-  }
-  o.metrics?.walBytes.set(bytes);
-  if (r.busy) o.log.debug({ wal_frames: r.log, checkpointed: r.checkpointed }, "wal checkpoint could not finish (readers active)");
+/** One PASSIVE checkpoint, then the chatapi_wal_bytes gauge (0 on stores without a WAL file). */
+export async function walCheckpointPass(o: WalOptions): Promise<void> {
+  const r = await o.store.maintenance.checkpoint("passive");
+  o.metrics?.walBytes.set(r.walBytes);
+  if (r.busy) o.log.debug({ wal_bytes: r.walBytes }, "wal checkpoint could not finish (readers active)");
 }
 
-/** PRAGMA wal_checkpoint(PASSIVE) every WAL_CHECKPOINT_INTERVAL (TRUNCATE runs at shutdown in main.ts). */
+/** A PASSIVE checkpoint every WAL_CHECKPOINT_INTERVAL (TRUNCATE runs at shutdown in main.ts). */
 export function walCheckpointWorker(o: WalOptions & { intervalMs: number }): Periodic {
   return new Periodic("wal-checkpoint", o.intervalMs, () => walCheckpointPass(o), o.log);
 }

@@ -3,11 +3,11 @@
 import type { MessageOutbox } from "../chat/messages";
 import type { NotificationOutbox, StoredNotification } from "../chat/notifications";
 import type { Message, Room } from "../chat/types";
-import type { DeliveryKind, DeliveryStore } from "../storage/sqlite/delivery-store";
+import type { DeliveryKind, DeliveryRow } from "../storage/delivery-store";
+import type { Tx } from "../storage/store";
 import type { Tenant } from "../tenancy/tenants";
 
 export interface DeliveryOutboxDeps {
-  store: DeliveryStore;
   /** The sender, woken after commit. */
   worker: { wake(): void };
   now?: () => number;
@@ -22,8 +22,8 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
   }
 
   /** Inside the send transaction. The body is exactly API.md's; event_id = delivery_id. */
-  messageStored(tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): boolean {
-    return this.queue(tenant, "message.new", offlineRecipients, (eventId, recipient) => ({
+  messageStored(tx: Tx, tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): Promise<boolean> {
+    return this.queue(tx, tenant, "message.new", offlineRecipients, (eventId, recipient) => ({
       event: "message.new",
       event_id: eventId,
       tenant_id: tenant.id,
@@ -41,8 +41,8 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
   }
 
   /** Inside the notify transaction. */
-  notificationStored(tenant: Tenant, n: StoredNotification, offlineRecipients: string[]): boolean {
-    return this.queue(tenant, "notification.new", offlineRecipients, (eventId, recipient) => ({
+  notificationStored(tx: Tx, tenant: Tenant, n: StoredNotification, offlineRecipients: string[]): Promise<boolean> {
+    return this.queue(tx, tenant, "notification.new", offlineRecipients, (eventId, recipient) => ({
       event: "notification.new",
       event_id: eventId,
       tenant_id: tenant.id,
@@ -56,21 +56,21 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
     this.d.worker.wake();
   }
 
-  private queue(tenant: Tenant, kind: DeliveryKind, recipients: string[], body: (eventId: string, recipient: string) => unknown): boolean {
+  private async queue(tx: Tx, tenant: Tenant, kind: DeliveryKind, recipients: string[], body: (eventId: string, recipient: string) => unknown): Promise<boolean> {
     const url = tenant.config.webhook_url;
     if (!url || recipients.length === 0) return false;
-    const nowMs = this.now();
-    const createdAt = new Date(nowMs).toISOString();
+    const createdAt = new Date(this.now()).toISOString();
+    const rows: DeliveryRow[] = [];
     for (const recipient of recipients) {
       const id = Bun.randomUUIDv7();
-      this.d.store.insert({
+      rows.push({
         delivery_id: id,
         tenant_id: tenant.id,
         kind,
         payload: JSON.stringify(body(id, recipient)),
         status: "pending",
         attempts: 0,
-        next_attempt_at: nowMs,
+        next_attempt_at: createdAt,
         last_error: null,
         target_url: url,
         created_at: createdAt,
@@ -78,6 +78,7 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
         finished_at: null,
       });
     }
+    await tx.deliveries.insert(rows);
     return true;
   }
 }

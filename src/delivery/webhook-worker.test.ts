@@ -1,46 +1,47 @@
 import { expect, test } from "bun:test";
 import { createLogger } from "../log";
-import { migrate, openDatabase } from "../storage/sqlite/db";
-import { SqliteDeliveryStore } from "../storage/sqlite/delivery-store";
-import { MIGRATIONS } from "../storage/sqlite/migrations";
-import { GroupCommitWriter } from "../storage/sqlite/writer";
+import type { DeliveryRow } from "../storage/delivery-store";
+import { openSqliteStore } from "../storage/sqlite/sqlite-store";
 import type { Tenant } from "../tenancy/tenants";
 import { WebhookWorker } from "./webhook-worker";
 import { waitFor } from "../../test/helpers";
 
-function setup(tenantIds: string[], rowsPerTenant: number) {
-  const db = openDatabase(":memory:", "normal");
-  migrate(db, MIGRATIONS);
-  const store = new SqliteDeliveryStore(db);
-  for (const t of tenantIds) {
-    db.query("INSERT INTO tenants (tenant_id, name, api_key_hash, created_at, updated_at) VALUES (?, 't', ?, 'x', 'x')").run(t, `h-${t}`);
-    for (let i = 0; i < rowsPerTenant; i++) {
-      const id = `${t}-${i}`;
-      store.insert({
-        delivery_id: id,
-        tenant_id: t,
-        kind: "message.new",
-        payload: JSON.stringify({ event_id: id }),
-        status: "pending",
-        attempts: 0,
-        next_attempt_at: 0,
-        last_error: null,
-        target_url: null,
-        created_at: new Date(0).toISOString(),
-        last_attempt_at: null,
-        finished_at: null,
-      });
+async function setup(tenantIds: string[], rowsPerTenant: number) {
+  const store = openSqliteStore({ path: ":memory:", synchronous: "normal" });
+  const at = new Date(0).toISOString();
+  await store.transaction(async (tx) => {
+    for (const t of tenantIds) {
+      await tx.tenants.insert({ tenant_id: t, name: "t", api_key_hash: `h-${t}`, config: {}, webhook_secret: null, created_at: at, updated_at: at });
+      const rows: DeliveryRow[] = [];
+      for (let i = 0; i < rowsPerTenant; i++) {
+        const id = `${t}-${i}`;
+        rows.push({
+          delivery_id: id,
+          tenant_id: t,
+          kind: "message.new",
+          payload: JSON.stringify({ event_id: id }),
+          status: "pending",
+          attempts: 0,
+          next_attempt_at: at,
+          last_error: null,
+          target_url: null,
+          created_at: at,
+          last_attempt_at: null,
+          finished_at: null,
+        });
+      }
+      await tx.deliveries.insert(rows);
     }
-  }
+  });
   const tenants = {
-    get: (id: string) => ({ id, config: { webhook_url: `http://hook/${id}` }, webhookSecret: null }) as unknown as Tenant,
+    get: async (id: string) => ({ id, config: { webhook_url: `http://hook/${id}` }, webhookSecret: null }) as unknown as Tenant,
   };
-  return { db, store, tenants, writer: new GroupCommitWriter(db) };
+  return { store, tenants };
 }
 
 test("per-tenant and global caps hold, lanes are served round-robin, and nothing is sent twice", async () => {
   const ids = ["A", "B", "C", "D"];
-  const { db, store, tenants, writer } = setup(ids, 4);
+  const { store, tenants } = await setup(ids, 4);
   const active = new Map<string, number>();
   let total = 0;
   let maxTotal = 0;
@@ -50,7 +51,6 @@ test("per-tenant and global caps hold, lanes are served round-robin, and nothing
   const worker = new WebhookWorker({
     store,
     tenants,
-    writer,
     log: createLogger("silent"),
     retryMaxAttempts: 3,
     retryIntervalMs: 10,
@@ -77,8 +77,8 @@ test("per-tenant and global caps hold, lanes are served round-robin, and nothing
   worker.start();
   // Extra wakes while sends are in flight must not claim the same rows again.
   for (let i = 0; i < 5; i++) worker.wake();
-  const delivered = () => (db.query("SELECT count(*) AS n FROM deliveries WHERE status = 'delivered'").get() as { n: number }).n;
-  await waitFor(() => (worker.wake(), delivered() >= 16), 5000, "all 16 delivered");
+  const delivered = async () => (await Promise.all(sent.map((id) => store.deliveries.get(id)))).filter((r) => r?.status === "delivered").length;
+  await waitFor(async () => (worker.wake(), (await delivered()) >= 16), 5000, "all 16 delivered");
   await worker.stop(1000);
   expect(sent.length).toBe(16);
   expect(new Set(sent).size).toBe(16);
@@ -86,16 +86,15 @@ test("per-tenant and global caps hold, lanes are served round-robin, and nothing
   for (const t of ids) expect(maxPer.get(t)!).toBeLessThanOrEqual(2);
   // Fairness: every tenant starts before any tenant starts its third delivery.
   expect(new Set(starts.slice(0, 4)).size).toBe(4);
-  db.close();
+  await store.close();
 });
 
 test("a failed attempt is rescheduled with backoff and retried by the due timer, then dead after the last attempt", async () => {
-  const { db, store, tenants, writer } = setup(["A"], 1);
+  const { store, tenants } = await setup(["A"], 1);
   const at: number[] = [];
   const worker = new WebhookWorker({
     store,
     tenants,
-    writer,
     log: createLogger("silent"),
     retryMaxAttempts: 3,
     retryIntervalMs: 20,
@@ -109,13 +108,13 @@ test("a failed attempt is rescheduled with backoff and retried by the due timer,
     },
   });
   worker.start();
-  await waitFor(() => store.get("A-0")!.status === "dead", 3000, "the delivery to become dead");
+  await waitFor(async () => (await store.deliveries.get("A-0"))!.status === "dead", 3000, "the delivery to become dead");
   await worker.stop(100);
-  const row = store.get("A-0")!;
+  const row = (await store.deliveries.get("A-0"))!;
   expect(row).toMatchObject({ attempts: 3, last_error: "HTTP 503", target_url: "http://hook/A" });
   expect(at.length).toBe(3);
   // Retries came from the due timer (the poll is 60 s): delays within [step/2, step] plus scheduling.
   expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(9);
   expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(19);
-  db.close();
+  await store.close();
 });

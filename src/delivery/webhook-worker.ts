@@ -7,23 +7,24 @@
 //   at most WEBHOOK_CONCURRENCY_PER_TENANT sending), and lanes are served round-robin under a global
 //   cap, so one slow or dead endpoint cannot starve the others. The due scan reads per tenant, so a
 //   large backlog of one tenant never hides another's rows.
-// - No double send in one process: a delivery id stays in the in-flight set from claim until its
-//   result is committed. Nothing is written before an attempt, so a crash mid-send leaves the row
-//   pending and it is sent again after restart with the same event_id (at-least-once).
-// - Results go through the writer (they batch with other writes).
+// - No double send, even across processes: a scan claims due rows with a lease (DeliveryStore.claimDue)
+//   and a delivery id stays in the in-flight set from claim until its result is committed. A crash
+//   mid-send leaves the row pending and leased; it is sent again (same event_id) when the lease runs
+//   out, or at once after a restart on SQLite (at-least-once). Shutdown gives unsent claims back.
+// - Claims and results are transactions (on SQLite they batch with other writes).
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { AttemptResult, DeliveryRow, DeliveryStore } from "../storage/sqlite/delivery-store";
-import type { Writer } from "../storage/sqlite/writer";
+import type { AttemptResult, DeliveryRow } from "../storage/delivery-store";
+import type { Store } from "../storage/store";
 import type { Tenant } from "../tenancy/tenants";
+import { AppError } from "../errors";
 import { retryDelayMs } from "./backoff";
 import { webhookHeaders } from "./signing";
 
 export interface WebhookWorkerOptions {
-  store: DeliveryStore;
-  /** Read on every attempt, so URL and secret changes apply to pending deliveries. Throws when unknown. */
-  tenants: { get(tenantId: string): Tenant };
-  writer: Writer;
+  store: Store;
+  /** Read on every attempt, so URL and secret changes apply to pending deliveries. Rejects when unknown. */
+  tenants: { get(tenantId: string): Promise<Tenant> };
   log: Logger;
   metrics?: Metrics;
   retryMaxAttempts: number;
@@ -61,6 +62,11 @@ export class WebhookWorker {
   private readonly sends = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
   private scanScheduled = false;
+  private scanning: Promise<void> | null = null;
+  private rescan = false;
+  /** This process's claim owner id (unique per process start). */
+  private readonly owner = Bun.randomUUIDv7();
+  private readonly leaseMs: number;
   private dueTimer: ReturnType<typeof setTimeout> | null = null;
   private dueTimerAt: number | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
@@ -79,6 +85,8 @@ export class WebhookWorker {
     this.claimPerTenant = o.concurrencyPerTenant * 2;
     this.now = o.now ?? Date.now;
     this.fetchImpl = o.fetch ?? ((url, init) => fetch(url, init));
+    // A claim covers the wait in its lane (up to two sends ahead of it) and its own attempt.
+    this.leaseMs = 3 * o.webhookTimeoutMs + 30_000;
   }
 
   /** Resumes pending deliveries (also those left by a crash) and starts the fallback poll. */
@@ -86,11 +94,11 @@ export class WebhookWorker {
     if (this.started) return;
     this.started = true;
     this.pollTimer = setInterval(() => {
-      this.scan();
-      this.refreshGauges();
+      void this.scan();
+      void this.refreshGauges();
     }, this.o.workerIntervalMs);
     this.pollTimer.unref?.();
-    this.refreshGauges();
+    void this.refreshGauges();
     this.wake();
   }
 
@@ -100,7 +108,7 @@ export class WebhookWorker {
     this.scanScheduled = true;
     setImmediate(() => {
       this.scanScheduled = false;
-      this.scan();
+      void this.scan();
     });
   }
 
@@ -119,11 +127,17 @@ export class WebhookWorker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.dueTimer) clearTimeout(this.dueTimer);
     this.pollTimer = this.dueTimer = null;
+    if (this.scanning) await this.scanning;
+    const unsent: string[] = [];
     for (const lane of this.lanes.values()) {
-      for (const r of lane.queue) this.inFlight.delete(r.delivery_id);
+      for (const r of lane.queue) {
+        this.inFlight.delete(r.delivery_id);
+        unsent.push(r.delivery_id);
+      }
       lane.queue = [];
     }
     this.ring = [];
+    await this.release(unsent);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finished = await Promise.race([
       this.drained().then(() => true),
@@ -138,18 +152,29 @@ export class WebhookWorker {
     }
   }
 
+  /** Gives claimed rows back (due now), so another process or the next start sends them at once. */
+  private async release(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const now = new Date(this.now()).toISOString();
+      await this.o.store.transaction((tx) => tx.deliveries.release(this.owner, ids, now));
+    } catch (err) {
+      this.o.log.error({ err: String(err), count: ids.length }, "webhooks: releasing claims failed; they expire with their lease");
+    }
+  }
+
   private async drained(): Promise<void> {
     while (this.sends.size > 0) await Promise.allSettled([...this.sends]);
   }
 
   /** Sets the outbox gauges from the database. */
-  refreshGauges(): void {
+  async refreshGauges(): Promise<void> {
     const m = this.o.metrics;
     if (!m) return;
     const nowMs = this.now();
     this.lastGaugesAt = nowMs;
     try {
-      const s = this.o.store.stats();
+      const s = await this.o.store.deliveries.stats();
       m.outboxDepth.set(s.pending);
       m.deadLetters.set(s.dead);
       const oldest = s.oldestPendingAt ? Date.parse(s.oldestPendingAt) : NaN;
@@ -168,36 +193,53 @@ export class WebhookWorker {
     return l;
   }
 
-  /** Claims due rows per tenant into the lanes, arms the timer for the next retry, starts sends. */
-  private scan(): void {
+  /** Claims due rows per tenant into the lanes, arms the timer for the next retry, starts sends. Never overlaps itself. */
+  private scan(): Promise<void> {
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      try {
+        do {
+          this.rescan = false;
+          await this.scanOnce();
+        } while (this.rescan && !this.stopping);
+      } finally {
+        this.scanning = null;
+      }
+    })();
+    return this.scanning;
+  }
+
+  private async scanOnce(): Promise<void> {
     if (this.stopping) return;
     const nowMs = this.now();
+    const now = new Date(nowMs).toISOString();
+    const until = new Date(nowMs + this.leaseMs).toISOString();
     try {
-      for (const tenantId of this.o.store.dueTenants(nowMs)) {
+      for (const tenantId of await this.o.store.deliveries.dueTenants(now)) {
+        if (this.stopping) return;
         const lane = this.lane(tenantId);
-        const claimed = lane.queue.length + lane.active;
-        const room = this.claimPerTenant - claimed;
+        const room = this.claimPerTenant - (lane.queue.length + lane.active);
         if (room <= 0) continue;
-        // Rows this process already holds are still pending and due: read past them.
-        const rows = this.o.store.due(tenantId, nowMs, room + claimed);
-        let added = 0;
+        // Claimed rows are leased, so no longer due: what comes back is new to every process.
+        const rows = await this.o.store.transaction((tx) => tx.deliveries.claimDue(tenantId, now, room, { owner: this.owner, until }));
         for (const r of rows) {
-          if (added >= room) break;
           if (this.inFlight.has(r.delivery_id)) continue;
           this.inFlight.add(r.delivery_id);
           lane.queue.push(r);
-          added++;
         }
-        lane.backlog = rows.length >= room + claimed;
+        lane.backlog = rows.length >= room;
         if (lane.queue.length > 0 && !this.ring.includes(tenantId)) this.ring.push(tenantId);
         this.dropIfIdle(lane);
       }
-      const next = this.o.store.nextDueAfter(nowMs);
-      if (next !== null) this.armDueTimer(next);
+      const next = await this.o.store.deliveries.nextDueAfter(now);
+      if (next !== null) this.armDueTimer(Date.parse(next));
     } catch (err) {
       this.o.log.error({ err: String(err) }, "webhooks: scanning the outbox failed");
     }
-    if (nowMs - this.lastGaugesAt >= GAUGE_REFRESH_MS) this.refreshGauges();
+    if (nowMs - this.lastGaugesAt >= GAUGE_REFRESH_MS) void this.refreshGauges();
     this.pump();
   }
 
@@ -210,7 +252,7 @@ export class WebhookWorker {
     this.dueTimer = setTimeout(() => {
       this.dueTimer = null;
       this.dueTimerAt = null;
-      this.scan();
+      void this.scan();
     }, Math.max(0, atMs - this.now()) + 2);
     this.dueTimer.unref?.();
   }
@@ -265,12 +307,18 @@ export class WebhookWorker {
       result = await this.attempt(row);
     } catch (err) {
       this.o.log.error({ delivery_id: row.delivery_id, err: String(err) }, "webhooks: attempt crashed; the delivery stays pending");
+      await this.release([row.delivery_id]);
       return;
     }
-    if (!result) return;
+    if (!result) {
+      // Aborted by shutdown: hand the claim back untouched.
+      await this.release([row.delivery_id]);
+      return;
+    }
     try {
       const r = result;
-      await this.o.writer.submit(() => this.o.store.recordAttempt(row.delivery_id, r));
+      const recorded = await this.o.store.transaction((tx) => tx.deliveries.recordAttempt(row.delivery_id, this.owner, r));
+      if (!recorded) this.o.log.warn({ delivery_id: row.delivery_id }, "webhooks: the claim ended before the result was recorded (lease expired or retried)");
     } catch (err) {
       // The row stays pending and due: it is sent again (same event_id), never lost.
       this.o.log.error({ delivery_id: row.delivery_id, err: String(err) }, "webhooks: recording an attempt failed");
@@ -278,8 +326,8 @@ export class WebhookWorker {
     }
     const log = { delivery_id: row.delivery_id, tenant_id: row.tenant_id, kind: row.kind, attempts: result.attempts };
     if (result.status === "pending") {
-      this.o.log.info({ ...log, error: result.error, next_attempt_at: new Date(result.nextAttemptAt).toISOString() }, "webhook attempt failed; will retry");
-      this.armDueTimer(result.nextAttemptAt);
+      this.o.log.info({ ...log, error: result.error, next_attempt_at: result.nextAttemptAt }, "webhook attempt failed; will retry");
+      this.armDueTimer(Date.parse(result.nextAttemptAt));
     } else if (result.status === "dead") {
       this.o.log.warn({ ...log, error: result.error }, "webhook delivery is now a dead letter");
     }
@@ -291,12 +339,13 @@ export class WebhookWorker {
     const at = new Date(startMs).toISOString();
     let tenant: Tenant;
     try {
-      tenant = this.o.tenants.get(row.tenant_id);
-    } catch {
-      return { status: "dead", attempts: row.attempts, at, atMs: startMs, error: "tenant not found", targetUrl: null };
+      tenant = await this.o.tenants.get(row.tenant_id);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === "not_found")) throw err;
+      return { status: "dead", attempts: row.attempts, at, error: "tenant not found", targetUrl: null };
     }
     const url = tenant.config.webhook_url;
-    if (!url) return { status: "dead", attempts: row.attempts, at, atMs: startMs, error: "tenant has no webhook_url", targetUrl: null };
+    if (!url) return { status: "dead", attempts: row.attempts, at, error: "tenant has no webhook_url", targetUrl: null };
     const attempts = row.attempts + 1;
     this.o.metrics?.deliveryAttempts.inc();
     const ctrl = new AbortController();
@@ -328,11 +377,11 @@ export class WebhookWorker {
     }
     const endMs = this.now();
     const endAt = new Date(endMs).toISOString();
-    if (error === null) return { status: "delivered", attempts, at: endAt, atMs: endMs, targetUrl: url };
+    if (error === null) return { status: "delivered", attempts, at: endAt, targetUrl: url };
     this.o.metrics?.deliveryFailures.inc();
-    if (attempts >= this.o.retryMaxAttempts) return { status: "dead", attempts, at: endAt, atMs: endMs, error, targetUrl: url };
+    if (attempts >= this.o.retryMaxAttempts) return { status: "dead", attempts, at: endAt, error, targetUrl: url };
     const delay = retryDelayMs(attempts, this.o.retryIntervalMs, this.o.retryMaxIntervalMs, this.o.random);
-    return { status: "pending", attempts, at: endAt, nextAttemptAt: endMs + delay, error, targetUrl: url };
+    return { status: "pending", attempts, at: endAt, nextAttemptAt: new Date(endMs + delay).toISOString(), error, targetUrl: url };
   }
 }
 

@@ -19,8 +19,8 @@ export function adminRoutes(deps: { auth: HttpAuth; tenants: TenantService }) {
     .post(
       // "" (not "/") so the route and its OpenAPI path are exactly /admin/tenants.
       "",
-      ({ body, set }) => {
-        const { tenant, apiKey } = tenants.create(body.name, body.config ?? {});
+      async ({ body, set }) => {
+        const { tenant, apiKey } = await tenants.create(body.name, body.config ?? {});
         set.status = 201;
         return { ...tenant.view, api_key: apiKey };
       },
@@ -31,18 +31,18 @@ export function adminRoutes(deps: { auth: HttpAuth; tenants: TenantService }) {
         detail: { summary: "Create a tenant; the API key is shown only in this response" },
       },
     )
-    .get("", () => ({ tenants: tenants.list() }), {
+    .get("", async () => ({ tenants: await tenants.list() }), {
       headers: MasterHeaders,
       response: { 200: t.Object({ tenants: t.Array(TenantSchema) }), ...errorResponses },
       detail: { summary: "List tenants (never keys or secrets)" },
     })
-    .get("/:tenant_id", ({ params }) => tenants.get(params.tenant_id).view, {
+    .get("/:tenant_id", async ({ params }) => (await tenants.get(params.tenant_id)).view, {
       headers: MasterHeaders,
       params: TenantIdParams,
       response: { 200: TenantSchema, ...errorResponses },
       detail: { summary: "Get a tenant" },
     })
-    .patch("/:tenant_id", ({ params, body }) => tenants.patch(params.tenant_id, body).view, {
+    .patch("/:tenant_id", async ({ params, body }) => (await tenants.patch(params.tenant_id, body)).view, {
       headers: MasterHeaders,
       params: TenantIdParams,
       body: t.Object({ name: t.Optional(NameSchema), config: t.Optional(TenantConfigInputSchema) }, { additionalProperties: false }),
@@ -51,8 +51,8 @@ export function adminRoutes(deps: { auth: HttpAuth; tenants: TenantService }) {
     })
     .post(
       "/:tenant_id/rotate-key",
-      ({ params }) => {
-        const r = tenants.rotateKey(params.tenant_id);
+      async ({ params }) => {
+        const r = await tenants.rotateKey(params.tenant_id);
         return { tenant_id: r.tenantId, api_key: r.apiKey };
       },
       {

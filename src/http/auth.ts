@@ -28,9 +28,9 @@ export class HttpAuth {
   ) {}
 
   /** Tenant key from `X-API-Key` (never the query string); charges one tenant token; sets RateLimit-* headers. */
-  tenant(request: Request, headersOut: Record<string, unknown>): Tenant {
+  async tenant(request: Request, headersOut: Record<string, unknown>): Promise<Tenant> {
     const key = request.headers.get("x-api-key");
-    const tenant = key ? this.tenants.authenticate(key) : null;
+    const tenant = key ? await this.tenants.authenticate(key) : null;
     if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header");
     contextOf(request).tenantId = tenant.id;
     this.charge(tenant, headersOut);
@@ -38,8 +38,8 @@ export class HttpAuth {
   }
 
   /** Tenant key plus a valid `X-User-Id`. */
-  tenantUser(request: Request, headersOut: Record<string, unknown>): TenantCaller {
-    const tenant = this.tenant(request, headersOut);
+  async tenantUser(request: Request, headersOut: Record<string, unknown>): Promise<TenantCaller> {
+    const tenant = await this.tenant(request, headersOut);
     const userId = request.headers.get("x-user-id");
     if (userId === null) throw invalid("missing X-User-Id header", [{ path: "/headers/x-user-id", message: "required" }]);
     if (!isValidUserId(userId)) throw invalid("X-User-Id must be 1..128 characters without control characters", [{ path: "/headers/x-user-id", message: "invalid" }]);

@@ -24,7 +24,7 @@ export function deadLetterRoutes(deps: { auth: HttpAuth; deadLetters: DeadLetter
   const { deadLetters } = deps;
   return new Elysia({ prefix: "/admin/dead-letters", tags: ["Admin: dead letters"] })
     .use(tenantScoped(deps.auth))
-    .get("", ({ tenant, query }) => ({ dead_letters: deadLetters.list(tenant, query.limit ?? 100) }), {
+    .get("", async ({ tenant, query }) => ({ dead_letters: await deadLetters.list(tenant, query.limit ?? 100) }), {
       query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, description: "1..1000, default 100" })) }),
       response: { 200: t.Object({ dead_letters: t.Array(DeadLetterSchema) }), ...errorResponses },
       detail: { summary: "This tenant's dead letters, newest first" },

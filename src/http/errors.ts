@@ -1,17 +1,9 @@
 // Maps anything thrown while handling a request to the JSON error shape of API.md section 1.
 import { AppError, ERROR_CATALOG, errorBody, type ErrorDetail } from "../errors";
 import type { Logger } from "../log";
+import { StorageUnavailableError } from "../storage/errors";
 
 const JSON_TYPE = "application/json; charset=utf-8";
-
-// SQLite result codes that mean "the database cannot take writes right now": 503, not 500.
-const UNAVAILABLE_SQLITE = /^SQLITE_(READONLY|FULL|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PROTOCOL)/;
-
-/** True for storage errors that mean the database is not writable (disk full, read-only, locked). */
-export function isUnavailableStorageError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === "string" && UNAVAILABLE_SQLITE.test(code);
-}
 
 interface ValueErrorLike {
   path?: string;
@@ -52,6 +44,11 @@ function validationDetails(err: { all?: ValueErrorLike[]; type?: string; value?:
 
 /** Converts any thrown value into an AppError; logs the unknown ones (with the request id, never the input). */
 export function toAppError(code: string | number, error: unknown, requestId: string, log: Logger, route: string, url: URL | null = null): AppError {
+  if (error instanceof StorageUnavailableError) {
+    // Classified by the store (disk full, read-only, I/O error, busy): 503, and a line for the operator.
+    log.error({ request_id: requestId, err_code: error.driverCode }, "database unavailable");
+    return error;
+  }
   if (error instanceof AppError) return error;
   switch (code) {
     case "VALIDATION": {
@@ -64,10 +61,6 @@ export function toAppError(code: string | number, error: unknown, requestId: str
       return new AppError("invalid_request", "malformed request body: expected JSON");
     case "NOT_FOUND":
       return new AppError("not_found", `no route ${route}`);
-  }
-  if (isUnavailableStorageError(error)) {
-    log.error({ request_id: requestId, err_code: (error as { code?: string }).code }, "database unavailable");
-    return new AppError("unavailable", "database not writable");
   }
   log.error({ request_id: requestId, err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, "unhandled error");
   return new AppError("internal_error", ERROR_CATALOG.internal_error.message);

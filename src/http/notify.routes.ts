@@ -62,7 +62,7 @@ export function notifyRoutes(deps: { auth: HttpAuth; notifications: Notification
     );
   const perUser = new Elysia({ tags: ["Notifications"] })
     .use(userScoped(deps.auth))
-    .get("/notifications", ({ actor, query }) => ({ notifications: notifications.list(actor, { unacked: query.unacked, limit: query.limit }) }), {
+    .get("/notifications", async ({ actor, query }) => ({ notifications: await notifications.list(actor, { unacked: query.unacked, limit: query.limit }) }), {
       query: t.Object({
         unacked: t.Optional(t.Boolean({ description: "true: only notifications not acked yet" })),
         limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, description: "1..200, default 50" })),
@@ -95,7 +95,7 @@ export function notifyRoutes(deps: { auth: HttpAuth; notifications: Notification
         detail: { summary: "Subscribe the caller to a topic (201), or return the existing subscription (200)" },
       },
     )
-    .get("/subscriptions", ({ actor }) => ({ subscriptions: subscriptions.list(actor) }), {
+    .get("/subscriptions", async ({ actor }) => ({ subscriptions: await subscriptions.list(actor) }), {
       response: { 200: t.Object({ subscriptions: t.Array(SubscriptionSchema) }), ...errorResponses },
       detail: { summary: "The caller's subscriptions" },
     })

@@ -9,7 +9,7 @@ export interface HealthDeps {
   version: string;
   metrics: Metrics;
   isShuttingDown: () => boolean;
-  dbWritable: () => boolean;
+  dbWritable: () => Promise<boolean>;
 }
 
 const HealthSchema = t.Object({
@@ -39,9 +39,9 @@ export function opsRoutes(deps: HealthDeps) {
   return new Elysia({ tags: ["Operations"] })
     .get(
       "/health",
-      ({ set }) => {
+      async ({ set }) => {
         const shuttingDown = deps.isShuttingDown();
-        const writable = !shuttingDown && deps.dbWritable();
+        const writable = !shuttingDown && (await deps.dbWritable());
         const ok = writable && !shuttingDown;
         set.status = ok ? 200 : 503;
         set.headers["cache-control"] = "no-store";

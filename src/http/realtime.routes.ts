@@ -2,7 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import { AppError } from "../errors";
-import type { RoomStore } from "../storage/sqlite/room-store";
+import type { RoomReads } from "../storage/room-store";
 import type { PresenceTracker } from "../ws/presence";
 import type { WsTokenService } from "../ws/tokens";
 import type { HttpAuth } from "./auth";
@@ -12,7 +12,7 @@ import { userScoped } from "./tenant-auth";
 const MAX_PRESENCE_IDS = 200;
 
 /** POST /ws/token, GET /presence, GET /ws (non-upgrade requests get 400; upgrades never reach Elysia). */
-export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; presence: PresenceTracker; roomStore: RoomStore }) {
+export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; presence: PresenceTracker; roomStore: RoomReads }) {
   return new Elysia({ tags: ["Realtime"] })
     .use(userScoped(deps.auth))
     .post("/ws/token", ({ actor }) => deps.tokens.mint(actor.tenant.id, actor.userId), {
@@ -21,7 +21,7 @@ export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; p
     })
     .get(
       "/presence",
-      ({ actor, request }) => {
+      async ({ actor, request }) => {
         // A single value is split at commas; repeated user_ids= values are taken as they are. Read
         // from the raw URL: Elysia's array parsing also splits each repeated value at its commas.
         const raw = new URL(request.url).searchParams.getAll("user_ids");
@@ -29,9 +29,8 @@ export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; p
         const unique = [...new Set(ids.map((s) => s.trim()).filter((s) => s.length > 0))];
         if (unique.length > MAX_PRESENCE_IDS) throw new AppError("invalid_request", `at most ${MAX_PRESENCE_IDS} user_ids`, [{ path: "/query/user_ids", message: "too many" }]);
         const tenantId = actor.tenant.id;
-        const presence = unique
-          .filter((u) => u.length <= 128 && deps.roomStore.shareRoom(tenantId, actor.userId, u))
-          .map((u) => deps.presence.view(tenantId, u));
+        const shared = await Promise.all(unique.map((u) => (u.length <= 128 ? deps.roomStore.shareRoom(tenantId, actor.userId, u) : false)));
+        const presence = unique.filter((_, i) => shared[i]).map((u) => deps.presence.view(tenantId, u));
         return { presence };
       },
       {

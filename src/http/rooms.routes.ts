@@ -46,7 +46,7 @@ export function roomRoutes(deps: { auth: HttpAuth; rooms: RoomService }) {
       response: { 200: RoomSchema, ...errorResponses },
       detail: { summary: "Update name/metadata (owner/admin); emits room.updated" },
     })
-    .get("/rooms/:room_id/members", ({ actor, params }) => ({ members: rooms.members(actor, params.room_id) }), {
+    .get("/rooms/:room_id/members", async ({ actor, params }) => ({ members: await rooms.members(actor, params.room_id) }), {
       params: RoomParams,
       response: { 200: MembersSchema, ...errorResponses },
       detail: { summary: "Members with their last_ack (read receipts)" },

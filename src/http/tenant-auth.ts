@@ -6,10 +6,10 @@ import type { HttpAuth } from "./auth";
 
 /** Routes with K + U: derives `actor` (tenant + user). */
 export function userScoped(auth: HttpAuth) {
-  return new Elysia().derive({ as: "scoped" }, ({ request, set }): { actor: Actor } => ({ actor: auth.tenantUser(request, set.headers) }));
+  return new Elysia().derive({ as: "scoped" }, async ({ request, set }): Promise<{ actor: Actor }> => ({ actor: await auth.tenantUser(request, set.headers) }));
 }
 
 /** Routes with K only: derives `tenant`. */
 export function tenantScoped(auth: HttpAuth) {
-  return new Elysia().derive({ as: "scoped" }, ({ request, set }): { tenant: Tenant } => ({ tenant: auth.tenant(request, set.headers) }));
+  return new Elysia().derive({ as: "scoped" }, async ({ request, set }): Promise<{ tenant: Tenant }> => ({ tenant: await auth.tenant(request, set.headers) }));
 }

@@ -56,6 +56,8 @@ export interface DeliveryReads {
   listDead(tenantId: string, limit: number): Promise<DeliveryRow[]>;
   stats(): Promise<OutboxStats>;
   get(deliveryId: string): Promise<DeliveryRow | null>;
+  /** Rows matching the filter (tenant and/or status), oldest first (created_at, then delivery_id): tests, copy-store. */
+  list(filter: { tenantId?: string; status?: DeliveryStatus }, limit: number): Promise<DeliveryRow[]>;
 }
 
 /**

@@ -15,5 +15,7 @@ export interface HealthStore {
    * the database accepted it, false when it did not (full, read-only, unreachable). Never rejects.
    */
   probe(now: Instant): Promise<boolean>;
+  /** The `now` of the last probe that committed, or null before the first (tests: the probe writes for real). */
+  lastProbeAt(): Promise<Instant | null>;
   describe(): StoreDescription;
 }

@@ -1,6 +1,7 @@
 // Tenants: creation, configuration, key rotation, and the cached API-key lookup used by every request.
 import { AppError, invalid, notFound } from "../errors";
-import type { TenantRow, TenantStore } from "../storage/sqlite/tenant-store";
+import type { Store } from "../storage/store";
+import type { TenantRow } from "../storage/tenant-store";
 import { constantTimeEqual, generateSecret, sha256Hex } from "./keys";
 
 /** Config keys a tenant may set (API.md section 3, Tenant). `null` resets a key to its default. */
@@ -73,15 +74,17 @@ export class TenantService {
   private readonly byHash = new Map<string, Tenant>();
   private readonly byId = new Map<string, Tenant>();
   private readonly unknownHashes = new Set<string>();
+  // Bumped by every change: a lookup that started before a change must not cache what it read.
+  private generation = 0;
 
   constructor(
-    private readonly store: TenantStore,
+    private readonly store: Store,
     private readonly defaults: { rateLimit: number },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Creates a tenant; the plain API key is returned only here. */
-  create(name: string, config: TenantConfigInput = {}): { tenant: Tenant; apiKey: string } {
+  async create(name: string, config: TenantConfigInput = {}): Promise<{ tenant: Tenant; apiKey: string }> {
     validateTenantConfig(config);
     const apiKey = generateSecret(32);
     const at = this.now().toISOString();
@@ -90,69 +93,85 @@ export class TenantService {
       tenant_id: Bun.randomUUIDv7(),
       name,
       api_key_hash: sha256Hex(apiKey),
-      config: JSON.stringify(stored),
+      config: stored as Record<string, unknown>,
       webhook_secret: secret,
       created_at: at,
       updated_at: at,
     };
-    this.store.insert(row);
-    this.unknownHashes.clear();
+    await this.store.transaction(async (tx) => {
+      await tx.tenants.insert(row);
+      tx.afterCommit(() => {
+        this.generation++;
+        this.unknownHashes.clear();
+      });
+    });
     return { tenant: this.resolve(row), apiKey };
   }
 
-  list(): TenantView[] {
-    return this.store.list().map((r) => this.resolve(r).view);
+  async list(): Promise<TenantView[]> {
+    return (await this.store.tenants.list()).map((r) => this.resolve(r).view);
   }
 
   /** The tenant by id, or not_found. */
-  get(tenantId: string): Tenant {
+  async get(tenantId: string): Promise<Tenant> {
     const cached = this.byId.get(tenantId);
     if (cached) return cached;
-    const row = this.store.get(tenantId);
+    const gen = this.generation;
+    const row = await this.store.tenants.get(tenantId);
     if (!row) throw notFound("tenant not found");
-    return this.cache(row);
+    return gen === this.generation ? this.cache(row) : this.resolve(row);
+  }
+
+  /** The cached tenant by id, or null (no database read): for paths that must not wait. */
+  cached(tenantId: string): Tenant | null {
+    return this.byId.get(tenantId) ?? null;
   }
 
   /** Merges name and config keys; invalidates the cache. */
-  patch(tenantId: string, patch: { name?: string; config?: TenantConfigInput }): Tenant {
-    const row = this.store.get(tenantId);
-    if (!row) throw notFound("tenant not found");
+  async patch(tenantId: string, patch: { name?: string; config?: TenantConfigInput }): Promise<Tenant> {
     if (patch.config) validateTenantConfig(patch.config);
-    const { stored, secret } = mergeConfig(JSON.parse(row.config) as StoredConfig, row.webhook_secret, patch.config ?? {});
-    const fields = {
-      name: patch.name ?? row.name,
-      config: JSON.stringify(stored),
-      webhook_secret: secret,
-      updated_at: this.now().toISOString(),
-    };
-    this.store.update(tenantId, fields);
-    this.forget(tenantId);
-    return this.cache({ ...row, ...fields });
+    const next = await this.store.transaction(async (tx) => {
+      const row = await tx.tenants.get(tenantId);
+      if (!row) throw notFound("tenant not found");
+      const { stored, secret } = mergeConfig(row.config as StoredConfig, row.webhook_secret, patch.config ?? {});
+      const fields = {
+        name: patch.name ?? row.name,
+        config: stored as Record<string, unknown>,
+        webhook_secret: secret,
+        updated_at: this.now().toISOString(),
+      };
+      await tx.tenants.update(tenantId, fields);
+      tx.afterCommit(() => this.forget(tenantId));
+      return { ...row, ...fields };
+    });
+    return this.cache(next);
   }
 
   /** Issues a new key; the old one stops working at once. */
-  rotateKey(tenantId: string): { tenantId: string; apiKey: string } {
-    const row = this.store.get(tenantId);
-    if (!row) throw notFound("tenant not found");
+  async rotateKey(tenantId: string): Promise<{ tenantId: string; apiKey: string }> {
     const apiKey = generateSecret(32);
-    this.store.setKeyHash(tenantId, sha256Hex(apiKey), this.now().toISOString());
-    this.forget(tenantId);
+    await this.store.transaction(async (tx) => {
+      if (!(await tx.tenants.setKeyHash(tenantId, sha256Hex(apiKey), this.now().toISOString()))) throw notFound("tenant not found");
+      tx.afterCommit(() => this.forget(tenantId));
+    });
     return { tenantId, apiKey };
   }
 
   /** The tenant owning this API key, or null. Cached; unknown keys are cached negatively (bounded). */
-  authenticate(apiKey: string): Tenant | null {
+  async authenticate(apiKey: string): Promise<Tenant | null> {
     const hash = sha256Hex(apiKey);
     const cached = this.byHash.get(hash);
     if (cached) return cached;
     if (this.unknownHashes.has(hash)) return null;
-    const row = this.store.byKeyHash(hash);
+    const gen = this.generation;
+    const row = await this.store.tenants.byKeyHash(hash);
     if (!row || !constantTimeEqual(row.api_key_hash, hash)) {
+      if (gen !== this.generation) return null;
       if (this.unknownHashes.size >= NEGATIVE_CACHE_MAX) this.unknownHashes.clear();
       this.unknownHashes.add(hash);
       return null;
     }
-    return this.cache(row);
+    return gen === this.generation ? this.cache(row) : this.resolve(row);
   }
 
   private cache(row: TenantRow): Tenant {
@@ -163,12 +182,13 @@ export class TenantService {
   }
 
   private forget(tenantId: string): void {
+    this.generation++;
     this.byId.delete(tenantId);
     for (const [h, t] of this.byHash) if (t.id === tenantId) this.byHash.delete(h);
   }
 
   private resolve(row: TenantRow): Tenant {
-    const c = JSON.parse(row.config) as StoredConfig;
+    const c = row.config as StoredConfig;
     const rate = c.rate_limit ?? this.defaults.rateLimit;
     const config: TenantConfigView = {
       rate_limit: rate,

@@ -5,14 +5,15 @@ import type { Frame, Bus, OnlineDirectory } from "../chat/bus";
 import type { Config } from "../config";
 import { AppError, WS_CLOSE } from "../errors";
 import type { RequestContext } from "../http/context";
-import { errorResponse, isUnavailableStorageError } from "../http/errors";
+import { errorResponse } from "../http/errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { RoomStore } from "../storage/sqlite/room-store";
+import type { RoomReads } from "../storage/room-store";
 import { isValidUserId } from "../http/auth";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
+import { LiveBuffer, type PendingSocket } from "./live-buffer";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
@@ -27,7 +28,7 @@ export interface GatewayDeps {
   tenants: TenantService;
   /** The tenant buckets shared with HTTP: a handshake and every frame cost one token. */
   buckets: TokenBuckets;
-  roomStore: RoomStore;
+  roomStore: RoomReads;
   tokens: WsTokenService;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
@@ -45,6 +46,9 @@ export class Gateway implements Bus, OnlineDirectory {
   readonly registry = new ConnectionRegistry();
   readonly presence: PresenceTracker;
   readonly typing: TypingTracker;
+  /** Live frames held for sockets whose connect replay is running. */
+  private readonly held = new LiveBuffer();
+  private readonly pending = new WeakMap<Socket, PendingSocket>();
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -59,18 +63,26 @@ export class Gateway implements Bus, OnlineDirectory {
       graceMs: d.config.presenceGraceMs,
       toUserRooms: (t, u, frame) => {
         const json = JSON.stringify(frame);
-        // member_count comes with the room list (kept by triggers): no member set is loaded here.
-        for (const r of d.roomStore.userRoomSizes(t, u)) {
-          if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(roomTopic(t, r.room_id), json);
-        }
+        // member_count comes with the room list (kept by the store): no member set is loaded here.
+        d.roomStore.userRoomSizes(t, u).then(
+          (rooms) => {
+            for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(t, roomTopic(t, r.room_id), json, frame);
+          },
+          (err) => d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed"),
+        );
       },
     });
     this.typing = new TypingTracker({
       timeoutMs: d.config.typingTimeoutMs,
       toOthers: (t, roomId, typist, frame) => {
-        const room = d.services.rooms.find({ tenant: d.tenants.get(t), userId: typist }, roomId);
         const json = JSON.stringify(frame);
-        for (const u of room.members.keys()) if (u !== typist) this.publishJson(userTopic(t, u), json);
+        const send = (members: Iterable<string>) => {
+          for (const u of members) if (u !== typist) this.publishJson(t, userTopic(t, u), json, frame);
+        };
+        // The typist just passed the membership check, so the room is normally cached.
+        const cached = d.services.rooms.cached(t, roomId);
+        if (cached) return send(cached.members.keys());
+        d.services.rooms.loadMembers(t, roomId).then(send, (err) => d.log.warn({ tenant_id: t, err: String(err) }, "typing: loading the room failed"));
       },
     });
   }
@@ -87,16 +99,19 @@ export class Gateway implements Bus, OnlineDirectory {
   // ---- Bus -------------------------------------------------------------------------------------
 
   toRoom(tenantId: string, roomId: string, frame: Frame): void {
-    this.publishJson(roomTopic(tenantId, roomId), JSON.stringify(frame));
+    this.publishJson(tenantId, roomTopic(tenantId, roomId), JSON.stringify(frame), frame);
   }
 
   toUser(tenantId: string, userId: string, frame: Frame): void {
-    this.publishJson(userTopic(tenantId, userId), JSON.stringify(frame));
+    this.publishJson(tenantId, userTopic(tenantId, userId), JSON.stringify(frame), frame);
   }
 
   membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
     const topic = roomTopic(tenantId, roomId);
+    // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
+    this.held.membership(tenantId, userId, roomId, joined);
     for (const ws of this.registry.sockets(tenantId, userId)) {
+      if (this.pending.has(ws)) continue;
       if (joined) ws.subscribe(topic);
       else ws.unsubscribe(topic);
     }
@@ -107,9 +122,10 @@ export class Gateway implements Bus, OnlineDirectory {
   }
 
   /** One publish per frame: the JSON is built once, whatever the number of subscribers. */
-  private publishJson(topic: string, json: string): void {
+  private publishJson(tenantId: string, topic: string, json: string, frame: Frame | null): void {
     const server = this.server;
     if (!server) return;
+    this.held.frame(tenantId, topic, json, frame);
     const status = server.publish(topic, json);
     this.d.metrics.wsFramesOut.inc();
     // -1 = buffered behind backpressure somewhere, 0 = dropped for at least one subscriber. Never
@@ -123,7 +139,7 @@ export class Gateway implements Bus, OnlineDirectory {
   // ---- handshake ---------------------------------------------------------------------------------
 
   /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when upgraded. */
-  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined {
+  async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const origin = req.headers.get("origin");
@@ -134,19 +150,20 @@ export class Gateway implements Bus, OnlineDirectory {
       let userId: string;
       if (token !== null) {
         // A token takes precedence: headers are ignored.
-        const t = this.d.tokens.redeem(token);
+        const t = await this.d.tokens.redeem(token);
         tenantId = t.tenantId;
         userId = t.userId;
       } else {
         const key = req.headers.get("x-api-key");
-        const tenant = key ? this.d.tenants.authenticate(key) : null;
+        const tenant = key ? await this.d.tenants.authenticate(key) : null;
         if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
         const uid = req.headers.get("x-user-id");
         if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
         tenantId = tenant.id;
         userId = uid;
       }
-      const tenant = this.d.tenants.get(tenantId);
+      const tenant = await this.d.tenants.get(tenantId);
+      if (this.closing) throw new AppError("unavailable", "server is shutting down");
       ctx.tenantId = tenantId;
       ctx.userId = userId;
       const r = this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
@@ -164,7 +181,6 @@ export class Gateway implements Bus, OnlineDirectory {
       throw new AppError("invalid_request", "expected a WebSocket upgrade request");
     } catch (err) {
       if (err instanceof AppError) return errorResponse(err, ctx.requestId);
-      if (isUnavailableStorageError(err)) return errorResponse(new AppError("unavailable", "database not writable"), ctx.requestId);
       this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
       return errorResponse(new AppError("internal_error"), ctx.requestId);
     }
@@ -223,14 +239,29 @@ export class Gateway implements Bus, OnlineDirectory {
       return;
     }
     this.d.metrics.activeConnections.inc();
+    // Held from now on: everything published for this tenant until the replay is done.
+    const pending = this.held.begin(ws);
+    this.pending.set(ws, pending);
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-      // Subscribe and replay in one synchronous turn: no live frame of a room can overtake its replay.
       // Presence goes out before this socket joins its room topics: it is not told about itself.
       if (count === 1) this.presence.connected(tenantId, userId);
-      ws.subscribe(userTopic(tenantId, userId));
-      for (const roomId of this.d.roomStore.userRoomIds(tenantId, userId)) ws.subscribe(roomTopic(tenantId, roomId));
-      const replayed = replayOnConnect(ws, {
+    } catch (err) {
+      this.openFailed(ws, pending, err);
+      return;
+    }
+    void this.replay(ws, pending);
+  }
+
+  /**
+   * The connect replay, then the held live frames, then the subscriptions. The last two steps are
+   * synchronous: no live frame of a room can overtake that room's replay, and none is lost between.
+   */
+  private async replay(ws: Socket, pending: PendingSocket): Promise<void> {
+    const { tenantId, userId } = ws.data;
+    try {
+      const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
+      const { replayed, covered } = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
         notifications: this.d.notifications,
@@ -239,16 +270,39 @@ export class Gateway implements Bus, OnlineDirectory {
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
       });
       this.d.metrics.replayedMessages.inc(replayed);
+      this.held.end(pending);
+      this.pending.delete(ws);
+      if (pending.closed || ws.readyState !== 1) return;
+      const topics = new Set([userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))]);
+      for (const topic of LiveBuffer.flush(pending, topics, covered)) ws.subscribe(topic);
       // No close here for a buffered replay: the client had no chance to read yet, and a backlog
       // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
-      this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
-      ws.close(WS_CLOSE.internal, "internal error");
+      this.openFailed(ws, pending, err);
     }
+  }
+
+  private openFailed(ws: Socket, pending: PendingSocket, err: unknown): void {
+    this.held.end(pending);
+    this.pending.delete(ws);
+    const { tenantId, userId } = ws.data;
+    if (err instanceof AppError && err.code === "unavailable") {
+      this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId }, "ws open: database unavailable");
+      if (ws.readyState === 1) ws.close(WS_CLOSE.tryAgainLater, "database unavailable");
+      return;
+    }
+    this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
+    if (ws.readyState === 1) ws.close(WS_CLOSE.internal, "internal error");
   }
 
   private onClose(ws: Socket): void {
     if (ws.data.rejected) return;
+    const pending = this.pending.get(ws);
+    if (pending) {
+      pending.closed = true;
+      this.held.end(pending);
+      this.pending.delete(ws);
+    }
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
     if (remaining === 0) {

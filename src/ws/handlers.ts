@@ -3,7 +3,6 @@ import type { MessageService } from "../chat/messages";
 import type { RoomService } from "../chat/rooms";
 import type { Actor } from "../chat/types";
 import { AppError, WS_CLOSE } from "../errors";
-import { isUnavailableStorageError } from "../http/errors";
 import type { Logger } from "../log";
 import type { TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
@@ -56,7 +55,7 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
       return s.messages.ack(actor, frame.data.room_id, frame.data.seq);
     case "typing.start":
     case "typing.stop": {
-      s.rooms.memberOf(actor, frame.data.room_id);
+      await s.rooms.memberOf(actor, frame.data.room_id);
       const r = s.buckets.take(`typing\u0000${actor.tenant.id}\u0000${actor.userId}`, TYPING_RATE_PER_S, TYPING_RATE_PER_S * 2);
       if (!r.ok) throw new AppError("rate_limit_exceeded", "typing rate limit exceeded", undefined, { retry_after_ms: r.retryAfterMs });
       if (frame.type === "typing.start") s.typing.start(actor.tenant.id, frame.data.room_id, actor.userId);
@@ -90,7 +89,7 @@ export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameSe
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) id = parsed.id;
     else id = parsed.frame.id;
-    const tenant = s.tenants.get(ws.data.tenantId);
+    const tenant = await s.tenants.get(ws.data.tenantId);
     const bucket = s.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
     if (!bucket.ok) {
       sendError(ws, id, new AppError("rate_limit_exceeded", "tenant rate limit exceeded", undefined, { retry_after_ms: bucket.retryAfterMs }));
@@ -106,10 +105,6 @@ export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameSe
   } catch (err) {
     if (err instanceof AppError) {
       sendError(ws, id, err);
-      return;
-    }
-    if (isUnavailableStorageError(err)) {
-      sendError(ws, id, new AppError("unavailable", "database not writable"));
       return;
     }
     s.log.error({ request_id: ws.data.requestId, tenant_id: ws.data.tenantId, user_id: ws.data.userId, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "ws frame failed");

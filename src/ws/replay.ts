@@ -1,7 +1,9 @@
-// The connect replay (API.md section 4 "Replay on connect"), run synchronously inside `open`.
+// The connect replay (API.md section 4 "Replay on connect"), run after `open` while the socket's live
+// frames are held back (live-buffer.ts).
 import type { MessageService } from "../chat/messages";
 import type { Actor, Message } from "../chat/types";
-import type { RoomStore } from "../storage/sqlite/room-store";
+import type { RoomReads } from "../storage/room-store";
+import type { ReplayCoverage } from "./live-buffer";
 import type { Socket } from "./registry";
 
 /** A notification as frames and GET /notifications show it. */
@@ -15,13 +17,13 @@ export interface NotificationFrameData {
 /** What the gateway needs from the notification service. */
 export interface NotificationsPort {
   /** Unacked notifications of the user, oldest first. */
-  unacked(tenantId: string, userId: string): NotificationFrameData[];
+  unacked(tenantId: string, userId: string): Promise<NotificationFrameData[]>;
   /** Marks one as acked (404 for another user's). */
   ack(actor: Actor, notificationId: string): Promise<void> | void;
 }
 
 export interface ReplayDeps {
-  roomStore: RoomStore;
+  roomStore: RoomReads;
   messages: MessageService;
   notifications?: NotificationsPort;
   maxPerRoom: number;
@@ -37,15 +39,20 @@ export interface ReplayDeps {
  * Sends, for every room with last_seq > last_ack (most recent activity first), the missed messages in
  * seq order (older ones beyond maxPerRoom as one sync.gap; rooms after maxTotal, or that would exceed
  * maxBufferedBytes unsent, as one sync.gap each), then unacked notifications, then sync.complete.
- * Returns the number of messages replayed.
+ * Returns the number of messages replayed and what the replay covered. A socket closed meanwhile
+ * stops the replay early.
  */
-export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
+export async function replayOnConnect(ws: Socket, d: ReplayDeps): Promise<{ replayed: number; covered: ReplayCoverage }> {
   const { tenantId, userId } = ws.data;
   let total = 0;
   let roomsTouched = 0;
-  const wholeGap = (r: { room_id: string; last_seq: number }, from: number) =>
+  const covered: ReplayCoverage = { upToSeq: new Map(), notificationIds: new Set() };
+  const wholeGap = (r: { room_id: string; last_seq: number }, from: number) => {
+    covered.upToSeq.set(r.room_id, r.last_seq);
     ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: r.last_seq }));
-  for (const r of d.roomStore.unackedRooms(tenantId, userId)) {
+  };
+  for (const r of await d.roomStore.unackedRooms(tenantId, userId)) {
+    if (ws.readyState !== 1) return { replayed: total, covered };
     roomsTouched++;
     const from = r.last_ack + 1;
     // The total is checked before each room: a room's replay is never cut in the middle.
@@ -59,7 +66,7 @@ export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
     let after = start - 1;
     // Pages of at most 200 (the history limit) until the room's last_seq as read now.
     while (after < r.last_seq) {
-      const p = d.messages.page(tenantId, r.room_id, { after_seq: after, before_seq: r.last_seq + 1, limit: 200 });
+      const p = await d.messages.page(tenantId, r.room_id, { after_seq: after, before_seq: r.last_seq + 1, limit: 200 });
       if (p.messages.length === 0) break;
       msgs.push(...p.messages);
       after = p.messages[p.messages.length - 1]!.seq;
@@ -77,11 +84,15 @@ export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
     }
     if (start > from) ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: start - 1 }));
     for (const f of frames) ws.send(f);
+    covered.upToSeq.set(r.room_id, r.last_seq);
     total += msgs.length;
   }
   if (d.notifications) {
-    for (const n of d.notifications.unacked(tenantId, userId)) ws.send(JSON.stringify({ type: "notification", ...n }));
+    for (const n of await d.notifications.unacked(tenantId, userId)) {
+      covered.notificationIds.add(n.notification_id);
+      ws.send(JSON.stringify({ type: "notification", ...n }));
+    }
   }
   ws.send(JSON.stringify({ type: "sync.complete", rooms: roomsTouched }));
-  return total;
+  return { replayed: total, covered };
 }

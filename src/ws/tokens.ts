@@ -1,14 +1,12 @@
 // Single-use, short-lived WebSocket tokens for browsers (the app's backend mints them with its key).
 import { AppError } from "../errors";
-import type { WsTokenStore } from "../storage/sqlite/ws-token-store";
+import type { Store } from "../storage/store";
 import { generateSecret, sha256Hex } from "../tenancy/keys";
-import type { Writer } from "../storage/sqlite/writer";
 
 /** Mints and redeems /ws tokens. Tokens survive key rotation; they are bound to tenant and user. */
 export class WsTokenService {
   constructor(
-    private readonly store: WsTokenStore,
-    private readonly writer: Writer,
+    private readonly store: Store,
     private readonly ttlMs: number,
     private readonly now: () => number = () => Date.now(),
   ) {}
@@ -17,21 +15,24 @@ export class WsTokenService {
   async mint(tenantId: string, userId: string): Promise<{ token: string; expires_in: number }> {
     const token = generateSecret(32);
     const hash = sha256Hex(token);
-    await this.writer.submit(() => this.store.insert(hash, tenantId, userId, this.now() + this.ttlMs));
+    const expiresAt = new Date(this.now() + this.ttlMs).toISOString();
+    await this.store.transaction((tx) => tx.wsTokens.insert(hash, tenantId, userId, expiresAt));
     return { token, expires_in: Math.floor(this.ttlMs / 1000) };
   }
 
-  /** Redeems a token once; throws unauthorized when unknown, used or expired. Synchronous (runs in the upgrade). */
-  redeem(token: string): { tenantId: string; userId: string } {
+  /** Redeems a token once (of two concurrent redeems one wins); throws unauthorized when unknown, used or expired. */
+  async redeem(token: string): Promise<{ tenantId: string; userId: string }> {
     if (token.length < 16 || token.length > 128) throw new AppError("unauthorized", "invalid token");
-    const row = this.store.consume(sha256Hex(token));
+    const hash = sha256Hex(token);
+    const row = await this.store.transaction((tx) => tx.wsTokens.consume(hash));
     if (!row) throw new AppError("unauthorized", "invalid or already used token");
-    if (row.expires_at < this.now()) throw new AppError("unauthorized", "token expired");
+    if (Date.parse(row.expires_at) < this.now()) throw new AppError("unauthorized", "token expired");
     return { tenantId: row.tenant_id, userId: row.user_id };
   }
 
-  /** Deletes expired tokens (worker). */
-  purge(): number {
-    return this.store.purgeExpired(this.now());
+  /** Deletes expired tokens (the retention worker also does this). */
+  purge(): Promise<number> {
+    const now = new Date(this.now()).toISOString();
+    return this.store.transaction((tx) => tx.wsTokens.purgeExpired(now));
   }
 }

@@ -1,65 +1,20 @@
-// SQL for the webhook outbox (deliveries), plus the WAL checkpoint statement of the maintenance worker.
-// The only place the deliveries table is read or written.
+// The webhook outbox on bun:sqlite. next_attempt_at and finished_at are integer ms columns.
 import type { Database, Statement } from "bun:sqlite";
+import type { AttemptResult, DeliveryLease, DeliveryRow, DeliveryStore, OutboxStats } from "../delivery-store";
+import type { Sync } from "./facade";
+import { instantToMs, msToInstant } from "./json";
 
-export type DeliveryKind = "message.new" | "notification.new";
-export type DeliveryStatus = "pending" | "delivered" | "dead";
+/** Method names of DeliveryStore. */
+export const DELIVERY_METHODS = ["dueTenants", "nextDueAfter", "listDead", "stats", "get", "list", "insert", "claimDue", "recordAttempt", "release", "requeueDead", "pruneFinished"] as const;
 
-/** A delivery row; `payload` is the exact webhook body (JSON text). Times: ISO text or unix ms as named. */
-export interface DeliveryRow {
-  delivery_id: string;
-  tenant_id: string;
-  kind: DeliveryKind;
-  payload: string;
-  status: DeliveryStatus;
-  attempts: number;
-  /** unix ms */
-  next_attempt_at: number;
-  last_error: string | null;
-  target_url: string | null;
-  created_at: string;
-  last_attempt_at: string | null;
-  /** unix ms, set when delivered or dead */
-  finished_at: number | null;
-}
+type Raw = Omit<DeliveryRow, "next_attempt_at" | "finished_at"> & { next_attempt_at: number; finished_at: number | null };
 
-/** The outcome of one attempt, as written back. */
-export type AttemptResult =
-  | { status: "delivered"; attempts: number; at: string; atMs: number; targetUrl: string | null }
-  | { status: "pending"; attempts: number; at: string; nextAttemptAt: number; error: string; targetUrl: string | null }
-  | { status: "dead"; attempts: number; at: string; atMs: number; error: string; targetUrl: string | null };
-
-/** Outbox gauges. */
-export interface OutboxStats {
-  pending: number;
-  dead: number;
-  /** ISO created_at of the oldest pending delivery, or null. */
-  oldestPendingAt: string | null;
-}
-
-/** Persistence of webhook deliveries. Every write runs inside the caller's (writer's) transaction. */
-export interface DeliveryStore {
-  insert(row: DeliveryRow): void;
-  /** Tenants with at least one pending delivery due at `nowMs`. */
-  dueTenants(nowMs: number): string[];
-  /** A tenant's pending deliveries due at `nowMs`, oldest due first. */
-  due(tenantId: string, nowMs: number, limit: number): DeliveryRow[];
-  /** The earliest next_attempt_at of a pending delivery strictly after `nowMs`, or null. */
-  nextDueAfter(nowMs: number): number | null;
-  /** Writes an attempt's outcome; only touches a row still pending. Returns false when it was not. */
-  recordAttempt(deliveryId: string, r: AttemptResult): boolean;
-  /** This tenant's dead letters, newest first. */
-  listDead(tenantId: string, limit: number): DeliveryRow[];
-  /** Puts a dead letter of this tenant back to pending with attempts 0, due at `nowMs`. False when no such dead letter. */
-  requeueDead(tenantId: string, deliveryId: string, nowMs: number): boolean;
-  /** Deletes up to `limit` rows of `status` finished before `beforeMs`; returns the count. */
-  pruneFinished(status: "delivered" | "dead", beforeMs: number, limit: number): number;
-  stats(): OutboxStats;
-  get(deliveryId: string): DeliveryRow | null;
+function row(r: Raw): DeliveryRow {
+  return { ...r, next_attempt_at: msToInstant(r.next_attempt_at), finished_at: r.finished_at === null ? null : msToInstant(r.finished_at) };
 }
 
 /** DeliveryStore on bun:sqlite; statements prepared once. */
-export class SqliteDeliveryStore implements DeliveryStore {
+export class SqliteDeliveryStore implements Sync<DeliveryStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {
@@ -81,21 +36,25 @@ export class SqliteDeliveryStore implements DeliveryStore {
       ),
       due: db.query(`SELECT ${cols} FROM deliveries WHERE status = 'pending' AND tenant_id = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
       nextDueAfter: db.query("SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND next_attempt_at > ?"),
+      claim: db.query("UPDATE deliveries SET next_attempt_at = ?, lease_owner = ? WHERE delivery_id = ?"),
       delivered: db.query(
-        `UPDATE deliveries SET status = 'delivered', attempts = ?, last_error = NULL, last_attempt_at = ?, finished_at = ?, target_url = coalesce(?, target_url)
-         WHERE delivery_id = ? AND status = 'pending'`,
+        `UPDATE deliveries SET status = 'delivered', attempts = ?, last_error = NULL, last_attempt_at = ?, finished_at = ?, target_url = coalesce(?, target_url), lease_owner = NULL
+         WHERE delivery_id = ? AND status = 'pending' AND lease_owner = ?`,
       ),
       retry: db.query(
-        `UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?, last_attempt_at = ?, target_url = coalesce(?, target_url)
-         WHERE delivery_id = ? AND status = 'pending'`,
+        `UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?, last_attempt_at = ?, target_url = coalesce(?, target_url), lease_owner = NULL
+         WHERE delivery_id = ? AND status = 'pending' AND lease_owner = ?`,
       ),
       dead: db.query(
-        `UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, last_attempt_at = ?, finished_at = ?, target_url = coalesce(?, target_url)
-         WHERE delivery_id = ? AND status = 'pending'`,
+        `UPDATE deliveries SET status = 'dead', attempts = ?, last_error = ?, last_attempt_at = ?, finished_at = ?, target_url = coalesce(?, target_url), lease_owner = NULL
+         WHERE delivery_id = ? AND status = 'pending' AND lease_owner = ?`,
       ),
+      release: db.query("UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE delivery_id = ? AND status = 'pending' AND lease_owner = ?"),
+      // One process owns a SQLite database: leases a previous process left are void.
+      voidLeases: db.query("UPDATE deliveries SET next_attempt_at = min(next_attempt_at, ?), lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL"),
       listDead: db.query(`SELECT ${cols} FROM deliveries WHERE tenant_id = ? AND status = 'dead' ORDER BY created_at DESC, delivery_id DESC LIMIT ?`),
       requeue: db.query(
-        `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, finished_at = NULL
+        `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, finished_at = NULL, lease_owner = NULL
          WHERE tenant_id = ? AND delivery_id = ? AND status = 'dead'`,
       ),
       // `status != 'pending'` lets SQLite use the partial deliveries_finished index.
@@ -106,43 +65,66 @@ export class SqliteDeliveryStore implements DeliveryStore {
       pendingStats: db.query("SELECT count(*) AS n, min(created_at) AS oldest FROM deliveries WHERE status = 'pending'"),
       deadCount: db.query("SELECT count(*) AS n FROM deliveries WHERE status = 'dead' AND status != 'pending'"),
       get: db.query(`SELECT ${cols} FROM deliveries WHERE delivery_id = ?`),
+      list: db.query(
+        `SELECT ${cols} FROM deliveries WHERE ($tenant IS NULL OR tenant_id = $tenant) AND ($status IS NULL OR status = $status)
+         ORDER BY created_at, delivery_id LIMIT $limit`,
+      ),
     };
   }
 
-  insert(row: DeliveryRow): void {
-    this.q.insert!.run(row);
+  insert(rows: DeliveryRow[]): void {
+    for (const r of rows) {
+      this.q.insert!.run({ ...r, next_attempt_at: instantToMs(r.next_attempt_at), finished_at: r.finished_at === null ? null : instantToMs(r.finished_at) });
+    }
   }
 
-  dueTenants(nowMs: number): string[] {
-    return (this.q.dueTenants!.all(nowMs) as { tenant_id: string }[]).map((r) => r.tenant_id);
+  dueTenants(now: string): string[] {
+    return (this.q.dueTenants!.all(instantToMs(now)) as { tenant_id: string }[]).map((r) => r.tenant_id);
   }
 
-  due(tenantId: string, nowMs: number, limit: number): DeliveryRow[] {
-    return this.q.due!.all(tenantId, nowMs, limit) as DeliveryRow[];
+  nextDueAfter(now: string): string | null {
+    const t = (this.q.nextDueAfter!.get(instantToMs(now)) as { t: number | null }).t;
+    return t === null ? null : msToInstant(t);
   }
 
-  nextDueAfter(nowMs: number): number | null {
-    return (this.q.nextDueAfter!.get(nowMs) as { t: number | null }).t;
+  claimDue(tenantId: string, now: string, limit: number, lease: DeliveryLease): DeliveryRow[] {
+    // The write lock of the batch is held: nobody can claim between this read and the updates.
+    const rows = this.q.due!.all(tenantId, instantToMs(now), limit) as Raw[];
+    const until = instantToMs(lease.until);
+    for (const r of rows) this.q.claim!.run(until, lease.owner, r.delivery_id);
+    return rows.map(row);
   }
 
-  recordAttempt(id: string, r: AttemptResult): boolean {
+  recordAttempt(id: string, owner: string, r: AttemptResult): boolean {
     let res;
-    if (r.status === "delivered") res = this.q.delivered!.run(r.attempts, r.at, r.atMs, r.targetUrl, id);
-    else if (r.status === "pending") res = this.q.retry!.run(r.attempts, r.nextAttemptAt, r.error, r.at, r.targetUrl, id);
-    else res = this.q.dead!.run(r.attempts, r.error, r.at, r.atMs, r.targetUrl, id);
+    if (r.status === "delivered") res = this.q.delivered!.run(r.attempts, r.at, instantToMs(r.at), r.targetUrl, id, owner);
+    else if (r.status === "pending") res = this.q.retry!.run(r.attempts, instantToMs(r.nextAttemptAt), r.error, r.at, r.targetUrl, id, owner);
+    else res = this.q.dead!.run(r.attempts, r.error, r.at, instantToMs(r.at), r.targetUrl, id, owner);
     return res.changes > 0;
   }
 
+  release(owner: string, ids: string[], now: string): number {
+    const nowMs = instantToMs(now);
+    let n = 0;
+    for (const id of ids) n += this.q.release!.run(nowMs, id, owner).changes;
+    return n;
+  }
+
+  /** Voids every lease (at open: this process is the only one using the database). */
+  voidLeases(now: string): number {
+    return this.q.voidLeases!.run(instantToMs(now)).changes;
+  }
+
   listDead(tenantId: string, limit: number): DeliveryRow[] {
-    return this.q.listDead!.all(tenantId, limit) as DeliveryRow[];
+    return (this.q.listDead!.all(tenantId, limit) as Raw[]).map(row);
   }
 
-  requeueDead(tenantId: string, deliveryId: string, nowMs: number): boolean {
-    return this.q.requeue!.run(nowMs, tenantId, deliveryId).changes > 0;
+  requeueDead(tenantId: string, deliveryId: string, now: string): boolean {
+    return this.q.requeue!.run(instantToMs(now), tenantId, deliveryId).changes > 0;
   }
 
-  pruneFinished(status: "delivered" | "dead", beforeMs: number, limit: number): number {
-    return this.q.prune!.run(status, beforeMs, limit).changes;
+  pruneFinished(status: "delivered" | "dead", before: string, limit: number): number {
+    return this.q.prune!.run(status, instantToMs(before), limit).changes;
   }
 
   stats(): OutboxStats {
@@ -151,26 +133,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return { pending: p.n, dead: d.n, oldestPendingAt: p.oldest };
   }
 
+  list(filter: { tenantId?: string; status?: DeliveryRow["status"] }, limit: number): DeliveryRow[] {
+    return (this.q.list!.all({ tenant: filter.tenantId ?? null, status: filter.status ?? null, limit }) as Raw[]).map(row);
+  }
+
   get(deliveryId: string): DeliveryRow | null {
-    return (this.q.get!.get(deliveryId) as DeliveryRow | null) ?? null;
-  }
-}
-
-/** Periodic housekeeping statements that belong to no aggregate. */
-export interface MaintenanceStore {
-  /** PRAGMA wal_checkpoint(PASSIVE): copies what it can without waiting for readers or writers. */
-  checkpointPassive(): { busy: number; log: number; checkpointed: number };
-}
-
-/** MaintenanceStore on bun:sqlite. */
-export class SqliteMaintenanceStore implements MaintenanceStore {
-  private readonly qCheckpoint: Statement<{ busy: number; log: number; checkpointed: number }, []>;
-
-  constructor(db: Database) {
-    this.qCheckpoint = db.query("PRAGMA wal_checkpoint(PASSIVE)");
-  }
-
-  checkpointPassive(): { busy: number; log: number; checkpointed: number } {
-    return this.qCheckpoint.get() ?? { busy: 0, log: 0, checkpointed: 0 };
+    const r = this.q.get!.get(deliveryId) as Raw | null;
+    return r ? row(r) : null;
   }
 }

@@ -1,39 +1,28 @@
-// SQL for messages. Every statement is scoped by tenant_id and room_id.
+// Messages on bun:sqlite. Every statement is scoped by tenant_id and room_id.
 import type { Database, Statement } from "bun:sqlite";
+import type { MessageRow, MessageStore } from "../message-store";
+import type { Sync } from "./facade";
+import { fromJsonColumn, toJsonColumn } from "./json";
 
-/** A message row; `meta` is JSON text or null. */
-export interface MessageRow {
-  tenant_id: string;
-  room_id: string;
-  seq: number;
-  message_id: string;
-  sender_id: string;
-  content: string;
-  meta: string | null;
-  client_msg_id: string | null;
-  created_at: string;
-  edited_at: string | null;
-  deleted_at: string | null;
+/** Method names of MessageStore. */
+export const MESSAGE_METHODS = ["byId", "bySeq", "byClientId", "after", "before", "unreadCount", "insert", "edit", "tombstone"] as const;
+
+type Raw = Omit<MessageRow, "meta"> & { meta: string | null };
+
+function msg(r: Raw | null): MessageRow | null {
+  if (!r) return null;
+  // Most messages carry no meta: skip the parse (and the copy) for them.
+  if (r.meta !== null) (r as { meta: unknown }).meta = fromJsonColumn(r.meta);
+  return r as MessageRow;
 }
 
-/** Persistence of messages. Range reads return ascending seq order. */
-export interface MessageStore {
-  insert(row: MessageRow): void;
-  byId(tenantId: string, messageId: string): MessageRow | null;
-  bySeq(tenantId: string, roomId: string, seq: number): MessageRow | null;
-  byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): MessageRow | null;
-  /** Seqs > afterSeq (and < beforeSeq when given), ascending, at most `limit`. */
-  after(tenantId: string, roomId: string, afterSeq: number, beforeSeq: number | null, limit: number): MessageRow[];
-  /** The `limit` messages just below beforeSeq (or the latest when null), ascending. */
-  before(tenantId: string, roomId: string, beforeSeq: number | null, limit: number): MessageRow[];
-  edit(tenantId: string, messageId: string, content: string, meta: string | null, editedAt: string): void;
-  tombstone(tenantId: string, messageId: string, deletedAt: string): void;
-  /** Messages with seq > afterSeq, not deleted, not sent by userId. */
-  unreadCount(tenantId: string, roomId: string, afterSeq: number, userId: string): number;
+function msgs(rows: Raw[]): MessageRow[] {
+  for (const r of rows) msg(r);
+  return rows as MessageRow[];
 }
 
 /** MessageStore on bun:sqlite; statements prepared once. */
-export class SqliteMessageStore implements MessageStore {
+export class SqliteMessageStore implements Sync<MessageStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {
@@ -56,28 +45,28 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   insert(row: MessageRow): void {
-    this.q.insert!.run(row);
+    this.q.insert!.run(row.meta === null ? row : { ...row, meta: toJsonColumn(row.meta) });
   }
   byId(tenantId: string, messageId: string): MessageRow | null {
-    return this.q.byId!.get(tenantId, messageId);
+    return msg(this.q.byId!.get(tenantId, messageId));
   }
   bySeq(tenantId: string, roomId: string, seq: number): MessageRow | null {
-    return this.q.bySeq!.get(tenantId, roomId, seq);
+    return msg(this.q.bySeq!.get(tenantId, roomId, seq));
   }
   byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): MessageRow | null {
-    return this.q.byClientId!.get(tenantId, roomId, senderId, clientMsgId);
+    return msg(this.q.byClientId!.get(tenantId, roomId, senderId, clientMsgId));
   }
   after(tenantId: string, roomId: string, afterSeq: number, beforeSeq: number | null, limit: number): MessageRow[] {
-    return this.q.after!.all(tenantId, roomId, afterSeq, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit);
+    return msgs(this.q.after!.all(tenantId, roomId, afterSeq, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit));
   }
   before(tenantId: string, roomId: string, beforeSeq: number | null, limit: number): MessageRow[] {
-    return (this.q.before!.all(tenantId, roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit) as MessageRow[]).reverse();
+    return msgs(this.q.before!.all(tenantId, roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit)).reverse();
   }
-  edit(tenantId: string, messageId: string, content: string, meta: string | null, editedAt: string): void {
-    this.q.edit!.run(content, meta, editedAt, tenantId, messageId);
+  edit(tenantId: string, messageId: string, content: string, meta: unknown, editedAt: string): boolean {
+    return this.q.edit!.run(content, toJsonColumn(meta), editedAt, tenantId, messageId).changes > 0;
   }
-  tombstone(tenantId: string, messageId: string, deletedAt: string): void {
-    this.q.tombstone!.run(deletedAt, tenantId, messageId);
+  tombstone(tenantId: string, messageId: string, deletedAt: string): boolean {
+    return this.q.tombstone!.run(deletedAt, tenantId, messageId).changes > 0;
   }
   unreadCount(tenantId: string, roomId: string, afterSeq: number, userId: string): number {
     return (this.q.unread!.get(tenantId, roomId, afterSeq, userId) as { n: number }).n;

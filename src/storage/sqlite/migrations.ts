@@ -1,10 +1,11 @@
-// The embedded, ordered list of migrations. Add a file to migrations/ and a line here.
-import m001 from "../../../migrations/001_init.sql" with { type: "text" };
-import m002 from "../../../migrations/002_chat.sql" with { type: "text" };
-import m003 from "../../../migrations/003_delivery.sql" with { type: "text" };
-import m004 from "../../../migrations/004_ws_tokens.sql" with { type: "text" };
-import m005 from "../../../migrations/005_delivery_fairness.sql" with { type: "text" };
-import m006 from "../../../migrations/006_room_member_count.sql" with { type: "text" };
+// The embedded, ordered list of SQLite migrations. Add a file to migrations/sqlite/ and a line here.
+import m001 from "../../../migrations/sqlite/001_init.sql" with { type: "text" };
+import m002 from "../../../migrations/sqlite/002_chat.sql" with { type: "text" };
+import m003 from "../../../migrations/sqlite/003_delivery.sql" with { type: "text" };
+import m004 from "../../../migrations/sqlite/004_ws_tokens.sql" with { type: "text" };
+import m005 from "../../../migrations/sqlite/005_delivery_fairness.sql" with { type: "text" };
+import m006 from "../../../migrations/sqlite/006_room_member_count.sql" with { type: "text" };
+import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -12,7 +13,7 @@ export interface Migration {
   sql: string;
 }
 
-/** Every migration of this build, in the order they apply. */
+/** Every migration of this build, in the order they apply (names sort in that order). */
 export const MIGRATIONS: readonly Migration[] = [
   { name: "001_init.sql", sql: m001 },
   { name: "002_chat.sql", sql: m002 },
@@ -20,4 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "004_ws_tokens.sql", sql: m004 },
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
+  // 007 and 008 are taken by other changes in flight (JWT, fairness).
+  { name: "009_delivery_leases.sql", sql: m009 },
 ];

@@ -1,37 +1,19 @@
-// SQL for notifications and their recipients. Every statement is scoped by tenant_id (and user_id on reads).
+// Notifications and their recipients on bun:sqlite. Scoped by tenant_id (and user_id on reads).
 import type { Database, Statement } from "bun:sqlite";
+import type { NotificationRow, NotificationStore, RecipientNotificationRow } from "../notification-store";
+import type { Sync } from "./facade";
 
-/** A notification row; `payload` is JSON text ('null' for a null payload). */
-export interface NotificationRow {
-  tenant_id: string;
-  notification_id: string;
-  topic: string;
-  payload: string;
-  created_at: string;
-}
+/** Method names of NotificationStore. */
+export const NOTIFICATION_METHODS = ["listForUser", "unackedOldestFirst", "insert", "ack"] as const;
 
-/** A notification as one recipient sees it. */
-export interface RecipientNotificationRow {
-  notification_id: string;
-  topic: string;
-  payload: string;
-  created_at: string;
-  acked_at: string | null;
-}
-
-/** Persistence of notifications and per-recipient ack state. */
-export interface NotificationStore {
-  insert(row: NotificationRow, recipients: string[]): void;
-  /** The user's notifications, newest first; only unacked ones when `unackedOnly`. */
-  listForUser(tenantId: string, userId: string, unackedOnly: boolean, limit: number): RecipientNotificationRow[];
-  /** The user's unacked notifications, oldest first (connect replay). */
-  unackedOldestFirst(tenantId: string, userId: string, limit: number): RecipientNotificationRow[];
-  /** Sets acked_at once (a second ack keeps the first time); returns the row's acked_at, or null when the user is no recipient. */
-  ack(tenantId: string, userId: string, notificationId: string, at: string): string | null;
+// The payload column holds JSON text ('null' for a null payload): never NULL.
+function parsed(rows: (Omit<RecipientNotificationRow, "payload"> & { payload: string })[]): RecipientNotificationRow[] {
+  for (const r of rows) (r as { payload: unknown }).payload = JSON.parse(r.payload);
+  return rows as RecipientNotificationRow[];
 }
 
 /** NotificationStore on bun:sqlite; statements prepared once. */
-export class SqliteNotificationStore implements NotificationStore {
+export class SqliteNotificationStore implements Sync<NotificationStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {
@@ -51,16 +33,16 @@ export class SqliteNotificationStore implements NotificationStore {
   }
 
   insert(row: NotificationRow, recipients: string[]): void {
-    this.q.insert!.run(row);
+    this.q.insert!.run({ ...row, payload: JSON.stringify(row.payload ?? null) });
     for (const u of recipients) this.q.recipient!.run(row.tenant_id, row.notification_id, u);
   }
 
   listForUser(tenantId: string, userId: string, unackedOnly: boolean, limit: number): RecipientNotificationRow[] {
-    return (unackedOnly ? this.q.listUnacked! : this.q.list!).all(tenantId, userId, limit) as RecipientNotificationRow[];
+    return parsed((unackedOnly ? this.q.listUnacked! : this.q.list!).all(tenantId, userId, limit));
   }
 
   unackedOldestFirst(tenantId: string, userId: string, limit: number): RecipientNotificationRow[] {
-    return this.q.unackedAsc!.all(tenantId, userId, limit) as RecipientNotificationRow[];
+    return parsed(this.q.unackedAsc!.all(tenantId, userId, limit));
   }
 
   ack(tenantId: string, userId: string, notificationId: string, at: string): string | null {

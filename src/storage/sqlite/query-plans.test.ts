@@ -4,9 +4,8 @@
 // GET /rooms, which made every WebSocket connect cost O(memberships of the tenant).
 import { expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
-import { migrate, openDatabase } from "./db";
-import { SqliteDeliveryStore, SqliteMaintenanceStore } from "./delivery-store";
-import { SqliteHealthProbe } from "./health-store";
+import { migrate, openDatabase } from "./connection";
+import { SqliteDeliveryStore } from "./delivery-store";
 import { SqliteMessageStore } from "./message-store";
 import { MIGRATIONS } from "./migrations";
 import { SqliteNotificationStore } from "./notification-store";
@@ -44,11 +43,9 @@ function preparedSql(): { db: Database; sqls: string[] } {
   new SqliteRoomStore(db);
   new SqliteMessageStore(db);
   new SqliteDeliveryStore(db);
-  new SqliteMaintenanceStore(db);
   new SqliteNotificationStore(db);
   new SqliteSubscriptionStore(db);
   new SqliteWsTokenStore(db);
-  new SqliteHealthProbe(db);
   (db as { query: unknown }).query = query;
   (db as { prepare: unknown }).prepare = prepare;
   return { db, sqls };

@@ -1,29 +1,27 @@
 // rooms.member_count is kept by triggers, in the same transaction as each membership change.
 import { expect, test } from "bun:test";
-import { migrate, openDatabase } from "./db";
+import { migrate, openDatabase } from "./connection";
 import { MIGRATIONS } from "./migrations";
-import { SqliteRoomStore } from "./room-store";
+import { openSqliteStore } from "./sqlite-store";
 
-function room(store: SqliteRoomStore, id: string, at: string) {
-  store.insertRoom({ tenant_id: "t", room_id: id, type: "group", name: null, metadata: null, dm_key: null, last_seq: 0, last_activity_at: at, created_by: "a", created_at: at, updated_at: at });
-}
-
-test("member_count follows joins, re-adds and leaves; userRoomSizes returns it per room", () => {
-  const db = openDatabase(":memory:", "full");
-  migrate(db, MIGRATIONS);
-  db.exec("INSERT INTO tenants (tenant_id, name, api_key_hash, created_at, updated_at) VALUES ('t', 't', 'h', 'x', 'x')");
-  const store = new SqliteRoomStore(db);
+test("member_count follows joins, re-adds and leaves; userRoomSizes returns it per room", async () => {
+  const store = openSqliteStore({ path: ":memory:", synchronous: "full" });
   const at = new Date().toISOString();
-  room(store, "r1", at);
-  room(store, "r2", at);
-  for (const u of ["a", "b", "c"]) store.addMember("t", "r1", u, "member", at);
-  store.addMember("t", "r1", "b", "member", at); // re-add: no change
-  store.addMember("t", "r2", "a", "member", at);
-  store.removeMember("t", "r1", "c");
-  store.removeMember("t", "r1", "zed"); // not a member: no change
-  const sizes = Object.fromEntries(store.userRoomSizes("t", "a").map((r) => [r.room_id, r.member_count]));
+  await store.transaction(async (tx) => {
+    await tx.tenants.insert({ tenant_id: "t", name: "t", api_key_hash: "h", config: {}, webhook_secret: null, created_at: at, updated_at: at });
+    for (const id of ["r1", "r2"]) {
+      await tx.rooms.insertRoom({ tenant_id: "t", room_id: id, type: "group", name: null, metadata: null, dm_key: null, last_seq: 0, last_activity_at: at, created_by: "a", created_at: at, updated_at: at });
+    }
+    for (const u of ["a", "b", "c"]) await tx.rooms.addMember("t", "r1", u, "member", at);
+    expect(await tx.rooms.addMember("t", "r1", "b", "member", at)).toBe(false); // re-add: no change
+    await tx.rooms.addMember("t", "r2", "a", "member", at);
+    await tx.rooms.removeMember("t", "r1", "c");
+    expect(await tx.rooms.removeMember("t", "r1", "zed")).toBe(false); // not a member: no change
+  });
+  const sizes = Object.fromEntries((await store.rooms.userRoomSizes("t", "a")).map((r) => [r.room_id, r.member_count]));
   expect(sizes).toEqual({ r1: 2, r2: 1 });
-  expect(store.userRoomSizes("t", "c")).toEqual([]);
+  expect(await store.rooms.userRoomSizes("t", "c")).toEqual([]);
+  await store.close();
 });
 
 test("migration 006 backfills member_count of rooms that existed before it", () => {

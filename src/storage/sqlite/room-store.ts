@@ -1,88 +1,36 @@
-// SQL for rooms and room members. Every statement is scoped by tenant_id.
+// Rooms and memberships on bun:sqlite. Every statement is scoped by tenant_id.
 import type { Database, Statement } from "bun:sqlite";
-import type { Role, RoomType } from "../../chat/types";
+import type { Role } from "../../chat/types";
+import type { ListingSnapshot, MemberRow, RoomRow, RoomStore, UnackedRoom, UserRoomRow } from "../room-store";
+import type { Sync } from "./facade";
+import { fromJsonColumn, toJsonColumn } from "./json";
 
-/** A room row; `metadata` is JSON text or null. */
-export interface RoomRow {
-  tenant_id: string;
-  room_id: string;
-  type: RoomType;
-  name: string | null;
-  metadata: string | null;
-  dm_key: string | null;
-  last_seq: number;
-  last_activity_at: string;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-}
+/** Method names of RoomStore. */
+export const ROOM_METHODS = [
+  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom",
+  "insertRoom", "update", "nextSeq", "addMember", "removeMember", "setRole", "advanceAck",
+] as const;
 
-/** A member row. */
-export interface MemberRow {
-  user_id: string;
-  role: Role;
-  joined_at: string;
-  join_order: number;
-  last_ack: number;
-}
-
-/** A room of a user's listing, with the sort key as of the listing's snapshot. */
-export interface UserRoomRow extends RoomRow {
-  my_last_ack: number;
-  sort_key: string;
-}
-
-/**
- * The moment a room listing describes. `id` is a UUIDv7 taken then: ids of rooms and messages are
- * generated inside the write transaction by the same generator (Bun.randomUUIDv7 appends a monotonic
- * counter within a millisecond), so `id` splits "committed before" from "after" exactly, even within
- * one millisecond. `at` (its ISO time) is only a fast path: a room whose last activity is older than
- * `at` cannot have changed since (messages are stamped inside the transaction too).
- */
-export interface ListingSnapshot {
-  at: string;
-  id: string;
-}
-
-/** Persistence of rooms and memberships. */
-export interface RoomStore {
-  insertRoom(row: RoomRow): void;
-  get(tenantId: string, roomId: string): RoomRow | null;
-  byDmKey(tenantId: string, dmKey: string): RoomRow | null;
-  update(tenantId: string, roomId: string, name: string | null, metadata: string | null, updatedAt: string): void;
-  /** Increments last_seq and stamps activity; returns the new seq. */
-  nextSeq(tenantId: string, roomId: string, at: string): number;
-  addMember(tenantId: string, roomId: string, userId: string, role: Role, joinedAt: string): boolean;
-  member(tenantId: string, roomId: string, userId: string): MemberRow | null;
-  members(tenantId: string, roomId: string): MemberRow[];
-  removeMember(tenantId: string, roomId: string, userId: string): boolean;
-  setRole(tenantId: string, roomId: string, userId: string, role: Role): void;
-  /** Moves last_ack forward only; returns the resulting value (null if not a member). */
-  advanceAck(tenantId: string, roomId: string, userId: string, seq: number): number | null;
-  /** A page of the user's rooms, most recent activity first, as of `snapshot`. */
-  userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[];
-  /** Room ids the user belongs to (socket subscriptions). */
-  userRoomIds(tenantId: string, userId: string): string[];
-  /** The user's rooms with their member counts (presence audience). */
-  userRoomSizes(tenantId: string, userId: string): { room_id: string; member_count: number }[];
-  /** The user's rooms with last_seq > last_ack, most recent activity first (connect replay). */
-  unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[];
-  /** True when the two users share at least one room. */
-  shareRoom(tenantId: string, a: string, b: string): boolean;
+function room<T extends RoomRow>(r: (Omit<T, "metadata"> & { metadata: string | null }) | null): T | null {
+  if (!r) return null;
+  (r as { metadata: unknown }).metadata = fromJsonColumn(r.metadata);
+  return r as unknown as T;
 }
 
 /** RoomStore on bun:sqlite; statements prepared once. */
-export class SqliteRoomStore implements RoomStore {
+export class SqliteRoomStore implements Sync<RoomStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {
+    const cols = "tenant_id, room_id, type, name, metadata, dm_key, last_seq, last_activity_at, created_by, created_at, updated_at";
+    const rcols = cols.split(", ").map((c) => `r.${c}`).join(", ");
     this.q = {
       insertRoom: db.query(
         `INSERT INTO rooms (tenant_id, room_id, type, name, metadata, dm_key, last_seq, last_activity_at, created_by, created_at, updated_at)
          VALUES ($tenant_id, $room_id, $type, $name, $metadata, $dm_key, $last_seq, $last_activity_at, $created_by, $created_at, $updated_at)`,
       ),
-      get: db.query("SELECT * FROM rooms WHERE tenant_id = ? AND room_id = ?"),
-      byDmKey: db.query("SELECT * FROM rooms WHERE tenant_id = ? AND dm_key = ?"),
+      get: db.query(`SELECT ${cols} FROM rooms WHERE tenant_id = ? AND room_id = ?`),
+      byDmKey: db.query(`SELECT ${cols} FROM rooms WHERE tenant_id = ? AND dm_key = ?`),
       update: db.query("UPDATE rooms SET name = ?, metadata = ?, updated_at = ? WHERE tenant_id = ? AND room_id = ?"),
       nextSeq: db.query("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE tenant_id = ? AND room_id = ? RETURNING last_seq"),
       addMember: db.query(
@@ -99,7 +47,7 @@ export class SqliteRoomStore implements RoomStore {
       ),
       userRooms: db.query(
         `SELECT * FROM (
-           SELECT r.*, m.last_ack AS my_last_ack,
+           SELECT ${rcols}, m.last_ack AS my_last_ack,
              CASE WHEN r.last_activity_at < $snap_at THEN r.last_activity_at
                   ELSE COALESCE((SELECT x.created_at FROM messages x
                                  WHERE x.tenant_id = r.tenant_id AND x.room_id = r.room_id AND x.message_id < $snap_id
@@ -133,16 +81,16 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   insertRoom(row: RoomRow): void {
-    this.q.insertRoom!.run(row);
+    this.q.insertRoom!.run({ ...row, metadata: toJsonColumn(row.metadata) });
   }
   get(tenantId: string, roomId: string): RoomRow | null {
-    return this.q.get!.get(tenantId, roomId);
+    return room(this.q.get!.get(tenantId, roomId));
   }
   byDmKey(tenantId: string, dmKey: string): RoomRow | null {
-    return this.q.byDmKey!.get(tenantId, dmKey);
+    return room(this.q.byDmKey!.get(tenantId, dmKey));
   }
-  update(tenantId: string, roomId: string, name: string | null, metadata: string | null, updatedAt: string): void {
-    this.q.update!.run(name, metadata, updatedAt, tenantId, roomId);
+  update(tenantId: string, roomId: string, name: string | null, metadata: unknown, updatedAt: string): boolean {
+    return this.q.update!.run(name, toJsonColumn(metadata), updatedAt, tenantId, roomId).changes > 0;
   }
   nextSeq(tenantId: string, roomId: string, at: string): number {
     const r = this.q.nextSeq!.get(at, tenantId, roomId) as { last_seq: number } | null;
@@ -161,15 +109,16 @@ export class SqliteRoomStore implements RoomStore {
   removeMember(tenantId: string, roomId: string, userId: string): boolean {
     return this.q.removeMember!.run(tenantId, roomId, userId).changes > 0;
   }
-  setRole(tenantId: string, roomId: string, userId: string, role: Role): void {
-    this.q.setRole!.run(role, tenantId, roomId, userId);
+  setRole(tenantId: string, roomId: string, userId: string, role: Role): boolean {
+    return this.q.setRole!.run(role, tenantId, roomId, userId).changes > 0;
   }
   advanceAck(tenantId: string, roomId: string, userId: string, seq: number): number | null {
     const r = this.q.advanceAck!.get(seq, tenantId, roomId, userId) as { last_ack: number } | null;
     return r ? r.last_ack : null;
   }
   userRooms(tenantId: string, userId: string, snapshot: ListingSnapshot, after: { key: string; roomId: string } | null, limit: number): UserRoomRow[] {
-    return this.q.userRooms!.all({ tenant: tenantId, user: userId, snap_at: snapshot.at, snap_id: snapshot.id, after_key: after?.key ?? null, after_id: after?.roomId ?? null, limit });
+    const rows = this.q.userRooms!.all({ tenant: tenantId, user: userId, snap_at: snapshot.at, snap_id: snapshot.id, after_key: after?.key ?? null, after_id: after?.roomId ?? null, limit });
+    return rows.map((r: any) => room<UserRoomRow>(r)!);
   }
   userRoomIds(tenantId: string, userId: string): string[] {
     return (this.q.userRoomIds!.all(tenantId, userId) as { room_id: string }[]).map((r) => r.room_id);
@@ -177,7 +126,7 @@ export class SqliteRoomStore implements RoomStore {
   userRoomSizes(tenantId: string, userId: string): { room_id: string; member_count: number }[] {
     return this.q.userRoomSizes!.all(tenantId, userId);
   }
-  unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[] {
+  unackedRooms(tenantId: string, userId: string): UnackedRoom[] {
     return this.q.unackedRooms!.all(tenantId, userId);
   }
   shareRoom(tenantId: string, a: string, b: string): boolean {

@@ -1,28 +1,13 @@
-// SQL for topic subscriptions. Every statement is scoped by tenant_id.
+// Topic subscriptions on bun:sqlite. Every statement is scoped by tenant_id.
 import type { Database, Statement } from "bun:sqlite";
+import type { SubscriptionRow, SubscriptionStore } from "../subscription-store";
+import type { Sync } from "./facade";
 
-/** A subscription row. */
-export interface SubscriptionRow {
-  tenant_id: string;
-  id: string;
-  user_id: string;
-  topic: string;
-  created_at: string;
-}
-
-/** Persistence of (tenant, user, topic) subscriptions; at most one row per triple. */
-export interface SubscriptionStore {
-  /** Inserts unless the user already subscribes to the topic; returns the row that exists afterwards and whether it is new. */
-  upsert(row: SubscriptionRow): { row: SubscriptionRow; created: boolean };
-  listForUser(tenantId: string, userId: string): SubscriptionRow[];
-  /** Deletes the user's own subscription; false when it is not theirs or does not exist. */
-  deleteOwn(tenantId: string, userId: string, id: string): boolean;
-  /** Users subscribed to the topic. */
-  subscribers(tenantId: string, topic: string): string[];
-}
+/** Method names of SubscriptionStore. */
+export const SUBSCRIPTION_METHODS = ["listForUser", "subscribers", "upsert", "deleteOwn"] as const;
 
 /** SubscriptionStore on bun:sqlite; statements prepared once. */
-export class SqliteSubscriptionStore implements SubscriptionStore {
+export class SqliteSubscriptionStore implements Sync<SubscriptionStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {

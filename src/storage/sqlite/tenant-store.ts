@@ -1,33 +1,23 @@
-// SQL for tenants. The only place tenant rows are read or written.
+// Tenants on bun:sqlite. `config` is a JSON object column.
 import type { Database, Statement } from "bun:sqlite";
+import type { TenantRow, TenantStore, TenantUpdate } from "../tenant-store";
+import type { Sync } from "./facade";
 
-/** A tenant row as stored; `config` holds only the keys set explicitly. */
-export interface TenantRow {
-  tenant_id: string;
-  name: string;
-  api_key_hash: string;
-  config: string;
-  webhook_secret: string | null;
-  created_at: string;
-  updated_at: string;
+type Raw = Omit<TenantRow, "config"> & { config: string };
+
+function row(r: Raw | null): TenantRow | null {
+  return r ? { ...r, config: JSON.parse(r.config) as TenantRow["config"] } : null;
 }
 
-/** Persistence of tenants and their key hashes. */
-export interface TenantStore {
-  insert(row: TenantRow): void;
-  get(tenantId: string): TenantRow | null;
-  byKeyHash(hash: string): TenantRow | null;
-  list(): TenantRow[];
-  update(tenantId: string, fields: { name: string; config: string; webhook_secret: string | null; updated_at: string }): void;
-  setKeyHash(tenantId: string, hash: string, updatedAt: string): void;
-}
+/** Method names of TenantStore (the facade forwards these). */
+export const TENANT_METHODS = ["get", "byKeyHash", "list", "insert", "update", "setKeyHash"] as const;
 
-/** TenantStore on bun:sqlite with statements prepared once. */
-export class SqliteTenantStore implements TenantStore {
+/** TenantStore statements, prepared once per connection. */
+export class SqliteTenantStore implements Sync<TenantStore> {
   private readonly qInsert: Statement;
-  private readonly qGet: Statement<TenantRow, [string]>;
-  private readonly qByHash: Statement<TenantRow, [string]>;
-  private readonly qList: Statement<TenantRow, []>;
+  private readonly qGet: Statement<Raw, [string]>;
+  private readonly qByHash: Statement<Raw, [string]>;
+  private readonly qList: Statement<Raw, []>;
   private readonly qUpdate: Statement;
   private readonly qSetKey: Statement;
 
@@ -44,22 +34,22 @@ export class SqliteTenantStore implements TenantStore {
     this.qSetKey = db.query("UPDATE tenants SET api_key_hash = ?, updated_at = ? WHERE tenant_id = ?");
   }
 
-  insert(row: TenantRow): void {
-    this.qInsert.run(row as never);
+  insert(r: TenantRow): void {
+    this.qInsert.run({ ...r, config: JSON.stringify(r.config) } as never);
   }
   get(tenantId: string): TenantRow | null {
-    return this.qGet.get(tenantId);
+    return row(this.qGet.get(tenantId));
   }
   byKeyHash(hash: string): TenantRow | null {
-    return this.qByHash.get(hash);
+    return row(this.qByHash.get(hash));
   }
   list(): TenantRow[] {
-    return this.qList.all();
+    return this.qList.all().map((r) => row(r)!);
   }
-  update(tenantId: string, f: { name: string; config: string; webhook_secret: string | null; updated_at: string }): void {
-    this.qUpdate.run({ tenant_id: tenantId, ...f } as never);
+  update(tenantId: string, f: TenantUpdate): boolean {
+    return this.qUpdate.run({ tenant_id: tenantId, ...f, config: JSON.stringify(f.config) } as never).changes > 0;
   }
-  setKeyHash(tenantId: string, hash: string, updatedAt: string): void {
-    this.qSetKey.run(hash, updatedAt, tenantId);
+  setKeyHash(tenantId: string, hash: string, updatedAt: string): boolean {
+    return this.qSetKey.run(hash, updatedAt, tenantId).changes > 0;
   }
 }

@@ -1,53 +1,68 @@
-// Group commit: writes submitted in the same event-loop turn share one SQLite transaction.
-// A failing item fails alone (the batch is replayed with a SAVEPOINT per item); after COMMIT the
-// items' onCommit callbacks run and their promises resolve, in submission order.
+// Group commit on bun:sqlite: transactions started in the same event-loop turn run one after another
+// inside ONE SQLite transaction and share one COMMIT (one fsync). Each keeps its own fate for the
+// errors its function throws (the batch is replayed with a SAVEPOINT per item when one fails), and
+// their after-commit callbacks run after COMMIT in submission order.
 import type { Database, Statement } from "bun:sqlite";
+import { StorageUnavailableError } from "../errors";
+import { classify } from "./errors";
+import type { Gate } from "./facade";
 
-interface Job {
-  work: () => unknown;
-  onCommit?: (result: any) => void;
+/** The open/closed state and after-commit callbacks of one transaction handle. */
+export class TxGate implements Gate {
+  private live = true;
+  readonly callbacks: (() => void)[] = [];
+  constructor(private readonly db: Database) {}
+  /** False once the function settled, and as soon as SQLite rolled the transaction back by itself. */
+  get open(): boolean {
+    return this.live && this.db.inTransaction;
+  }
+  close(): void {
+    this.live = false;
+  }
+}
+
+interface Job<H> {
+  fn?: (tx: H) => Promise<unknown>;
+  exclusive?: () => unknown;
   resolve: (v: any) => void;
   reject: (e: unknown) => void;
+  gate?: TxGate;
   result?: unknown;
   error?: unknown;
   failed: boolean;
 }
 
-/** What one flush did, for tests and metrics. */
-export interface FlushStats {
+/** What the writer did, for tests and metrics. */
+export interface WriterStats {
   batches: number;
   items: number;
   largestBatch: number;
 }
 
-/** Runs write work in batched transactions. The only way domain services write. */
-export interface Writer {
-  /**
-   * Queues `work` to run inside the next batch transaction. `onCommit(result)` runs synchronously
-   * after COMMIT, in submission order, before the promise resolves (publish events there).
-   * `work` may run twice (the batch is replayed when another item fails): it must only touch the
-   * database, never in-memory state; that belongs in `onCommit`.
-   */
-  submit<T>(work: () => T, onCommit?: (result: T) => void): Promise<T>;
-  /** Runs queued work now (used at shutdown). */
-  flush(): void;
-  readonly stats: FlushStats;
+export interface WriterOptions<H> {
+  /** Builds the handle `fn` receives (the store's Tx facade) around a gate. */
+  makeHandle: (gate: TxGate) => H;
+  /** Called with an error thrown by an after-commit callback (the commit stands). */
+  onCallbackError: (err: unknown) => void;
+  maxBatch?: number;
 }
 
-/** Writer on bun:sqlite; batches by setImmediate (one event-loop turn). */
-export class GroupCommitWriter implements Writer {
-  private queue: Job[] = [];
+/** The single write path of a SQLite store. */
+export class GroupCommitWriter<H> {
+  private queue: Job<H>[] = [];
   private scheduled = false;
-  readonly stats: FlushStats = { batches: 0, items: 0, largestBatch: 0 };
-
+  private running: Promise<void> | null = null;
+  private readonly maxBatch: number;
+  readonly stats: WriterStats = { batches: 0, items: 0, largestBatch: 0 };
   // Prepared once: db.exec would parse these statements again for every batch and item.
-  private readonly stmts: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+  private readonly s: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
 
   constructor(
     private readonly db: Database,
-    private readonly maxBatch = 2000,
+    private readonly o: WriterOptions<H>,
   ) {
-    this.stmts = {
+    this.maxBatch = o.maxBatch ?? 2000;
+    this.s = {
       begin: db.prepare("BEGIN IMMEDIATE"),
       commit: db.prepare("COMMIT"),
       rollback: db.prepare("ROLLBACK"),
@@ -57,81 +72,150 @@ export class GroupCommitWriter implements Writer {
     };
   }
 
-  submit<T>(work: () => T, onCommit?: (result: T) => void): Promise<T> {
+  /**
+   * Queues `fn` for the next batch; resolves with its result after COMMIT and after its
+   * after-commit callbacks ran. `fn` may run twice (batch replay): effects only through the handle.
+   */
+  submit<T>(fn: (tx: H) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, onCommit, resolve, reject, failed: false });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.queue.push({ fn: fn as (tx: H) => Promise<unknown>, resolve, reject, failed: false });
+      this.schedule();
     });
   }
 
-  /** One item inside its own savepoint: on failure only its writes are undone. */
-  private runIsolated(j: Job): void {
-    this.stmts.savepoint.run();
+  /** Runs `fn` alone on the write connection, outside any transaction (checkpoints, VACUUM INTO). */
+  exclusive<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ exclusive: fn, resolve, reject, failed: false });
+      this.schedule();
+    });
+  }
+
+  /** Runs everything queued now; resolves when the queue is empty (shutdown). */
+  flush(): Promise<void> {
+    return this.drain();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    // One event-loop turn of submits forms a batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private drain(): Promise<void> {
+    if (this.running) return this.running;
+    if (this.queue.length === 0) return Promise.resolve();
+    this.running = (async () => {
+      try {
+        while (this.queue.length > 0) {
+          const head = this.queue[0]!;
+          if (head.exclusive) {
+            this.queue.shift();
+            try {
+              head.resolve(head.exclusive());
+            } catch (err) {
+              head.reject(classify(err));
+            }
+            continue;
+          }
+          let n = 0;
+          while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
+          await this.runBatch(this.queue.splice(0, n));
+        }
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** One function on a fresh handle; false when it threw. */
+  private async runJob(j: Job<H>): Promise<boolean> {
+    const gate = new TxGate(this.db);
+    j.gate = gate;
     try {
-      j.result = j.work();
-      this.stmts.release.run();
+      j.result = await j.fn!(this.o.makeHandle(gate));
+      j.failed = false;
+      j.error = undefined;
+      return true;
     } catch (err) {
       j.failed = true;
       j.error = err;
-      try {
-        this.stmts.rollbackTo.run();
-        this.stmts.release.run();
-      } catch {
-        // The transaction itself is gone (e.g. disk full): COMMIT fails and rejects all.
-      }
+      return false;
+    } finally {
+      gate.close();
     }
   }
 
-  flush(): void {
-    this.scheduled = false;
-    while (this.queue.length > 0) {
-      const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-      this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
-      this.runBatch(batch);
-    }
+  private failAll(batch: Job<H>[], err: unknown): void {
+    const e = classify(err);
+    for (const j of batch) j.reject(e);
   }
 
-  private runBatch(batch: Job[]): void {
+  /** SQLite rolled the transaction back by itself: the whole batch shares the error that did it. */
+  private lost(batch: Job<H>[], cause: unknown): void {
+    const e = classify(cause);
+    // A non-storage error that ended the transaction (should not happen) still means the data is gone.
+    this.failAll(batch, e instanceof StorageUnavailableError ? e : new StorageUnavailableError("SQLITE_ABORT", e));
+  }
+
+  private async runBatch(batch: Job<H>[]): Promise<void> {
     try {
-      this.stmts.begin.run();
+      this.s.begin.run();
     } catch (err) {
-      for (const j of batch) j.reject(err);
+      this.failAll(batch, err);
       return;
     }
-    // Fast path: items rarely fail (inputs are validated before submit), so the batch first runs
-    // without per-item savepoints. If any item throws, the whole transaction is rolled back and the
-    // batch is replayed with a SAVEPOINT per item, so that only the failing items fail.
-    let clean = true;
+    // Fast path: items rarely fail (inputs are validated first), so the batch first runs without
+    // savepoints. If an item throws, everything is rolled back and replayed with a SAVEPOINT per item.
+    let failure: Job<H> | null = null;
     for (const j of batch) {
-      try {
-        j.result = j.work();
-      } catch {
-        clean = false;
+      if (!(await this.runJob(j))) {
+        failure = j;
         break;
       }
+      if (!this.db.inTransaction) return this.lost(batch, new StorageUnavailableError("SQLITE_ABORT"));
     }
-    if (!clean) {
+    if (failure) {
+      // Rolled back by SQLite itself (FULL, IOERR, BUSY...): replaying would run the items in
+      // autocommit mode, each SAVEPOINT opening and RELEASE committing its own transaction.
+      if (!this.db.inTransaction) return this.lost(batch, failure.error);
       try {
-        this.stmts.rollback.run();
-        this.stmts.begin.run();
+        this.s.rollback.run();
+        this.s.begin.run();
       } catch (err) {
-        for (const j of batch) j.reject(err);
+        if (this.db.inTransaction) this.tryRollback();
+        this.failAll(batch, err);
         return;
       }
-      for (const j of batch) this.runIsolated(j);
+      for (const j of batch) {
+        if (!this.db.inTransaction) return this.lost(batch, j.error ?? new StorageUnavailableError("SQLITE_ABORT"));
+        this.s.savepoint.run();
+        if (await this.runJob(j)) {
+          if (!this.db.inTransaction) return this.lost(batch, new StorageUnavailableError("SQLITE_ABORT"));
+          this.s.release.run();
+          continue;
+        }
+        if (!this.db.inTransaction) return this.lost(batch, j.error);
+        try {
+          this.s.rollbackTo.run();
+          this.s.release.run();
+        } catch (err) {
+          this.tryRollback();
+          return this.lost(batch, err);
+        }
+      }
     }
     try {
-      this.stmts.commit.run();
+      this.s.commit.run();
     } catch (err) {
-      try {
-        this.stmts.rollback.run();
-      } catch {
-        // already rolled back by SQLite
-      }
-      for (const j of batch) j.reject(j.failed ? j.error : err);
+      this.tryRollback();
+      const e = classify(err);
+      for (const j of batch) j.reject(j.failed ? classify(j.error) : e);
       return;
     }
     this.stats.batches++;
@@ -139,15 +223,27 @@ export class GroupCommitWriter implements Writer {
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length;
     for (const j of batch) {
       if (j.failed) {
-        j.reject(j.error);
+        j.reject(classify(j.error));
         continue;
       }
-      try {
-        j.onCommit?.(j.result);
-      } catch {
-        // A publish failure must not turn a committed write into an error.
+      for (const cb of j.gate!.callbacks) {
+        try {
+          cb();
+        } catch (err) {
+          // The data is committed: a failing publish must not turn it into an error, nor go unseen.
+          this.o.onCallbackError(err);
+        }
       }
       j.resolve(j.result);
+    }
+  }
+
+  private tryRollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.s.rollback.run();
+    } catch {
+      // already rolled back by SQLite
     }
   }
 }

@@ -1,17 +1,14 @@
-// SQL for single-use WebSocket tokens (stored as SHA-256).
+// Single-use WebSocket tokens on bun:sqlite (expires_at is an integer ms column).
 import type { Database, Statement } from "bun:sqlite";
+import type { WsTokenGrant, WsTokenStore } from "../ws-token-store";
+import type { Sync } from "./facade";
+import { instantToMs, msToInstant } from "./json";
 
-/** Persistence of /ws tokens. */
-export interface WsTokenStore {
-  insert(hash: string, tenantId: string, userId: string, expiresAtMs: number): void;
-  /** Deletes and returns the token (single use); null when unknown or already used. */
-  consume(hash: string): { tenant_id: string; user_id: string; expires_at: number } | null;
-  /** Deletes expired tokens; returns how many. */
-  purgeExpired(nowMs: number): number;
-}
+/** Method names of WsTokenStore. */
+export const WS_TOKEN_METHODS = ["insert", "consume", "purgeExpired"] as const;
 
-/** WsTokenStore on bun:sqlite. */
-export class SqliteWsTokenStore implements WsTokenStore {
+/** WsTokenStore statements. */
+export class SqliteWsTokenStore implements Sync<WsTokenStore> {
   private readonly qInsert: Statement;
   private readonly qConsume: Statement<{ tenant_id: string; user_id: string; expires_at: number }, [string]>;
   private readonly qPurge: Statement;
@@ -21,13 +18,14 @@ export class SqliteWsTokenStore implements WsTokenStore {
     this.qConsume = db.query("DELETE FROM ws_tokens WHERE token_hash = ? RETURNING tenant_id, user_id, expires_at");
     this.qPurge = db.query("DELETE FROM ws_tokens WHERE expires_at < ?");
   }
-  insert(hash: string, tenantId: string, userId: string, expiresAtMs: number): void {
-    this.qInsert.run(hash, tenantId, userId, expiresAtMs);
+  insert(hash: string, tenantId: string, userId: string, expiresAt: string): void {
+    this.qInsert.run(hash, tenantId, userId, instantToMs(expiresAt));
   }
-  consume(hash: string): { tenant_id: string; user_id: string; expires_at: number } | null {
-    return this.qConsume.get(hash);
+  consume(hash: string): WsTokenGrant | null {
+    const r = this.qConsume.get(hash);
+    return r ? { tenant_id: r.tenant_id, user_id: r.user_id, expires_at: msToInstant(r.expires_at) } : null;
   }
-  purgeExpired(nowMs: number): number {
-    return this.qPurge.run(nowMs).changes;
+  purgeExpired(now: string): number {
+    return this.qPurge.run(instantToMs(now)).changes;
   }
 }

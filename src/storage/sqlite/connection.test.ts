@@ -3,7 +3,7 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { migrate, MigrationError, openDatabase } from "./db";
+import { migrate, MigrationError, openDatabase } from "./connection";
 import { MIGRATIONS, type Migration } from "./migrations";
 
 const dirs: string[] = [];

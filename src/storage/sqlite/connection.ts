@@ -6,10 +6,17 @@ import type { SqliteSynchronous } from "../../config";
 import type { Migration } from "./migrations";
 
 /** Opens (creating if needed) the database in WAL mode with foreign keys and a busy timeout. */
-export function openDatabase(path: string, synchronous: SqliteSynchronous, opts: { readonly?: boolean } = {}): Database {
+export function openDatabase(path: string, synchronous: SqliteSynchronous, opts: { readonly?: boolean; reader?: boolean } = {}): Database {
   if (path !== ":memory:" && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
-  const db = opts.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: true, strict: true });
+  const db = opts.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: !opts.reader, strict: true });
   db.exec("PRAGMA busy_timeout = 5000");
+  // The read connection of a store: writes through it would bypass the group commit.
+  if (opts.reader) {
+    db.exec("PRAGMA query_only = ON");
+    db.exec("PRAGMA cache_size = -65536");
+    db.exec("PRAGMA mmap_size = 268435456");
+    return db;
+  }
   if (!opts.readonly) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);

@@ -1,0 +1,42 @@
+// The async face of the synchronous statement classes: every call checks that its handle is still
+// open, runs the statement, and classifies SQLite errors (503 unavailable, unique violations).
+import { TransactionClosedError } from "../errors";
+import { classify } from "./errors";
+
+/** The synchronous twin of an async interface: same methods, plain return values. */
+export type Sync<T> = { [K in keyof T]: T[K] extends (...a: infer A) => Promise<infer R> ? (...a: A) => R : T[K] };
+
+/** Says whether the handle a facade belongs to may still be used. */
+export interface Gate {
+  readonly open: boolean;
+}
+
+/** A gate that is always open (reads outside transactions). */
+export const ALWAYS_OPEN: Gate = { open: true };
+
+/**
+ * A class whose instances implement the async interface T by forwarding `names` to a Sync<T>
+ * implementation. Built once per aggregate; an instance is one small object.
+ */
+export function facadeClass<T extends object>(names: readonly (keyof T & string)[]): new (impl: Sync<T>, gate: Gate) => T {
+  class Facade {
+    constructor(
+      readonly impl: Sync<T>,
+      readonly gate: Gate,
+    ) {}
+  }
+  for (const name of names) {
+    Object.defineProperty(Facade.prototype, name, {
+      // async: a synchronous throw becomes a rejection, as callers of a Promise API expect.
+      value: async function (this: Facade, ...args: unknown[]) {
+        if (!this.gate.open) throw new TransactionClosedError();
+        try {
+          return (this.impl[name] as (...a: unknown[]) => unknown)(...args);
+        } catch (err) {
+          throw classify(err);
+        }
+      },
+    });
+  }
+  return Facade as unknown as new (impl: Sync<T>, gate: Gate) => T;
+}

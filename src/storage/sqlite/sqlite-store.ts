@@ -1,0 +1,214 @@
+// The SQLite Store: one write connection behind the group-commit writer, one read connection
+// (WAL: reads never see uncommitted rows and never wait for a commit).
+import type { Database, Statement } from "bun:sqlite";
+import { statSync } from "node:fs";
+import type { SqliteSynchronous } from "../../config";
+import type { DeliveryStore } from "../delivery-store";
+import { TransactionClosedError } from "../errors";
+import type { HealthStore, StoreDescription } from "../health-store";
+import type { CheckpointResult, MaintenanceStore } from "../maintenance-store";
+import type { MessageStore } from "../message-store";
+import type { NotificationStore } from "../notification-store";
+import type { RoomStore } from "../room-store";
+import type { Store, Tx } from "../store";
+import type { SubscriptionStore } from "../subscription-store";
+import type { TenantStore } from "../tenant-store";
+import type { WsTokenStore } from "../ws-token-store";
+import { migrate, openDatabase } from "./connection";
+import { DELIVERY_METHODS, SqliteDeliveryStore } from "./delivery-store";
+import { ALWAYS_OPEN, facadeClass, type Gate } from "./facade";
+import { MESSAGE_METHODS, SqliteMessageStore } from "./message-store";
+import { MIGRATIONS } from "./migrations";
+import { NOTIFICATION_METHODS, SqliteNotificationStore } from "./notification-store";
+import { ROOM_METHODS, SqliteRoomStore } from "./room-store";
+import { SqliteSubscriptionStore, SUBSCRIPTION_METHODS } from "./subscription-store";
+import { SqliteTenantStore, TENANT_METHODS } from "./tenant-store";
+import { GroupCommitWriter, type TxGate } from "./writer";
+import { SqliteWsTokenStore, WS_TOKEN_METHODS } from "./ws-token-store";
+
+const Tenants = facadeClass<TenantStore>(TENANT_METHODS);
+const Rooms = facadeClass<RoomStore>(ROOM_METHODS);
+const Messages = facadeClass<MessageStore>(MESSAGE_METHODS);
+const Deliveries = facadeClass<DeliveryStore>(DELIVERY_METHODS);
+const Notifications = facadeClass<NotificationStore>(NOTIFICATION_METHODS);
+const Subscriptions = facadeClass<SubscriptionStore>(SUBSCRIPTION_METHODS);
+const WsTokens = facadeClass<WsTokenStore>(WS_TOKEN_METHODS);
+
+/** The statement classes of one connection. */
+class Statements {
+  readonly tenants: SqliteTenantStore;
+  readonly rooms: SqliteRoomStore;
+  readonly messages: SqliteMessageStore;
+  readonly deliveries: SqliteDeliveryStore;
+  readonly notifications: SqliteNotificationStore;
+  readonly subscriptions: SqliteSubscriptionStore;
+  readonly wsTokens: SqliteWsTokenStore;
+  constructor(db: Database) {
+    this.tenants = new SqliteTenantStore(db);
+    this.rooms = new SqliteRoomStore(db);
+    this.messages = new SqliteMessageStore(db);
+    this.deliveries = new SqliteDeliveryStore(db);
+    this.notifications = new SqliteNotificationStore(db);
+    this.subscriptions = new SqliteSubscriptionStore(db);
+    this.wsTokens = new SqliteWsTokenStore(db);
+  }
+}
+
+/** A transaction handle: facades are built on first use, so a send pays only for what it touches. */
+class SqliteTx implements Tx {
+  private t?: TenantStore;
+  private r?: RoomStore;
+  private m?: MessageStore;
+  private d?: DeliveryStore;
+  private n?: NotificationStore;
+  private s?: SubscriptionStore;
+  private w?: WsTokenStore;
+  constructor(
+    private readonly gate: TxGate,
+    private readonly st: Statements,
+  ) {}
+  get tenants(): TenantStore {
+    return (this.t ??= new Tenants(this.st.tenants, this.gate));
+  }
+  get rooms(): RoomStore {
+    return (this.r ??= new Rooms(this.st.rooms, this.gate));
+  }
+  get messages(): MessageStore {
+    return (this.m ??= new Messages(this.st.messages, this.gate));
+  }
+  get deliveries(): DeliveryStore {
+    return (this.d ??= new Deliveries(this.st.deliveries, this.gate));
+  }
+  get notifications(): NotificationStore {
+    return (this.n ??= new Notifications(this.st.notifications, this.gate));
+  }
+  get subscriptions(): SubscriptionStore {
+    return (this.s ??= new Subscriptions(this.st.subscriptions, this.gate));
+  }
+  get wsTokens(): WsTokenStore {
+    return (this.w ??= new WsTokens(this.st.wsTokens, this.gate));
+  }
+  afterCommit(cb: () => void): void {
+    if (!this.gate.open) throw new TransactionClosedError();
+    this.gate.callbacks.push(cb);
+  }
+}
+
+export interface SqliteStoreOptions {
+  /** A file path or ":memory:". */
+  path: string;
+  synchronous: SqliteSynchronous;
+  /** Apply pending migrations at open (default true). */
+  migrate?: boolean;
+  /** Where errors of after-commit callbacks go (the commit stands). */
+  onCallbackError?: (err: unknown) => void;
+  now?: () => Date;
+}
+
+/** The embedded store. `db` and `writer` are for this folder's tests and the test fault helpers only. */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  readonly tenants: TenantStore;
+  readonly rooms: RoomStore;
+  readonly messages: MessageStore;
+  readonly deliveries: DeliveryStore;
+  readonly notifications: NotificationStore;
+  readonly subscriptions: SubscriptionStore;
+  readonly health: HealthStore;
+  readonly maintenance: MaintenanceStore;
+  readonly writer: GroupCommitWriter<Tx>;
+  /** Migrations applied by this open. */
+  readonly applied: string[];
+  private readonly reader: Database;
+  private closed: Promise<void> | null = null;
+
+  constructor(
+    readonly db: Database,
+    private readonly o: SqliteStoreOptions,
+  ) {
+    this.applied = o.migrate === false ? [] : migrate(db, MIGRATIONS);
+    // ":memory:" cannot be opened twice: such a store reads on its write connection.
+    this.reader = o.path === ":memory:" ? db : openDatabase(o.path, o.synchronous, { reader: true });
+    const w = new Statements(db);
+    const r = this.reader === db ? w : new Statements(this.reader);
+    const open: Gate = ALWAYS_OPEN;
+    this.tenants = new Tenants(r.tenants, open);
+    this.rooms = new Rooms(r.rooms, open);
+    this.messages = new Messages(r.messages, open);
+    this.deliveries = new Deliveries(r.deliveries, open);
+    this.notifications = new Notifications(r.notifications, open);
+    this.subscriptions = new Subscriptions(r.subscriptions, open);
+    this.writer = new GroupCommitWriter<Tx>(db, {
+      makeHandle: (gate) => new SqliteTx(gate, w),
+      onCallbackError: o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err)),
+    });
+    if (o.migrate !== false) w.deliveries.voidLeases((o.now?.() ?? new Date()).toISOString());
+    this.health = healthStore(this, db, o.path);
+    this.maintenance = maintenanceStore(this.writer, db, o.path);
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new TransactionClosedError());
+    return this.writer.submit(fn);
+  }
+
+  close(): Promise<void> {
+    return (this.closed ??= (async () => {
+      await this.writer.flush();
+      if (this.reader !== this.db) this.reader.close();
+      this.db.close();
+    })());
+  }
+}
+
+function healthStore(store: SqliteStore, db: Database, path: string): HealthStore {
+  const q: Statement = db.query("INSERT INTO health_probe (id, checked_at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET checked_at = excluded.checked_at");
+  const last = db.query<{ checked_at: string }, []>("SELECT checked_at FROM health_probe WHERE id = 1");
+  const description: StoreDescription = { kind: "sqlite", location: path };
+  return {
+    async probe(now) {
+      try {
+        await store.transaction(async () => void q.run(now));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    lastProbeAt: async () => last.get()?.checked_at ?? null,
+    describe: () => description,
+  };
+}
+
+function maintenanceStore(writer: GroupCommitWriter<Tx>, db: Database, path: string): MaintenanceStore {
+  const passive = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)");
+  const truncate = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)");
+  const walBytes = () => {
+    if (path === ":memory:") return 0;
+    try {
+      return statSync(`${path}-wal`).size;
+    } catch {
+      return 0; // no WAL file right now
+    }
+  };
+  return {
+    checkpoint: (mode) =>
+      writer.exclusive((): CheckpointResult => {
+        if (path === ":memory:") return { busy: false, walBytes: 0 };
+        const r = (mode === "truncate" ? truncate : passive).get();
+        return { busy: (r?.busy ?? 0) !== 0, walBytes: walBytes() };
+      }),
+    // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
+    backup: (file) => writer.exclusive(() => void db.query("VACUUM INTO ?").run(file)),
+  };
+}
+
+/** Opens (creating and migrating) a SQLite store. Throws MigrationError when a migration fails. */
+export function openSqliteStore(o: SqliteStoreOptions): SqliteStore {
+  const db = openDatabase(o.path, o.synchronous);
+  try {
+    return new SqliteStore(db, o);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
