@@ -1,0 +1,55 @@
+// What a PostgreSQL statement class runs on: the pool (reads outside transactions) or one
+// transaction's connection, with errors classified and the handle's lifetime checked.
+import type { SQL } from "bun";
+import { TransactionClosedError } from "../errors";
+import type { Instant } from "../store";
+import { classify } from "./errors";
+
+/** A tagged-template runner: `q\`SELECT ... ${x}\`` resolves to the rows (errors classified). */
+export type Query = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<any[] & { count: number }>;
+
+/** Where a statement class sends its statements. */
+export interface Conn {
+  readonly q: Query;
+  /**
+   * Records that this transaction now holds the lock of `key` (a room row): after-commit callbacks of
+   * transactions that locked the same key run in lock order, which is their commit order.
+   * A no-op outside transactions.
+   */
+  locked(key: string): void;
+}
+
+/** A runner on `client` (the pool or a transaction) that throws TransactionClosedError once `isOpen` says no. */
+export function makeQuery(client: () => SQL, isOpen: () => boolean = () => true): Query {
+  return (strings, ...values) => {
+    if (!isOpen()) return Promise.reject(new TransactionClosedError());
+    return (client()(strings, ...values) as unknown as Promise<any[] & { count: number }>).catch((err: unknown) => {
+      throw classify(err);
+    });
+  };
+}
+
+/** A connection outside any transaction. */
+export function poolConn(sql: SQL): Conn {
+  return { q: makeQuery(() => sql), locked: () => {} };
+}
+
+/** The key of a room row for Conn.locked. */
+export function roomKey(tenantId: string, roomId: string): string {
+  return `${tenantId}\u0000${roomId}`;
+}
+
+/** An Instant from a timestamptz value (Bun returns a Date). */
+export function instant(v: Date | string): Instant {
+  return typeof v === "string" ? new Date(v).toISOString() : v.toISOString();
+}
+
+/** An Instant or null. */
+export function instantOrNull(v: Date | string | null | undefined): Instant | null {
+  return v === null || v === undefined ? null : instant(v);
+}
+
+/** A json column's parameter: JSON text (cast with ::text::json), or null for SQL NULL. */
+export function jsonParam(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
