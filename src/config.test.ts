@@ -116,11 +116,20 @@ describe("loadConfig", () => {
     expect(loadConfig({ DATABASE_DSN: "file::memory:" }).databasePath).toBe(":memory:");
   });
 
-  test("a network DSN is refused without echoing its password", () => {
-    const problems = problemsOf({ DATABASE_DSN: "postgres://chat:hunter2secret@db.internal/chat" });
+  test("a network DSN other than PostgreSQL is refused without echoing its password", () => {
+    const problems = problemsOf({ DATABASE_DSN: "mysql://chat:hunter2secret@db.internal/chat" });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toStartWith("DATABASE_DSN:");
     expect(problems[0]).not.toContain("hunter2secret");
+  });
+
+  test("postgres:// and postgresql:// DSNs select PostgreSQL; DATABASE_POOL_SIZE sizes its pool (default 10)", () => {
+    const c = loadConfig({ DATABASE_DSN: "postgres://chat:pw@db.internal:5433/chat" });
+    expect(c.databaseUrl).toBe("postgres://chat:pw@db.internal:5433/chat");
+    expect(c.databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_DSN: "postgresql://db/chat", DATABASE_POOL_SIZE: "32" }).databasePoolSize).toBe(32);
+    expect(loadConfig({ DATABASE_DSN: "file:/var/db/x.db" }).databaseUrl).toBeNull();
+    expect(problemsOf({ DATABASE_POOL_SIZE: "0" })[0]).toStartWith("DATABASE_POOL_SIZE:");
   });
 
   test("ALLOWED_ORIGINS is a trimmed list; WS_ALLOWED_ORIGINS is its alias; bad origins are problems", () => {

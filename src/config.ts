@@ -11,6 +11,10 @@ export interface Config {
   dataDir: string;
   /** Path of the SQLite file, or ":memory:". */
   databasePath: string;
+  /** PostgreSQL URL when DATABASE_DSN is postgres:// or postgresql:// (then the store is PostgreSQL); null = SQLite. */
+  databaseUrl: string | null;
+  /** Connections in the PostgreSQL pool. */
+  databasePoolSize: number;
   masterApiKey: string | null;
   logLevel: LogLevel;
   defaultRateLimit: number;
@@ -55,7 +59,8 @@ interface VarSpec {
 export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "LISTEN_ADDR", def: ":8080", unit: "host:port", description: "Address to listen on (`host:port`, `:port`, `[::1]:port`)." },
   { name: "DATA_DIR", def: "./data", unit: "path", description: "Directory for the database and the generated master key." },
-  { name: "DATABASE_DSN", def: "file:$DATA_DIR/chatapi.db", unit: "dsn", description: "SQLite database: `file:path`, a plain path, or `:memory:`." },
+  { name: "DATABASE_DSN", def: "file:$DATA_DIR/chatapi.db", unit: "dsn", description: "SQLite database (`file:path`, a plain path, `:memory:`) or PostgreSQL (`postgres://user:pass@host:5432/db`)." },
+  { name: "DATABASE_POOL_SIZE", def: "10", unit: "count", description: "PostgreSQL only: connections in the pool (transactions beyond it wait up to 5 s, then 503)." },
   { name: "MASTER_API_KEY", def: "(generated)", unit: "secret", description: "Master key for /admin/tenants. Unset: generated into DATA_DIR/master.key (0600) on first start." },
   { name: "LOG_LEVEL", def: "info", unit: "level", description: "trace, debug, info, warn, error, fatal or silent." },
   { name: "DEFAULT_RATE_LIMIT", def: "100", unit: "requests/s", description: "Tenant token-bucket rate when the tenant sets none (burst 2x)." },
@@ -155,7 +160,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const dataDir = get("DATA_DIR", "./data");
   const dsn = get("DATABASE_DSN", "");
   let databasePath = `${dataDir.replace(/\/+$/, "")}/chatapi.db`;
-  if (dsn) {
+  let databaseUrl: string | null = null;
+  if (/^postgres(ql)?:\/\//i.test(dsn)) {
+    databaseUrl = dsn;
+    if (!URL.canParse(dsn)) problems.push(`DATABASE_DSN: "${dsn.replace(/\/\/.*@/, "//***@")}" is not a valid postgres:// URL`);
+  } else if (dsn) {
     if (dsn === ":memory:" || dsn === "file::memory:") databasePath = ":memory:";
     else if (dsn.startsWith("file:")) databasePath = dsn.slice(5).split("?")[0] ?? "";
     else if (/^[a-z]+:\/\//i.test(dsn)) problems.push(`DATABASE_DSN: "${dsn.replace(/\/\/.*@/, "//***@")}" is not a SQLite file: DSN, path or :memory:`);
@@ -187,6 +196,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     listenPort: listen.port,
     dataDir,
     databasePath,
+    databaseUrl,
+    databasePoolSize: int("DATABASE_POOL_SIZE", "10", 1, 1000),
     masterApiKey,
     logLevel: oneOf<LogLevel>("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
     defaultRateLimit: int("DEFAULT_RATE_LIMIT", "100", 1, 1_000_000),

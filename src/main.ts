@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { MigrationError } from "./storage/sqlite/connection";
 import { openSqliteStore } from "./storage/sqlite/sqlite-store";
+import { openPostgresStore } from "./storage/postgres/postgres-store";
 import type { Store } from "./storage/store";
 import { UnsupportedByStoreError } from "./storage/errors";
 import { generateSecret } from "./tenancy/keys";
@@ -91,6 +92,12 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
 
 /** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
 export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean } = {}): Promise<Store> {
+  const onCallbackError = (err: unknown) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)");
+  if (config.databaseUrl !== null) {
+    const pg = await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, migrate: opts.migrate, onCallbackError });
+    if (pg.applied.length) log.info({ applied: pg.applied }, "migrations applied");
+    return pg;
+  }
   const store = openSqliteStore({
     path: config.databasePath,
     synchronous: config.sqliteSynchronous,
@@ -143,7 +150,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     version: VERSION,
     log,
     modules: [
-      opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => store.health.probe(new Date().toISOString()) }),
+      opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => store.health.probe(new Date().toISOString()), storeKind: store.kind }),
       adminRoutes({ auth, tenants }),
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
@@ -179,7 +186,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
-  log.info({ url: http.url, version: VERSION, database: config.databasePath, synchronous: config.sqliteSynchronous }, "chatapi listening");
+  log.info({ url: http.url, version: VERSION, store: store.health.describe(), synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined }, "chatapi listening");
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -260,7 +267,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return await serve(config);
       case "migrate": {
         const store = await openStore(config, cliLog());
-        const applied = store.kind === "sqlite" ? (store as { applied?: string[] }).applied ?? [] : [];
+        const applied = (store as { applied?: string[] }).applied ?? [];
         await store.close();
         process.stdout.write(`${JSON.stringify({ applied })}\n`);
         return 0;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import { loadConfig } from "../src/config";
 import { startServer, type ChatApi } from "../src/main";
+import { createTestDatabase, type TestDatabase } from "./support/postgres";
 
 export const TEST_MASTER_KEY = "test-master-key-0123456789abcdef";
 
@@ -69,6 +70,9 @@ function restClient(base: string, headers: Record<string, string>): RestClient {
 /** Starts a real server on 127.0.0.1:0 with a fresh DATA_DIR; `env` overrides any variable. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "chatapi-test-"));
+  // CHATAPI_TEST_STORE=postgres (bun run test:pg): each server gets a fresh PostgreSQL database,
+  // dropped by stop(), unless the test names its own DATABASE_DSN.
+  const pg: TestDatabase | null = process.env.CHATAPI_TEST_STORE === "postgres" && env.DATABASE_DSN === undefined ? await createTestDatabase() : null;
   const config = loadConfig({
     LISTEN_ADDR: "127.0.0.1:0",
     DATA_DIR: dataDir,
@@ -77,11 +81,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     DEFAULT_RATE_LIMIT: "100000",
     // Test hooks have a 5 s budget: a stop must not wait the production drain (10 s) for a stuck webhook.
     SHUTDOWN_DRAIN_TIMEOUT: "2s",
+    ...(pg ? { DATABASE_DSN: pg.url, DATABASE_POOL_SIZE: "6" } : {}),
     ...env,
   });
   const logs: string[] = [];
   const dest = { write: (s: string) => void logs.push(s) } as DestinationStream;
-  const api = await startServer(config, { logDestination: dest });
+  const api = await startServer(config, { logDestination: dest }).catch(async (err: unknown) => {
+    await pg?.drop();
+    throw err;
+  });
   const url = api.url;
   const master = restClient(url, { "x-master-key": TEST_MASTER_KEY });
   let stopped = false;
@@ -102,6 +110,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (stopped) return;
       stopped = true;
       await api.stop();
+      await pg?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -10,6 +10,8 @@ export interface HealthDeps {
   metrics: Metrics;
   isShuttingDown: () => boolean;
   dbWritable: () => Promise<boolean>;
+  /** Which store this process uses ("sqlite" or "postgres"), reported by /health. */
+  storeKind: "sqlite" | "postgres";
 }
 
 const HealthSchema = t.Object({
@@ -18,6 +20,7 @@ const HealthSchema = t.Object({
   version: t.String(),
   uptime_seconds: Type.Integer(),
   db_writable: t.Boolean(),
+  store: t.Object({ kind: t.Union([t.Literal("sqlite"), t.Literal("postgres")]), writable: t.Boolean() }),
   shutting_down: t.Optional(t.Boolean()),
 });
 
@@ -51,6 +54,7 @@ export function opsRoutes(deps: HealthDeps) {
           version: deps.version,
           uptime_seconds: deps.metrics.uptimeSeconds(),
           db_writable: writable,
+          store: { kind: deps.storeKind, writable },
           ...(shuttingDown ? { shutting_down: true } : {}),
         };
       },

@@ -12,6 +12,13 @@ export type Query = (strings: TemplateStringsArray, ...values: unknown[]) => Pro
 export interface Conn {
   readonly q: Query;
   /**
+   * True on a transaction's connection. Point reads that the domain follows with a write of the same
+   * row (edit after byId, room and tenant patches after get) then lock the row (FOR NO KEY UPDATE):
+   * under READ COMMITTED two such read-modify-writes would otherwise both read the old row and the
+   * second would undo the first (SQLite runs transactions one at a time, so this keeps both stores alike).
+   */
+  readonly inTx: boolean;
+  /**
    * Records that this transaction now holds the lock of `key` (a room row): after-commit callbacks of
    * transactions that locked the same key run in lock order, which is their commit order.
    * A no-op outside transactions.
@@ -31,7 +38,7 @@ export function makeQuery(client: () => SQL, isOpen: () => boolean = () => true)
 
 /** A connection outside any transaction. */
 export function poolConn(sql: SQL): Conn {
-  return { q: makeQuery(() => sql), locked: () => {} };
+  return { q: makeQuery(() => sql), inTx: false, locked: () => {} };
 }
 
 /** The key of a room row for Conn.locked. */

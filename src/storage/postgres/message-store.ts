@@ -32,8 +32,12 @@ export class PgMessageStore implements MessageStore {
         ${m.client_msg_id}, ${m.created_at}::timestamptz, ${m.edited_at}::timestamptz, ${m.deleted_at}::timestamptz)`;
   }
   async byId(tenantId: string, messageId: string): Promise<MessageRow | null> {
-    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
-      FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
+    // In a transaction the row is locked: an edit or delete re-reads it and then writes it (see Conn.inTx).
+    const [r] = this.c.inTx
+      ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+          FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId} FOR NO KEY UPDATE`
+      : await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+          FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
     return r ? messageRow(r) : null;
   }
   async bySeq(tenantId: string, roomId: string, seq: number): Promise<MessageRow | null> {

@@ -50,7 +50,7 @@ class PgTx implements Tx {
 
   constructor(private readonly order: CommitOrder) {
     this.settled = new Promise((r) => (this.resolveSettled = r));
-    this.conn = { q: makeQuery(() => this.client!, () => this.open), locked: (key) => this.lock(key) };
+    this.conn = { q: makeQuery(() => this.client!, () => this.open), inTx: true, locked: (key) => this.lock(key) };
   }
   get tenants(): TenantStore {
     return (this.t ??= new PgTenantStore(this.conn));

@@ -37,6 +37,13 @@ export class PgRoomStore implements RoomStore {
     this.c.locked(roomKey(r.tenant_id, r.room_id));
   }
   async get(tenantId: string, roomId: string): Promise<RoomRow | null> {
+    // In a transaction the row is locked (a patch re-reads it, then writes it: see Conn.inTx), taking
+    // the room lock that sends and membership changes take first too.
+    if (this.c.inTx) {
+      const [r] = await this.c.q`SELECT * FROM rooms WHERE tenant_id = ${tenantId} AND room_id = ${roomId} FOR NO KEY UPDATE`;
+      if (r) this.c.locked(roomKey(tenantId, roomId));
+      return r ? roomRow(r) : null;
+    }
     const [r] = await this.c.q`SELECT * FROM rooms WHERE tenant_id = ${tenantId} AND room_id = ${roomId}`;
     return r ? roomRow(r) : null;
   }

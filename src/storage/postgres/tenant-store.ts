@@ -23,7 +23,10 @@ export class PgTenantStore implements TenantStore {
       VALUES (${r.tenant_id}, ${r.name}, ${r.api_key_hash}, ${JSON.stringify(r.config)}::text::json, ${r.webhook_secret}, ${r.created_at}::timestamptz, ${r.updated_at}::timestamptz)`;
   }
   async get(tenantId: string): Promise<TenantRow | null> {
-    const [r] = await this.c.q`SELECT * FROM tenants WHERE tenant_id = ${tenantId}`;
+    // In a transaction the row is locked: a config patch merges into what it read (see Conn.inTx).
+    const [r] = this.c.inTx
+      ? await this.c.q`SELECT * FROM tenants WHERE tenant_id = ${tenantId} FOR NO KEY UPDATE`
+      : await this.c.q`SELECT * FROM tenants WHERE tenant_id = ${tenantId}`;
     return r ? row(r) : null;
   }
   async byKeyHash(hash: string): Promise<TenantRow | null> {
