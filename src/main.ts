@@ -15,6 +15,7 @@ import { Metrics } from "./metrics";
 import { MigrationError } from "./storage/sqlite/connection";
 import { openSqliteStore } from "./storage/sqlite/sqlite-store";
 import { openPostgresStore } from "./storage/postgres/postgres-store";
+import { copyStoreCommand } from "./copy-store-cli";
 import type { Store } from "./storage/store";
 import { UnsupportedByStoreError } from "./storage/errors";
 import { generateSecret } from "./tenancy/keys";
@@ -222,14 +223,16 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
-const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)
+const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)
 
 Usage:
   chatapi [serve]              run the server
   chatapi tenants create NAME  create a tenant; prints it as JSON (with its API key)
   chatapi tenants list         print {"tenants":[...]}
   chatapi migrate              apply pending database migrations
-  chatapi backup FILE          write a consistent online copy of the database to FILE
+  chatapi backup FILE          write a consistent online copy of the database to FILE (SQLite; PostgreSQL: pg_dump)
+  chatapi copy-store --to DSN  copy every record of the configured store into an empty other one
+                               (SQLite <-> PostgreSQL), verified; progress on stderr
   chatapi healthcheck          exit 0 when the server at LISTEN_ADDR answers /health ok
   chatapi version              print the version
   chatapi --help               this help
@@ -314,6 +317,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         process.stdout.write(`${JSON.stringify({ backup: file })}\n`);
         return 0;
       }
+      case "copy-store":
+        return await copyStoreCommand(config, rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
       case "healthcheck": {
         const host = config.listenHost === "0.0.0.0" || config.listenHost === "::" ? "127.0.0.1" : config.listenHost;
         const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.listenPort}/health`;
