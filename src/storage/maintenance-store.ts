@@ -22,4 +22,10 @@ export interface MaintenanceStore {
    * continue. SQLite: VACUUM INTO. PostgreSQL: throws UnsupportedByStoreError naming pg_dump.
    */
   backup(file: string): Promise<void>;
+  /**
+   * Every row of every table (schema bookkeeping included), as committed now: per table, rows keyed
+   * by their primary key (JSON of the key columns). Values are the store's own column values. For
+   * whole-database checks: tests' before/after diffs, copy-store verification.
+   */
+  dump(): Promise<Map<string, Map<string, Record<string, unknown>>>>;
 }

@@ -1,24 +1,25 @@
 // Live events: every state change publishes its frame on the bus after COMMIT, with the API.md fields.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { MemoryBus, type BusEvent, type Frame } from "../../src/chat/bus";
+import type { Store } from "../../src/storage/store";
 import { startTestServer, type RestClient, type TestServer } from "../helpers";
+import { reopenStore } from "../support/store";
 
 let s: TestServer;
-let reader: Database;
+/** A second store on the same database: it sees only committed data. */
+let reader: Store;
 
-/** What a second connection (which sees only committed data) said when the event was published. */
+/** What that second store said when the event was published (the read is issued at publish time). */
 interface Seen {
   event: BusEvent;
-  inTransaction: boolean;
-  committed: boolean;
+  committed: Promise<boolean>;
 }
 
 /** Records each event plus whether its effect was already committed at publish time. */
 class CommitCheckingBus extends MemoryBus {
   readonly seen: Seen[] = [];
   private record(event: BusEvent) {
-    this.seen.push({ event, inTransaction: s.api.db.inTransaction, committed: committedNow(event) });
+    this.seen.push({ event, committed: committedNow(event) });
   }
   override toRoom(tenantId: string, roomId: string, frame: Frame): void {
     super.toRoom(tenantId, roomId, frame);
@@ -34,29 +35,28 @@ class CommitCheckingBus extends MemoryBus {
   }
 }
 
-function committedNow(e: BusEvent): boolean {
-  const member = (roomId: string, userId: string) =>
-    reader.query("SELECT role, last_ack FROM room_members WHERE room_id = ? AND user_id = ?").get(roomId, userId) as { role: string; last_ack: number } | null;
-  if (e.to === "membership") return (member(e.roomId, e.userId) !== null) === e.joined;
+async function committedNow(e: BusEvent): Promise<boolean> {
+  const member = (roomId: string, userId: string) => reader.rooms.member(e.tenantId, roomId, userId);
+  if (e.to === "membership") return ((await member(e.roomId, e.userId)) !== null) === e.joined;
   if (e.to !== "room") return true;
   const f = e.frame as any;
   switch (f.type) {
     case "message":
     case "message.edited":
     case "message.deleted": {
-      const row = reader.query("SELECT seq, content, edited_at, deleted_at FROM messages WHERE message_id = ?").get(f.message_id) as any;
+      const row = await reader.messages.byId(e.tenantId, f.message_id);
       return row !== null && row.seq === f.seq && row.content === f.content && row.edited_at === f.edited_at && row.deleted_at === f.deleted_at;
     }
     case "ack.received":
-      return member(f.room_id, f.user_id)?.last_ack === f.seq;
+      return (await member(f.room_id, f.user_id))?.last_ack === f.seq;
     case "room.updated": {
-      const row = reader.query("SELECT name, updated_at FROM rooms WHERE room_id = ?").get(f.room_id) as any;
+      const row = await reader.rooms.get(e.tenantId, f.room_id);
       return row?.name === f.name && row?.updated_at === f.updated_at;
     }
     case "member.joined":
-      return member(f.room_id, f.user_id)?.role === f.role;
+      return (await member(f.room_id, f.user_id))?.role === f.role;
     case "member.left":
-      return member(f.room_id, f.user_id) === null;
+      return (await member(f.room_id, f.user_id)) === null;
     default:
       return false;
   }
@@ -67,10 +67,10 @@ const bus = new CommitCheckingBus();
 beforeAll(async () => {
   s = await startTestServer();
   s.api.bus.attach(bus);
-  reader = new Database(s.api.config.databasePath, { readonly: true });
+  reader = await reopenStore(s.api, { readOnly: true });
 });
 afterAll(async () => {
-  reader.close();
+  await reader.close();
   await s.stop();
 });
 
@@ -86,10 +86,10 @@ async function setup() {
   return { t, as, roomId, room: room.body, since, now: () => bus.seen.length };
 }
 
-/** Every recorded event was published outside the write transaction, with its effect committed. */
-function expectAfterCommit(seen: Seen[]) {
+/** Every recorded event was published after its effect committed (another connection saw it then). */
+async function expectAfterCommit(seen: Seen[]) {
   expect(seen.length).toBeGreaterThan(0);
-  for (const x of seen) expect({ frame: x.event, inTransaction: x.inTransaction, committed: x.committed }).toEqual({ frame: x.event, inTransaction: false, committed: true });
+  for (const x of seen) expect({ frame: x.event, committed: await x.committed }).toEqual({ frame: x.event, committed: true });
 }
 
 const frames = (seen: Seen[]) => seen.filter((x) => x.event.to === "room").map((x) => (x.event as { frame: Frame }).frame);
@@ -100,7 +100,7 @@ describe("message events", () => {
     const r = await f.as("a").post(`/rooms/${f.roomId}/messages`, { content: "hello", meta: { k: [1] }, client_msg_id: "c1" });
     expect(r.status).toBe(201);
     const seen = f.since();
-    expectAfterCommit(seen);
+    await expectAfterCommit(seen);
     expect(seen.map((x) => x.event.tenantId)).toEqual([f.t.tenant_id]);
     expect(frames(seen)).toEqual([{ type: "message", ...r.body }]);
     // A retry with the same client_msg_id publishes nothing.
@@ -182,7 +182,7 @@ describe("room and member events", () => {
     const mark = bus.seen.length;
     const r = await s.client(t.api_key, "o").post("/rooms", { type: "group", members: ["p", "q"] });
     const seen = bus.seen.slice(mark).filter((x) => "roomId" in x.event && x.event.roomId === r.body.room_id);
-    expectAfterCommit(seen);
+    await expectAfterCommit(seen);
     expect(seen.map((x) => x.event)).toEqual(["o", "p", "q"].map((u) => ({ to: "membership", tenantId: t.tenant_id, roomId: r.body.room_id, userId: u, joined: true })));
     // An existing DM returned again publishes nothing new.
     const dm = await s.client(t.api_key, "o").post("/rooms", { type: "dm", members: ["p"] });
@@ -196,7 +196,7 @@ describe("room and member events", () => {
     const mark = f.now();
     expect((await f.as("owner").post(`/rooms/${f.roomId}/members`, { user_ids: ["c", "a"], role: "admin" })).status).toBe(200);
     const seen = f.since(mark);
-    expectAfterCommit(seen);
+    await expectAfterCommit(seen);
     expect(seen.map((x) => x.event)).toEqual([
       { to: "membership", tenantId: f.t.tenant_id, roomId: f.roomId, userId: "c", joined: true },
       { to: "room", tenantId: f.t.tenant_id, roomId: f.roomId, frame: { type: "member.joined", room_id: f.roomId, user_id: "c", role: "admin" } },
@@ -212,7 +212,7 @@ describe("room and member events", () => {
     const mark = bus.seen.length;
     await s.client(t.api_key, "j").post(`/rooms/${ch.body.room_id}/members`, { user_ids: ["j"] });
     const seen = bus.seen.slice(mark).filter((x) => "roomId" in x.event && x.event.roomId === ch.body.room_id);
-    expectAfterCommit(seen);
+    await expectAfterCommit(seen);
     expect(frames(seen)).toEqual([{ type: "member.joined", room_id: ch.body.room_id, user_id: "j", role: "member" }]);
   });
 
@@ -223,7 +223,7 @@ describe("room and member events", () => {
     expect((await f.as("owner").del(`/rooms/${f.roomId}/members/a`)).status).toBe(204);
     expect((await f.as("b").del(`/rooms/${f.roomId}/members/b`)).status).toBe(204);
     const seen = f.since(mark);
-    expectAfterCommit(seen);
+    await expectAfterCommit(seen);
     const tenantId = f.t.tenant_id;
     expect(seen.map((x) => x.event)).toEqual([
       { to: "room", tenantId, roomId: f.roomId, frame: { type: "member.left", room_id: f.roomId, user_id: "a", role: "admin" } },

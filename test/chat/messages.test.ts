@@ -2,6 +2,8 @@
 // edit/delete permissions and tombstones.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type Res, type RestClient, type TestServer } from "../helpers";
+import { messageRows } from "../support/store";
+import type { MessageRow } from "../../src/storage/message-store";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -18,8 +20,9 @@ function expectError(r: Res, status: number, code: string) {
   expect({ status: r.status, error: r.body?.error }).toEqual({ status, error: code });
 }
 
-function rowCount(roomId: string, where = "1 = 1", ...params: (string | number)[]): number {
-  return (s.api.db.query(`SELECT count(*) AS n FROM messages WHERE room_id = ? AND ${where}`).get(roomId, ...params) as { n: number }).n;
+/** Stored rows of the room (tombstones included) matching `where`, through the store interfaces. */
+async function rowCount(tenantId: string, roomId: string, where: (m: MessageRow) => boolean = () => true): Promise<number> {
+  return (await messageRows(s.api, tenantId, roomId)).filter(where).length;
 }
 
 async function allHistory(c: RestClient, roomId: string): Promise<any[]> {
@@ -56,7 +59,7 @@ describe("sequencing", () => {
     expect(history.map((m) => m.seq)).toEqual(seqs);
     const bySeq = new Map(res.map((r) => [r.body.seq, r.body]));
     for (const m of history) expect(m).toEqual(bySeq.get(m.seq));
-    expect(rowCount(roomId)).toBe(200);
+    expect(await rowCount(t.tenant_id, roomId)).toBe(200);
     expect((await t.as("u1").get(`/rooms/${roomId}`)).body.last_seq).toBe(200);
   });
 
@@ -89,7 +92,7 @@ describe("idempotency", () => {
     const next = await t.as("a").post(`/rooms/${roomId}/messages`, { content: "next" });
     expect(next.body.seq).toBe(2);
     expect((await allHistory(t.as("b"), roomId)).map((m) => m.content)).toEqual(["once", "next"]);
-    expect(rowCount(roomId, "client_msg_id = ?", "c-1")).toBe(1);
+    expect(await rowCount(t.tenant_id, roomId, (m) => m.client_msg_id === "c-1")).toBe(1);
   });
 
   test("10 concurrent sends with one client_msg_id: one 201, nine 200, one row", async () => {
@@ -100,7 +103,7 @@ describe("idempotency", () => {
     expect(new Set(res.map((r) => r.body.message_id)).size).toBe(1);
     expect(new Set(res.map((r) => r.body.seq))).toEqual(new Set([1]));
     expect((await allHistory(t.as("b"), roomId)).length).toBe(1);
-    expect(rowCount(roomId)).toBe(1);
+    expect(await rowCount(t.tenant_id, roomId)).toBe(1);
     expect((await t.as("b").get(`/rooms/${roomId}`)).body.last_seq).toBe(1);
   });
 
@@ -124,7 +127,7 @@ describe("idempotency", () => {
     expect(burst.filter((r) => r.status === 201).length).toBe(1);
     expect(burst.filter((r) => r.status === 200).length).toBe(9);
     expect(new Set(burst.map((r) => r.body.message_id)).size).toBe(1);
-    expect(rowCount(roomId)).toBe(2);
+    expect(await rowCount(t.tenant_id, roomId)).toBe(2);
   });
 
   test("Idempotency-Key and client_msg_id that differ are 400 and store nothing", async () => {
@@ -132,7 +135,7 @@ describe("idempotency", () => {
     const roomId = await group(t.as("a"), ["b"]);
     const r = await t.as("a").post(`/rooms/${roomId}/messages`, { content: "x", client_msg_id: "one" }, { "Idempotency-Key": "two" });
     expectError(r, 400, "invalid_request");
-    expect(rowCount(roomId)).toBe(0);
+    expect(await rowCount(t.tenant_id, roomId)).toBe(0);
   });
 
   test("client_msg_id and Idempotency-Key over 64 chars are 400; 64 is accepted", async () => {
@@ -141,7 +144,7 @@ describe("idempotency", () => {
     expectError(await t.as("a").post(`/rooms/${roomId}/messages`, { content: "x", client_msg_id: "k".repeat(65) }), 400, "invalid_request");
     expectError(await t.as("a").post(`/rooms/${roomId}/messages`, { content: "x" }, { "Idempotency-Key": "k".repeat(65) }), 400, "invalid_request");
     expect((await t.as("a").post(`/rooms/${roomId}/messages`, { content: "x", client_msg_id: "k".repeat(64) })).status).toBe(201);
-    expect(rowCount(roomId)).toBe(1);
+    expect(await rowCount(t.tenant_id, roomId)).toBe(1);
   });
 
   test("the idempotency scope is (room, sender): another sender or room with the same id creates a new message", async () => {
@@ -228,7 +231,7 @@ describe("delete", () => {
     const retry = await t.as("a").post(`/rooms/${roomId}/messages`, { content: "oops", client_msg_id: "cm" });
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(got.body);
-    expect(rowCount(roomId, "content = ''")).toBe(1);
+    expect(await rowCount(t.tenant_id, roomId, (m) => m.content === "")).toBe(1);
   });
 
   test("a delete racing an edit always leaves a clean tombstone (an edit never revives deleted content)", async () => {
@@ -250,7 +253,7 @@ describe("delete", () => {
     const h = (await t.as("b").get(`/rooms/${roomId}/messages`)).body.messages;
     expect(h.length).toBe(20);
     for (const m of h) expect({ seq: m.seq, content: m.content, meta: m.meta, deleted: m.deleted_at !== null }).toEqual({ seq: m.seq, content: "", meta: null, deleted: true });
-    expect(rowCount(roomId, "deleted_at IS NOT NULL AND content = '' AND meta IS NULL")).toBe(20);
+    expect(await rowCount(t.tenant_id, roomId, (m) => m.deleted_at !== null && m.content === "" && m.meta === null)).toBe(20);
   });
 
   test("unknown message ids are 404", async () => {

@@ -29,17 +29,13 @@ export async function send(c: RestClient, roomId: string, content: string): Prom
   return r.body;
 }
 
-/** Rows of the outbox by status (tests may read the database directly). */
-export function deliveryCount(api: ChatApi, status: "pending" | "delivered" | "dead", tenantId?: string): number {
-  const row = tenantId
-    ? api.db.query("SELECT count(*) AS n FROM deliveries WHERE status = ? AND tenant_id = ?").get(status, tenantId)
-    : api.db.query("SELECT count(*) AS n FROM deliveries WHERE status = ?").get(status);
-  return (row as { n: number }).n;
-}
+/** Rows of the outbox by status, through the store interfaces. */
+import { deliveryCount } from "../support/store";
+export { deliveryCount };
 
 /** Waits until nothing is pending or in flight (every delivery reached delivered or dead). */
 export async function outboxIdle(api: ChatApi, timeoutMs = 5000): Promise<void> {
-  await waitFor(() => deliveryCount(api, "pending") === 0 && api.webhooks.inFlightCount() === 0, timeoutMs, "an idle outbox");
+  await waitFor(async () => (await deliveryCount(api, "pending")) === 0 && api.webhooks.inFlightCount() === 0, timeoutMs, "an idle outbox");
 }
 
 /** A live WebSocket (X-API-Key + X-User-Id handshake) collecting frames. */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, waitFor, type TestServer } from "../helpers";
 import { deliveryCount, LiveSocket, outboxIdle, send, tenantWithRoom } from "./fixtures";
 import { expectedSignature, Receiver } from "./receiver";
+import { deliveryRows } from "../support/store";
 
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -55,7 +56,7 @@ describe("message.new", () => {
       expect(r.headers.get("x-chatapi-signature")).not.toBe(expectedSignature(secret + "x", r));
     }
     // Delivered rows record the attempt.
-    const rows = s.api.db.query("SELECT status, attempts, last_error, target_url FROM deliveries WHERE tenant_id = ?").all(t.tenantId) as any[];
+    const rows = await deliveryRows(s.api, { tenantId: t.tenantId });
     expect(rows.every((r) => r.status === "delivered" && r.attempts === 1 && r.last_error === null && r.target_url === rx.url)).toBe(true);
   });
 
@@ -100,7 +101,7 @@ describe("message.new", () => {
   test("a tenant without webhook_url gets no deliveries at all", async () => {
     const t = await tenantWithRoom(s, ["a", "b"]);
     await send(t.owner, t.roomId, "nobody listens");
-    const n = (s.api.db.query("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?").get(t.tenantId) as { n: number }).n;
+    const n = (await deliveryRows(s.api, { tenantId: t.tenantId })).length;
     expect(n).toBe(0);
   });
 
@@ -151,7 +152,7 @@ describe("message.new", () => {
       expect(performance.now() - t0).toBeLessThan(1000);
       expect(hang.received.length).toBe(4);
       expect(hang.hangingCount()).toBe(4);
-      expect(deliveryCount(s.api, "pending", a.tenantId)).toBe(12);
+      expect(await deliveryCount(s.api, "pending", a.tenantId)).toBe(12);
     } finally {
       hang.stop();
       fast.stop();

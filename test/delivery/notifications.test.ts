@@ -5,6 +5,7 @@ import { MemoryBus } from "../../src/chat/bus";
 import { startTestServer, type RestClient, type TestServer } from "../helpers";
 import { LiveSocket, outboxIdle, tenantWithRoom, type TenantRoom } from "./fixtures";
 import { expectedSignature, Receiver } from "./receiver";
+import { deliveryRows } from "../support/store";
 
 let s: TestServer;
 let rx: Receiver;
@@ -87,14 +88,14 @@ describe("targets", () => {
   });
 
   test("an empty resolution stores 0 recipients and sends nothing (never a tenant-wide fallback)", async () => {
-    const before = (s.api.db.query("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?").get(t.tenantId) as { n: number }).n;
+    const before = (await deliveryRows(s.api, { tenantId: t.tenantId })).length;
     for (const targets of [{ user_ids: [] }, { topic_subscribers: true }]) {
       const r = await notifyAs(t).post("/notify", { topic: "nobody-subscribes", payload: "x", targets });
       expect(r.status).toBe(202);
       expect(r.body.recipients).toBe(0);
       expect(userEvents(r.body.notification_id)).toEqual([]);
     }
-    const after = (s.api.db.query("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?").get(t.tenantId) as { n: number }).n;
+    const after = (await deliveryRows(s.api, { tenantId: t.tenantId })).length;
     expect(after).toBe(before);
   });
 
@@ -208,10 +209,10 @@ describe("list and ack", () => {
   });
 
   test("unacked() for the gateway: oldest first, frame fields only", async () => {
-    const list = s.api.notifications.unacked(t.tenantId, "me");
+    const list = await s.api.notifications.unacked(t.tenantId, "me");
     expect(list.map((n) => n.notification_id)).toEqual(ids.slice(1));
     expect(Object.keys(list[0]!).sort()).toEqual(["created_at", "notification_id", "payload", "topic"]);
-    expect(s.api.notifications.unacked(t.tenantId, "me", 2).map((n) => n.notification_id)).toEqual(ids.slice(1, 3));
+    expect((await s.api.notifications.unacked(t.tenantId, "me", 2)).map((n) => n.notification_id)).toEqual(ids.slice(1, 3));
   });
 });
 

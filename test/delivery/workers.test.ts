@@ -1,20 +1,18 @@
 // Background workers: retention of finished deliveries, expired WS token purge, WAL checkpoints,
 // outbox gauges, and a shutdown that never loses or fails an in-flight webhook. Plus OpenAPI coverage.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
 import { createLogger } from "../../src/log";
 import { retentionPass } from "../../src/delivery/maintenance";
-import { openDatabase, migrate } from "../../src/storage/sqlite/db";
-import { SqliteDeliveryStore, type DeliveryRow } from "../../src/storage/sqlite/delivery-store";
-import { MIGRATIONS } from "../../src/storage/sqlite/migrations";
-import { SqliteWsTokenStore } from "../../src/storage/sqlite/ws-token-store";
-import { GroupCommitWriter } from "../../src/storage/sqlite/writer";
+import type { DeliveryRow } from "../../src/storage/delivery-store";
+import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store";
+import { sha256Hex } from "../../src/tenancy/keys";
 import { startTestServer, waitFor, type TestServer } from "../helpers";
+import { peek, reopenStore, seed } from "../support/store";
 import { deliveryCount, send, tenantWithRoom } from "./fixtures";
 import { Receiver } from "./receiver";
 
 const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 function row(id: string, status: DeliveryRow["status"], finishedAt: number | null): DeliveryRow {
   return {
@@ -24,47 +22,53 @@ function row(id: string, status: DeliveryRow["status"], finishedAt: number | nul
     payload: "{}",
     status,
     attempts: 1,
-    next_attempt_at: 0,
+    next_attempt_at: iso(0),
     last_error: null,
     target_url: "http://x/",
-    created_at: new Date(0).toISOString(),
+    created_at: iso(0),
     last_attempt_at: null,
-    finished_at: finishedAt,
+    finished_at: finishedAt === null ? null : iso(finishedAt),
   };
 }
 
 test("retention pass: delivered past DELIVERY_RETENTION and dead past DEAD_LETTER_RETENTION go; pending never; expired tokens go", async () => {
-  const db = openDatabase(":memory:", "normal");
-  migrate(db, MIGRATIONS);
-  db.query("INSERT INTO tenants (tenant_id, name, api_key_hash, created_at, updated_at) VALUES ('t1', 't', 'h', 'x', 'x')").run();
-  const store = new SqliteDeliveryStore(db);
+  const store = openSqliteStore({ path: ":memory:", synchronous: "normal" });
   const now = 100 * DAY;
-  const rows = [
-    row("old-delivered", "delivered", now - 8 * DAY),
-    row("new-delivered", "delivered", now - 6 * DAY),
-    row("old-dead", "dead", now - 31 * DAY),
-    row("new-dead", "dead", now - 29 * DAY),
-    row("ancient-pending", "pending", null),
-  ];
-  for (const r of rows) store.insert(r);
-  const tokens = new SqliteWsTokenStore(db);
-  tokens.insert("expired", "t1", "u", now - 1);
-  tokens.insert("fresh", "t1", "u", now + 60_000);
-  const writer = new GroupCommitWriter(db);
+  await store.transaction(async (tx) => {
+    await tx.tenants.insert({ tenant_id: "t1", name: "t", api_key_hash: "h", config: {}, webhook_secret: null, created_at: iso(0), updated_at: iso(0) });
+    await tx.deliveries.insert([
+      row("old-delivered", "delivered", now - 8 * DAY),
+      row("new-delivered", "delivered", now - 6 * DAY),
+      row("old-dead", "dead", now - 31 * DAY),
+      row("new-dead", "dead", now - 29 * DAY),
+      row("ancient-pending", "pending", null),
+    ]);
+    await tx.wsTokens.insert("expired", "t1", "u", iso(now - 1));
+    await tx.wsTokens.insert("fresh", "t1", "u", iso(now + 60_000));
+  });
   const r = await retentionPass({
-    deliveries: store,
-    purgeWsTokens: () => tokens.purgeExpired(now),
-    writer,
+    store,
     log: createLogger("silent"),
     deliveryRetentionMs: 7 * DAY,
     deadLetterRetentionMs: 30 * DAY,
     now: () => now,
   });
   expect(r).toEqual({ delivered: 1, dead: 1, wsTokens: 1 });
-  const left = (db.query("SELECT delivery_id FROM deliveries ORDER BY delivery_id").all() as { delivery_id: string }[]).map((x) => x.delivery_id);
+  const left = (await store.deliveries.list({}, 100)).map((x) => x.delivery_id).sort();
   expect(left).toEqual(["ancient-pending", "new-dead", "new-delivered"]);
-  expect(db.query("SELECT token_hash FROM ws_tokens").all()).toEqual([{ token_hash: "fresh" }]);
-  db.close();
+  // Consumed inside a transaction that is rolled back: a look without a trace.
+  const look = async (hash: string) => {
+    try {
+      await store.transaction(async (tx) => {
+        throw new Error(JSON.stringify(await tx.wsTokens.consume(hash)));
+      });
+    } catch (err) {
+      return JSON.parse((err as Error).message);
+    }
+  };
+  expect(await look("expired")).toBeNull();
+  expect(await look("fresh")).toMatchObject({ tenant_id: "t1", user_id: "u" });
+  await store.close();
 });
 
 describe("running workers", () => {
@@ -91,9 +95,9 @@ describe("running workers", () => {
       const bad = await tenantWithRoom(s, ["a", "b"], { webhook_url: dead.url });
       await send(ok.owner, ok.roomId, "keep briefly");
       await send(bad.owner, bad.roomId, "dies");
-      await waitFor(() => deliveryCount(s.api, "delivered", ok.tenantId) === 1, 3000, "delivered");
-      await waitFor(() => deliveryCount(s.api, "delivered", ok.tenantId) === 0, 3000, "retention to prune the delivered row");
-      expect(deliveryCount(s.api, "dead", bad.tenantId)).toBe(1);
+      await waitFor(async () => (await deliveryCount(s.api, "delivered", ok.tenantId)) === 1, 3000, "delivered");
+      await waitFor(async () => (await deliveryCount(s.api, "delivered", ok.tenantId)) === 0, 3000, "retention to prune the delivered row");
+      expect(await deliveryCount(s.api, "dead", bad.tenantId)).toBe(1);
       // The dead-letter gauge is refreshed by the worker passes.
       await waitFor(async () => /\nchatapi_dead_letters [1-9]/.test(await (await fetch(`${s.url}/metrics`)).text()), 3000, "dead letter gauge");
     } finally {
@@ -103,8 +107,9 @@ describe("running workers", () => {
 
   test("expired WS tokens are purged every WORKER_INTERVAL", async () => {
     const t = await tenantWithRoom(s, ["a", "b"]);
-    s.api.db.query("INSERT INTO ws_tokens (token_hash, tenant_id, user_id, expires_at) VALUES (?, ?, ?, ?)").run("expired-token-hash", t.tenantId, "a", Date.now() - 1000);
-    await waitFor(() => s.api.db.query("SELECT 1 FROM ws_tokens WHERE token_hash = 'expired-token-hash'").get() === null, 3000, "the token purge");
+    const hash = sha256Hex("expired-token-0123456789");
+    await seed(s.api, (tx) => tx.wsTokens.insert(hash, t.tenantId, "a", iso(Date.now() - 1000)));
+    await waitFor(async () => (await peek(s.api, (tx) => tx.wsTokens.consume(hash))) === null, 3000, "the token purge");
   });
 
   test("WAL checkpoints run and chatapi_wal_bytes reports the -wal file size", async () => {
@@ -130,13 +135,13 @@ describe("shutdown", () => {
       const t0 = performance.now();
       await s.api.stop();
       expect(performance.now() - t0).toBeLessThan(2000);
-      const db = new Database(join(s.dataDir, "chatapi.db"), { readonly: true });
+      const store = await reopenStore(s.api);
       try {
-        const rows = db.query("SELECT tenant_id, status, attempts, last_error FROM deliveries").all() as any[];
-        expect(rows.find((r) => r.tenant_id === a.tenantId)).toEqual({ tenant_id: a.tenantId, status: "pending", attempts: 0, last_error: null });
+        const rows = await store.deliveries.list({}, 100);
+        expect(rows.find((r) => r.tenant_id === a.tenantId)).toMatchObject({ status: "pending", attempts: 0, last_error: null });
         expect(rows.find((r) => r.tenant_id === b.tenantId)).toMatchObject({ status: "delivered", attempts: 1 });
       } finally {
-        db.close();
+        await store.close();
       }
     } finally {
       await s.stop();

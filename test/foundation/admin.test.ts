@@ -74,7 +74,7 @@ describe("master key", () => {
     const after = await admin.get("/admin/tenants");
     expect(after.body.tenants.some((x: any) => x.name === "intruder-create")).toBe(false);
     expect((await admin.get(`/admin/tenants/${t.tenant_id}`)).body.name).toBe("auth-nochange");
-    expect(s.api.tenants.authenticate(t.api_key)?.id).toBe(t.tenant_id);
+    expect((await s.api.tenants.authenticate(t.api_key))?.id).toBe(t.tenant_id);
   });
 });
 
@@ -185,14 +185,14 @@ describe("POST /admin/tenants/{tenant_id}/rotate-key", () => {
   test("rotation returns a new key, stores its hash, and the old key stops authenticating at once", async () => {
     const t = await s.createTenant("rotating");
     // Warm the key cache first: rotation must invalidate it, not just the database row.
-    expect(s.api.tenants.authenticate(t.api_key)?.id).toBe(t.tenant_id);
+    expect((await s.api.tenants.authenticate(t.api_key))?.id).toBe(t.tenant_id);
     const r = await admin.post(`/admin/tenants/${t.tenant_id}/rotate-key`);
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(["api_key", "tenant_id"]);
     expect(r.body.tenant_id).toBe(t.tenant_id);
     expect(r.body.api_key).not.toBe(t.api_key);
-    expect(s.api.tenants.authenticate(t.api_key)).toBeNull();
-    expect(s.api.tenants.authenticate(r.body.api_key)?.id).toBe(t.tenant_id);
+    expect(await s.api.tenants.authenticate(t.api_key)).toBeNull();
+    expect((await s.api.tenants.authenticate(r.body.api_key))?.id).toBe(t.tenant_id);
     const ro = new Database(s.api.config.databasePath, { readonly: true });
     try {
       const row = ro.query("SELECT api_key_hash FROM tenants WHERE tenant_id = ?").get(t.tenant_id) as { api_key_hash: string };
@@ -208,11 +208,11 @@ describe("POST /admin/tenants/{tenant_id}/rotate-key", () => {
   test("a second rotation invalidates the first rotated key", async () => {
     const t = await s.createTenant("rotating-twice");
     const k1 = (await admin.post(`/admin/tenants/${t.tenant_id}/rotate-key`)).body.api_key;
-    expect(s.api.tenants.authenticate(k1)?.id).toBe(t.tenant_id);
+    expect((await s.api.tenants.authenticate(k1))?.id).toBe(t.tenant_id);
     const k2 = (await admin.post(`/admin/tenants/${t.tenant_id}/rotate-key`)).body.api_key;
-    expect(s.api.tenants.authenticate(k1)).toBeNull();
-    expect(s.api.tenants.authenticate(t.api_key)).toBeNull();
-    expect(s.api.tenants.authenticate(k2)?.id).toBe(t.tenant_id);
+    expect(await s.api.tenants.authenticate(k1)).toBeNull();
+    expect(await s.api.tenants.authenticate(t.api_key)).toBeNull();
+    expect((await s.api.tenants.authenticate(k2))?.id).toBe(t.tenant_id);
   });
 });
 
@@ -256,8 +256,8 @@ describe("PATCH /admin/tenants/{tenant_id}", () => {
     const a = await admin.patch(`/admin/tenants/${t.tenant_id}`, { config: { colour: "blue" } });
     expect(a.body.config).toEqual(t.config);
     const b = await admin.patch(`/admin/tenants/${t.tenant_id}`, { api_key: "mine-0123456789abcdef", api_key_hash: "00" });
-    expect(s.api.tenants.authenticate("mine-0123456789abcdef")).toBeNull();
-    expect(s.api.tenants.authenticate(t.api_key)?.id).toBe(t.tenant_id);
+    expect(await s.api.tenants.authenticate("mine-0123456789abcdef")).toBeNull();
+    expect((await s.api.tenants.authenticate(t.api_key))?.id).toBe(t.tenant_id);
     expect(JSON.stringify(b.body)).not.toContain("mine-0123456789abcdef");
   });
 
@@ -326,8 +326,8 @@ describe("PATCH /admin/tenants/{tenant_id}", () => {
 
   test("the rate-limit config seen by authentication changes at once after PATCH", async () => {
     const t = await s.createTenant("patch-cache", { rate_limit: 5 });
-    expect(s.api.tenants.authenticate(t.api_key)?.config.rate_limit).toBe(5);
+    expect((await s.api.tenants.authenticate(t.api_key))?.config.rate_limit).toBe(5);
     await admin.patch(`/admin/tenants/${t.tenant_id}`, { config: { rate_limit: 6 } });
-    expect(s.api.tenants.authenticate(t.api_key)?.config).toMatchObject({ rate_limit: 6, rate_limit_burst: 12 });
+    expect((await s.api.tenants.authenticate(t.api_key))?.config).toMatchObject({ rate_limit: 6, rate_limit_burst: 12 });
   });
 });

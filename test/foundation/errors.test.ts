@@ -1,4 +1,6 @@
 // Every error shape of API.md section 1 over real HTTP, plus the mapping of unexpected errors.
+import { StorageUnavailableError } from "../../src/storage/errors";
+import { classify } from "../../src/storage/sqlite/errors";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { DestinationStream } from "pino";
 import { AppError, errorBody } from "../../src/errors";
@@ -199,9 +201,11 @@ describe("413 payload_too_large", () => {
 
 describe("500 internal_error", () => {
   test("an unexpected failure is 500 with a generic message; the log has the request id and the cause", async () => {
-    const t = await s.createTenant("corrupt-me");
-    // Corrupt the stored config so reading tenants throws a plain SyntaxError inside the handler.
-    s.api.db.query("UPDATE tenants SET config = 'not-json{' WHERE tenant_id = ?").run(t.tenant_id);
+    await s.createTenant("corrupt-me");
+    // A store read that fails with a plain SyntaxError (as a corrupt stored value would) inside the handler.
+    const reads = s.api.store.tenants as { list: () => Promise<unknown> };
+    const list = reads.list;
+    reads.list = async () => JSON.parse("not-json{");
     try {
       const r = await send("GET", "/admin/tenants", { headers: M });
       expectErrorShape(r, 500, "internal_error");
@@ -213,7 +217,7 @@ describe("500 internal_error", () => {
       expect(line.level).toBe("error");
       expect(JSON.stringify(line.err)).toContain("SyntaxError");
     } finally {
-      s.api.db.query("UPDATE tenants SET config = '{}' WHERE tenant_id = ?").run(t.tenant_id);
+      reads.list = list;
     }
   });
 
@@ -239,12 +243,15 @@ describe("500 internal_error", () => {
     expect(toAppError("UNKNOWN", { weird: true }, "req_u3", log, "GET /x").code).toBe("internal_error");
   });
 
-  test("a database that cannot take writes maps to 503 unavailable, not 500", () => {
-    const log = createLogger("silent");
-    const e = Object.assign(new Error("attempt to write a readonly database"), { code: "SQLITE_READONLY" });
+  test("a database that cannot take writes maps to 503 unavailable, not 500 (the store classifies, HTTP maps and logs)", () => {
+    const logs: string[] = [];
+    const log = createLogger("info", { write: (l: string) => void logs.push(l) } as never);
+    const e = classify(Object.assign(new Error("attempt to write a readonly database"), { code: "SQLITE_READONLY" }));
+    expect(e).toBeInstanceOf(StorageUnavailableError);
     const err = toAppError("UNKNOWN", e, "req_u4", log, "POST /x");
     expect(err.code).toBe("unavailable");
     expect(err.status).toBe(503);
+    expect(logs.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ request_id: "req_u4", err_code: "SQLITE_READONLY", msg: "database unavailable" }));
   });
 
   test("AppErrors pass through unchanged; errorResponse carries their headers, details and extra fields", async () => {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import pkg from "../../package.json";
 import { startTestServer, type TestServer } from "../helpers";
+import { setReadOnly } from "../support/faults";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -26,12 +27,12 @@ describe("GET /health", () => {
 
   test("performs a real write: the probe row's timestamp advances", async () => {
     await get("/health");
-    const first = s.api.db.query<{ checked_at: string }, []>("SELECT checked_at FROM health_probe WHERE id = 1").get()!.checked_at;
+    const first = (await s.api.store.health.lastProbeAt())!;
     // Wait on the clock, not a sleep: the next ISO millisecond.
     const t0 = Date.now();
     while (Date.now() === t0) await Promise.resolve();
     await get("/health");
-    const second = s.api.db.query<{ checked_at: string }, []>("SELECT checked_at FROM health_probe WHERE id = 1").get()!.checked_at;
+    const second = (await s.api.store.health.lastProbeAt())!;
     expect(second > first).toBe(true);
   });
 
@@ -42,7 +43,7 @@ describe("GET /health", () => {
       const res = await fetch(own.url + path);
       return { status: res.status, headers: res.headers, text: await res.text() };
     };
-    own.api.db.exec("PRAGMA query_only = ON");
+    setReadOnly(own.api, true);
     try {
       const r = await get("/health");
       expect(r.status).toBe(503);
@@ -51,7 +52,7 @@ describe("GET /health", () => {
       expect(body.db_writable).toBe(false);
       expect(body.service).toBe("chatapi");
       expect(r.headers.get("x-request-id")).toMatch(/^req_/);
-      own.api.db.exec("PRAGMA query_only = OFF");
+      setReadOnly(own.api, false);
       const again = await get("/health");
       expect(again.status).toBe(200);
       expect(JSON.parse(again.text)).toMatchObject({ status: "ok", db_writable: true });

@@ -11,17 +11,17 @@ import { tempDir } from "./cli";
 const root = tempDir();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function start(dataDir: string, env: Record<string, string> = {}) {
+async function start(dataDir: string, env: Record<string, string> = {}) {
   const logs: string[] = [];
   const config = loadConfig({ LISTEN_ADDR: "127.0.0.1:0", DATA_DIR: dataDir, LOG_LEVEL: "info", ...env });
-  const api = startServer(config, { logDestination: { write: (s: string) => void logs.push(s) } as DestinationStream });
+  const api = await startServer(config, { logDestination: { write: (s: string) => void logs.push(s) } as DestinationStream });
   return { api, logs };
 }
 
 describe("master key", () => {
   test("unset MASTER_API_KEY: a key is generated into DATA_DIR/master.key with mode 0600, its path logged, the key never logged", async () => {
     const dataDir = join(root, "generated");
-    const { api, logs } = start(dataDir);
+    const { api, logs } = await start(dataDir);
     const path = join(dataDir, "master.key");
     try {
       expect(existsSync(path)).toBe(true);
@@ -46,10 +46,10 @@ describe("master key", () => {
 
   test("a restart reuses the generated key and does not regenerate it", async () => {
     const dataDir = join(root, "reuse");
-    const first = start(dataDir);
+    const first = await start(dataDir);
     const key = first.api.masterKey;
     await first.api.stop();
-    const second = start(dataDir);
+    const second = await start(dataDir);
     try {
       expect(second.api.masterKey).toBe(key);
       expect(second.logs.some((l) => l.includes("generated master key"))).toBe(false);
@@ -61,7 +61,7 @@ describe("master key", () => {
 
   test("with MASTER_API_KEY set no master.key file is written", async () => {
     const dataDir = join(root, "explicit");
-    const { api } = start(dataDir, { MASTER_API_KEY: TEST_MASTER_KEY });
+    const { api } = await start(dataDir, { MASTER_API_KEY: TEST_MASTER_KEY });
     try {
       expect(api.masterKey).toBe(TEST_MASTER_KEY);
       expect(existsSync(join(dataDir, "master.key"))).toBe(false);

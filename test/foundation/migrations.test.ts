@@ -13,10 +13,10 @@ import { lines, runCli, tempDir } from "./cli";
 const root = tempDir();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function start(dataDir: string) {
+async function start(dataDir: string) {
   const logs: string[] = [];
   const config = loadConfig({ LISTEN_ADDR: "127.0.0.1:0", DATA_DIR: dataDir, MASTER_API_KEY: TEST_MASTER_KEY, LOG_LEVEL: "info" });
-  const api = startServer(config, { logDestination: { write: (s: string) => void logs.push(s) } as DestinationStream });
+  const api = await startServer(config, { logDestination: { write: (s: string) => void logs.push(s) } as DestinationStream });
   return { api, logs };
 }
 
@@ -31,17 +31,17 @@ const migrationRows = (path: string) => {
 
 test("migrations apply on first start only; a restart applies none and keeps the data", async () => {
   const dataDir = join(root, "restart");
-  const first = start(dataDir);
+  const first = await start(dataDir);
   const applied = first.logs.map((l) => JSON.parse(l)).find((l) => l.msg === "migrations applied");
   expect(applied?.applied).toEqual(MIGRATIONS.map((m) => m.name));
-  const { tenant } = first.api.tenants.create("survivor");
+  const { tenant } = await first.api.tenants.create("survivor");
   const dbPath = first.api.config.databasePath;
   await first.api.stop();
 
-  const second = start(dataDir);
+  const second = await start(dataDir);
   try {
     expect(second.logs.some((l) => JSON.parse(l).msg === "migrations applied")).toBe(false);
-    expect(second.api.tenants.get(tenant.id).name).toBe("survivor");
+    expect((await second.api.tenants.get(tenant.id)).name).toBe("survivor");
   } finally {
     await second.api.stop();
   }

@@ -3,9 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AppError } from "../../src/errors";
 import { HttpAuth, isValidUserId } from "../../src/http/auth";
-import { migrate, openDatabase } from "../../src/storage/sqlite/db";
-import { MIGRATIONS } from "../../src/storage/sqlite/migrations";
-import { SqliteTenantStore } from "../../src/storage/sqlite/tenant-store";
+import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store";
 import { TokenBuckets } from "../../src/tenancy/rate-limiter";
 import { TenantService } from "../../src/tenancy/tenants";
 import { startTestServer, TEST_MASTER_KEY, type TestServer } from "../helpers";
@@ -104,31 +102,30 @@ describe("HTTP (GET /rooms)", () => {
 });
 
 describe("HttpAuth (no route needed)", () => {
-  function setup(config: Record<string, number>) {
-    const db = openDatabase(":memory:", "full");
-    migrate(db, MIGRATIONS);
-    const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: 100 });
+  async function setup(config: Record<string, number>) {
+    const db = openSqliteStore({ path: ":memory:", synchronous: "full" });
+    const tenants = new TenantService(db, { rateLimit: 100 });
     let nowMs = 1_000_000;
     const buckets = new TokenBuckets(() => nowMs);
     const auth = new HttpAuth(tenants, buckets, TEST_MASTER_KEY);
-    const { tenant, apiKey } = tenants.create("unit", config);
+    const { tenant, apiKey } = await tenants.create("unit", config);
     const req = (headers: Record<string, string>) => new Request("http://x/rooms", { headers });
     return { db, auth, tenants, tenant, apiKey, req, advance: (ms: number) => (nowMs += ms) };
   }
 
-  test("tenantUser charges exactly one token per call; the 11th call at burst 10 is rate_limit_exceeded", () => {
-    const { db, auth, apiKey, req } = setup({ rate_limit: 5 });
+  test("tenantUser charges exactly one token per call; the 11th call at burst 10 is rate_limit_exceeded", async () => {
+    const { db, auth, apiKey, req } = await setup({ rate_limit: 5 });
     try {
       for (let i = 0; i < 10; i++) {
         const headers: Record<string, unknown> = {};
-        auth.tenantUser(req({ "x-api-key": apiKey, "x-user-id": "u" }), headers);
+        await auth.tenantUser(req({ "x-api-key": apiKey, "x-user-id": "u" }), headers);
         expect(headers["RateLimit-Remaining"]).toBe(String(9 - i));
         expect(headers["RateLimit-Limit"]).toBe("10");
       }
       const headers: Record<string, unknown> = {};
       let err: unknown;
       try {
-        auth.tenantUser(req({ "x-api-key": apiKey, "x-user-id": "u" }), headers);
+        await auth.tenantUser(req({ "x-api-key": apiKey, "x-user-id": "u" }), headers);
       } catch (e) {
         err = e;
       }
@@ -137,53 +134,53 @@ describe("HttpAuth (no route needed)", () => {
       expect((err as AppError).headers?.["Retry-After"]).toBe("1");
       expect((err as AppError).extra?.retry_after_ms).toBe(200);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
-  test("the bucket refills at rate_limit tokens per second", () => {
-    const { db, auth, apiKey, req, advance } = setup({ rate_limit: 5 });
+  test("the bucket refills at rate_limit tokens per second", async () => {
+    const { db, auth, apiKey, req, advance } = await setup({ rate_limit: 5 });
     try {
       const call = () => auth.tenant(req({ "x-api-key": apiKey }), {});
-      for (let i = 0; i < 10; i++) call();
-      expect(call).toThrow(AppError);
+      for (let i = 0; i < 10; i++) await call();
+      await expect(call()).rejects.toThrow(AppError);
       advance(199);
-      expect(call).toThrow(AppError);
+      await expect(call()).rejects.toThrow(AppError);
       advance(1); // 200 ms at 5/s = one token
-      call();
-      expect(call).toThrow(AppError);
+      await call();
+      await expect(call()).rejects.toThrow(AppError);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
-  test("a refused request (bad key, bad user id) never charges another tenant, and a 401 charges nothing", () => {
-    const { db, auth, apiKey, req, tenants } = setup({ rate_limit: 1, rate_limit_burst: 3 });
+  test("a refused request (bad key, bad user id) never charges another tenant, and a 401 charges nothing", async () => {
+    const { db, auth, apiKey, req, tenants } = await setup({ rate_limit: 1, rate_limit_burst: 3 });
     try {
-      expect(() => auth.tenant(req({ "x-api-key": "wrong" }), {})).toThrow(AppError);
-      expect(() => auth.tenant(req({}), {})).toThrow(AppError);
+      await expect(auth.tenant(req({ "x-api-key": "wrong" }), {})).rejects.toThrow(AppError);
+      await expect(auth.tenant(req({}), {})).rejects.toThrow(AppError);
       const headers: Record<string, unknown> = {};
-      auth.tenant(req({ "x-api-key": apiKey }), headers);
+      await auth.tenant(req({ "x-api-key": apiKey }), headers);
       expect(headers["RateLimit-Remaining"]).toBe("2");
-      const other = tenants.create("other", { rate_limit: 1, rate_limit_burst: 3 });
+      const other = await tenants.create("other", { rate_limit: 1, rate_limit_burst: 3 });
       const h2: Record<string, unknown> = {};
-      auth.tenant(req({ "x-api-key": other.apiKey }), h2);
+      await auth.tenant(req({ "x-api-key": other.apiKey }), h2);
       expect(h2["RateLimit-Remaining"]).toBe("2");
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
-  test("X-User-Id must be present, 1..128 chars, without control characters", () => {
-    const { db, auth, apiKey, req } = setup({});
+  test("X-User-Id must be present, 1..128 chars, without control characters", async () => {
+    const { db, auth, apiKey, req } = await setup({});
     try {
       const user = (u?: string) => auth.tenantUser(req(u === undefined ? { "x-api-key": apiKey } : { "x-api-key": apiKey, "x-user-id": u }), {});
-      expect(user("a".repeat(128)).userId).toBe("a".repeat(128));
-      expect(user("user@example.com").userId).toBe("user@example.com");
+      expect((await user("a".repeat(128))).userId).toBe("a".repeat(128));
+      expect((await user("user@example.com")).userId).toBe("user@example.com");
       for (const bad of [undefined, "a".repeat(129)]) {
         let err: unknown;
         try {
-          user(bad);
+          await user(bad);
         } catch (e) {
           err = e;
         }
@@ -193,12 +190,12 @@ describe("HttpAuth (no route needed)", () => {
       expect(isValidUserId("ünïcödé 用户")).toBe(true);
       for (const bad of ["", "a\tb", "a\nb", "a\u0000b", "a\u007fb", "a\u0085b", "a".repeat(129)]) expect(isValidUserId(bad)).toBe(false);
     } finally {
-      db.close();
+      await db.close();
     }
   });
 
-  test("master() accepts only the master key; a tenant key is refused", () => {
-    const { db, auth, apiKey, req } = setup({});
+  test("master() accepts only the master key; a tenant key is refused", async () => {
+    const { db, auth, apiKey, req } = await setup({});
     try {
       auth.master(req({ "x-master-key": TEST_MASTER_KEY }));
       for (const h of <Record<string, string>[]>[{}, { "x-master-key": apiKey }, { "x-api-key": apiKey }, { "x-master-key": TEST_MASTER_KEY.slice(0, -1) }, { "x-master-key": TEST_MASTER_KEY + "0" }]) {
@@ -211,7 +208,7 @@ describe("HttpAuth (no route needed)", () => {
         expect((err as AppError)?.code).toBe("unauthorized");
       }
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });

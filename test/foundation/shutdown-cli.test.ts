@@ -7,6 +7,7 @@ import pkg from "../../package.json";
 import { CONFIG_VARS } from "../../src/config";
 import { startTestServer, TEST_MASTER_KEY, waitFor } from "../helpers";
 import { cleanEnv, freePort, lines, MAIN, REPO_ROOT, runCli, tempDir } from "./cli";
+import { setReadOnly } from "../support/faults";
 
 const root = tempDir();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -199,12 +200,12 @@ describe("CLI", () => {
 
   test("healthcheck exits 1 when the server answers 503", async () => {
     const s = await startTestServer();
-    s.api.db.exec("PRAGMA query_only = ON");
+    setReadOnly(s.api, true);
     try {
       const r = await runCli(["healthcheck"], { DATA_DIR: s.dataDir, LISTEN_ADDR: `127.0.0.1:${s.api.port}` });
       expect(r.code).toBe(1);
     } finally {
-      s.api.db.exec("PRAGMA query_only = OFF");
+      setReadOnly(s.api, false);
       await s.stop();
     }
   });

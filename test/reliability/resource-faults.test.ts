@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { startTestServer, TEST_MASTER_KEY, waitFor, type TestServer } from "../helpers";
 import { ensureBinary } from "./lib/binary";
 import { SocketFrames } from "./lib/ws-raw";
+import { freezeGrowth, integrityCheck, setReadOnly } from "../support/faults";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
@@ -35,7 +36,7 @@ describe("read-only database (PRAGMA query_only on the server's connection)", ()
     const { t, c, room } = await setup(s);
     const ws = await SocketFrames.open(s.wsUrl, { "x-api-key": t.api_key, "x-user-id": "u1" });
     expect((await c.post(`/rooms/${room}/messages`, { content: "before" })).status).toBe(201);
-    s.api.db.exec("PRAGMA query_only = ON");
+    setReadOnly(s.api, true);
     try {
       for (const r of [await c.post(`/rooms/${room}/messages`, { content: "ro" }), await c.post("/rooms", { type: "channel" }), await c.post("/subscriptions", { topic: "x" })]) {
         expect(r.status).toBe(503);
@@ -49,7 +50,7 @@ describe("read-only database (PRAGMA query_only on the server's connection)", ()
       expect(h.body.db_writable).toBe(false);
       expect((await c.get(`/rooms/${room}/messages`)).status).toBe(200);
     } finally {
-      s.api.db.exec("PRAGMA query_only = OFF");
+      setReadOnly(s.api, false);
     }
     expect((await s.raw({}).get("/health")).status).toBe(200);
     expect((await c.post(`/rooms/${room}/messages`, { content: "after" })).status).toBe(201);
@@ -79,7 +80,7 @@ describe("disk full", () => {
     cleanups.push(() => s.stop());
     const { c, room } = await setup(s);
     const filler = join(dir, "filler");
-    let maxPages = 0;
+    let unfreeze = () => {};
     if (mounted) {
       const fd = openSync(filler, "w");
       const chunk = Buffer.alloc(64 * 1024, 1);
@@ -91,9 +92,7 @@ describe("disk full", () => {
         closeSync(fd);
       }
     } else {
-      const pages = (s.api.db.query("PRAGMA page_count").get() as { page_count: number }).page_count;
-      maxPages = (s.api.db.query("PRAGMA max_page_count").get() as { max_page_count: number }).max_page_count;
-      s.api.db.exec(`PRAGMA max_page_count = ${pages}`);
+      unfreeze = freezeGrowth(s.api);
     }
     let refused: { status: number; body: any } | null = null;
     let accepted = 0;
@@ -111,13 +110,12 @@ describe("disk full", () => {
     if (mounted) expect((await s.raw({}).get("/health")).status).toBe(503);
     expect((await c.get(`/rooms/${room}/messages?limit=1`)).status).toBe(200);
     if (mounted) unlinkSync(filler);
-    else s.api.db.exec(`PRAGMA max_page_count = ${maxPages}`);
+    else unfreeze();
     await waitFor(async () => (await s.raw({}).get("/health")).status === 200, 5000, "/health 200 after space returns");
     const after = await c.post(`/rooms/${room}/messages`, { content: "space is back" });
     expect(after.status).toBe(201);
     expect(after.body.seq).toBe(accepted + 1);
-    const integrity = s.api.db.query("PRAGMA integrity_check").get() as { integrity_check: string };
-    expect(integrity.integrity_check).toBe("ok");
+    expect(integrityCheck(s.api)).toBe("ok");
   }, 60_000);
 });
 

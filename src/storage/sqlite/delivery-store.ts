@@ -67,7 +67,7 @@ export class SqliteDeliveryStore implements Sync<DeliveryStore> {
       get: db.query(`SELECT ${cols} FROM deliveries WHERE delivery_id = ?`),
       list: db.query(
         `SELECT ${cols} FROM deliveries WHERE ($tenant IS NULL OR tenant_id = $tenant) AND ($status IS NULL OR status = $status)
-         ORDER BY created_at, delivery_id LIMIT $limit`,
+         ORDER BY created_at, delivery_id LIMIT $limit /* whole-table: tests, copy-store */`,
       ),
     };
   }

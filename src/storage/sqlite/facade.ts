@@ -27,6 +27,8 @@ export function facadeClass<T extends object>(names: readonly (keyof T & string)
   }
   for (const name of names) {
     Object.defineProperty(Facade.prototype, name, {
+      writable: true,
+      configurable: true,
       // async: a synchronous throw becomes a rejection, as callers of a Promise API expect.
       value: async function (this: Facade, ...args: unknown[]) {
         if (!this.gate.open) throw new TransactionClosedError();

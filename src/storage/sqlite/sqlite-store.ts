@@ -191,6 +191,8 @@ function maintenanceStore(writer: GroupCommitWriter<Tx>, db: Database, path: str
     }
   };
   return {
+    // On the write connection between batches: one consistent moment, committed data only.
+    dump: () => writer.exclusive(() => dumpAll(db)),
     checkpoint: (mode) =>
       writer.exclusive((): CheckpointResult => {
         if (path === ":memory:") return { busy: false, walBytes: 0 };
@@ -200,6 +202,21 @@ function maintenanceStore(writer: GroupCommitWriter<Tx>, db: Database, path: str
     // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
     backup: (file) => writer.exclusive(() => void db.query("VACUUM INTO ?").run(file)),
   };
+}
+
+function dumpAll(db: Database): Map<string, Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Map<string, Record<string, unknown>>>();
+  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+  for (const { name } of tables) {
+    const info = db.query<{ name: string; pk: number }, []>(`PRAGMA table_info("${name}")`).all();
+    const pk = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const rows = new Map<string, Record<string, unknown>>();
+    for (const row of db.query<Record<string, unknown>, []>(`SELECT * FROM "${name}"`).all()) {
+      rows.set(JSON.stringify(pk.length ? pk.map((c) => row[c]) : row), row);
+    }
+    out.set(name, rows);
+  }
+  return out;
 }
 
 /** Opens (creating and migrating) a SQLite store. Throws MigrationError when a migration fails. */

@@ -156,11 +156,15 @@ export class GroupCommitWriter<H> {
     for (const j of batch) j.reject(e);
   }
 
-  /** SQLite rolled the transaction back by itself: the whole batch shares the error that did it. */
+  /**
+   * SQLite rolled the transaction back by itself: the batch shares the error that did it (503), except
+   * items that had already failed on their own in the replay, which keep their own error.
+   */
   private lost(batch: Job<H>[], cause: unknown): void {
-    const e = classify(cause);
+    const c = classify(cause);
     // A non-storage error that ended the transaction (should not happen) still means the data is gone.
-    this.failAll(batch, e instanceof StorageUnavailableError ? e : new StorageUnavailableError("SQLITE_ABORT", e));
+    const e = c instanceof StorageUnavailableError ? c : new StorageUnavailableError("SQLITE_ABORT", c);
+    for (const j of batch) j.reject(j.failed && j.error !== cause ? classify(j.error) : e);
   }
 
   private async runBatch(batch: Job<H>[]): Promise<void> {
@@ -183,7 +187,10 @@ export class GroupCommitWriter<H> {
     if (failure) {
       // Rolled back by SQLite itself (FULL, IOERR, BUSY...): replaying would run the items in
       // autocommit mode, each SAVEPOINT opening and RELEASE committing its own transaction.
-      if (!this.db.inTransaction) return this.lost(batch, failure.error);
+      if (!this.db.inTransaction) {
+        failure.failed = false;
+        return this.lost(batch, failure.error);
+      }
       try {
         this.s.rollback.run();
         this.s.begin.run();
@@ -192,8 +199,9 @@ export class GroupCommitWriter<H> {
         this.failAll(batch, err);
         return;
       }
+      for (const j of batch) j.failed = false;
       for (const j of batch) {
-        if (!this.db.inTransaction) return this.lost(batch, j.error ?? new StorageUnavailableError("SQLITE_ABORT"));
+        if (!this.db.inTransaction) return this.lost(batch, new StorageUnavailableError("SQLITE_ABORT"));
         this.s.savepoint.run();
         if (await this.runJob(j)) {
           if (!this.db.inTransaction) return this.lost(batch, new StorageUnavailableError("SQLITE_ABORT"));

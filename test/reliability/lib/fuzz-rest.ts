@@ -261,7 +261,7 @@ export async function fuzzRest(s: TestServer, routes: FuzzRoute[], fx: Fixtures,
   for (const route of routes) {
     const rr = r.fork(hash(route.key));
     const started = performance.now();
-    const before = snapshot(s.api.db);
+    const before = await snapshot(s.api);
     const tokens = new Set<string>();
     let i = 0;
     const worker = async () => {
@@ -306,7 +306,7 @@ export async function fuzzRest(s: TestServer, routes: FuzzRoute[], fx: Fixtures,
       }
     };
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
-    const changes = unexplained(diff(before, snapshot(s.api.db)), tokens);
+    const changes = unexplained(diff(before, await snapshot(s.api)), tokens);
     for (const ch of changes.slice(0, 5)) res.unexplainedChanges.push(`${route.key}: ${ch.kind} ${ch.table} ${JSON.stringify(ch.after ?? ch.before).slice(0, 300)}`);
     opts.log?.(`${route.key}: ${res.tried.get(route.key) ?? 0} inputs in ${Math.round(performance.now() - started)} ms`);
   }

@@ -151,7 +151,7 @@ export async function fuzzWs(s: TestServer, fx: Fixtures, r: Prng, opts: { perTy
   const timeoutMs = opts.timeoutMs ?? 10_000;
   for (const type of CLIENT_FRAME_TYPES) {
     const rr = r.fork(type.length * 7919 + type.charCodeAt(0));
-    const before = snapshot(s.api.db);
+    const before = await snapshot(s.api);
     const tokens = new Set<string>();
     let n = 0;
     const worker = async () => {
@@ -194,7 +194,7 @@ export async function fuzzWs(s: TestServer, fx: Fixtures, r: Prng, opts: { perTy
       else if (!ALLOWED_CODES.has(f.error)) res.violations.push(`${type}: undocumented error ${JSON.stringify(f).slice(0, 200)}`);
     }
     tokens.add(fx.user);
-    const changes = unexplained(diff(before, snapshot(s.api.db)), tokens);
+    const changes = unexplained(diff(before, await snapshot(s.api)), tokens);
     for (const ch of changes.slice(0, 5)) res.unexplainedChanges.push(`${type}: ${ch.kind} ${ch.table} ${JSON.stringify(ch.after ?? ch.before).slice(0, 300)}`);
     opts.log?.(`ws ${type}: ${res.tried.get(type)} frames`);
   }

@@ -2,6 +2,7 @@
 // in both), random sequences of valid operations over REST and WebSocket. Afterwards a checker asserts
 // that no response body, WS frame, webhook or /metrics text seen by one tenant contains another
 // tenant's ids, that another tenant's ids answer 404, and that room content reaches only members.
+import { deliveryCount } from "../../support/store";
 import type { TestServer } from "../../helpers";
 import { IsolationModel, type Observation } from "./isolation-model";
 import type { Prng } from "./prng";
@@ -179,7 +180,7 @@ export async function runIsolation(s: TestServer, r: Prng, ops: number): Promise
     model.beginOp();
     // Let in-flight webhooks and frames arrive before checking.
     const deadline = performance.now() + 10_000;
-    while (performance.now() < deadline && s.api.webhooks.inFlightCount() + pendingDeliveries(s) > 0) await Bun.sleep(20);
+    while (performance.now() < deadline && s.api.webhooks.inFlightCount() + (await pendingDeliveries(s)) > 0) await Bun.sleep(20);
     await Bun.sleep(100);
     model.observeMetrics(await (await fetch(`${s.url}/metrics`)).text());
     for (const ev of sink.all) model.webhook(ev.path.slice(1) as Tag, ev.raw, ev.body);
@@ -191,8 +192,8 @@ export async function runIsolation(s: TestServer, r: Prng, ops: number): Promise
   }
 }
 
-function pendingDeliveries(s: TestServer): number {
-  return (s.api.db.query("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n;
+function pendingDeliveries(s: TestServer): Promise<number> {
+  return deliveryCount(s.api, "pending");
 }
 
 export type { Observation };

@@ -1,24 +1,18 @@
 // Snapshots of every table and the check that a diff is explained by the successful requests only.
-import type { Database } from "bun:sqlite";
+import type { ChatApi } from "../../../src/main";
 
 export type Snapshot = Map<string, Map<string, string>>;
 
 /** Tables whose changes are expected without any request effect (GET /health writes its probe row). */
 export const VOLATILE_TABLES = new Set(["health_probe", "schema_migrations"]);
 
-/** Every row of every table, keyed by primary key (or the whole row). */
-export function snapshot(db: Database): Snapshot {
+/** Every row of every table, keyed by primary key (through the store's dump, whatever the store). */
+export async function snapshot(api: ChatApi): Promise<Snapshot> {
   const out: Snapshot = new Map();
-  const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
-  for (const { name } of tables) {
-    const info = db.query(`PRAGMA table_info("${name}")`).all() as { name: string; pk: number }[];
-    const pk = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-    const rows = new Map<string, string>();
-    for (const row of db.query(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
-      const text = JSON.stringify(row);
-      rows.set(pk.length ? JSON.stringify(pk.map((c) => row[c])) : text, text);
-    }
-    out.set(name, rows);
+  for (const [table, rows] of await api.store.maintenance.dump()) {
+    const m = new Map<string, string>();
+    for (const [k, row] of rows) m.set(k, JSON.stringify(row));
+    out.set(table, m);
   }
   return out;
 }
