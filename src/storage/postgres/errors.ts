@@ -41,7 +41,10 @@ export function classify(err: unknown): unknown {
     const name = (err as PgErrorLike).constraint;
     return new UniqueViolationError((typeof name === "string" && CONSTRAINTS[name]) || "other", err);
   }
-  if (state !== null) return UNAVAILABLE_STATE.test(state) ? new StorageUnavailableError(state, err) : err;
+  // FATAL and PANIC end the session (a refused or terminated connection, whatever the code): the
+  // database is not available to this request; the pool opens a new connection for the next one.
+  const severity = (err as { severity?: unknown } | null)?.severity;
+  if (state !== null) return UNAVAILABLE_STATE.test(state) || severity === "FATAL" || severity === "PANIC" ? new StorageUnavailableError(state, err) : err;
   const code = bunCode(err);
   // Errors Bun raises itself without a server SQLSTATE are about the connection (refused, closed,
   // timed out, TLS, authentication): the database is unreachable. Query-shape errors are bugs.
