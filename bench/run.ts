@@ -12,6 +12,9 @@
 // --profile   run the product from sources under `bun --cpu-prof --cpu-prof-md`, profiles into DIR
 // --set k=N   override one size of lib/ctx.ts (e.g. --set idleSockets=3000); the README table is not updated
 // --env K=V   extra environment for the product server (e.g. --env SQLITE_SYNCHRONOUS=normal)
+// --store S   sqlite (default) or postgres: the product on a fresh PostgreSQL database per server at
+//             BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres); scenarios that
+//             copy a prepared SQLite file (history, idle, startup) are skipped
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -107,10 +110,14 @@ interface Args {
   sets: [string, number][];
   /** --env KEY=VALUE extra environment of the product server (experiments). */
   env: Record<string, string>;
+  store: "sqlite" | "postgres";
 }
 
+/** Scenarios that start the product on a prepared SQLite file: not run with --store postgres. */
+const SQLITE_ONLY = new Set(["history", "idle", "startup"]);
+
 function parseArgs(argv: string[]): Args {
-  const a: Args = { names: [], smoke: false, source: false, binary: false, pin: true, sets: [], env: {} };
+  const a: Args = { names: [], smoke: false, source: false, binary: false, pin: true, sets: [], env: {}, store: "sqlite" };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     const val = () => {
@@ -128,7 +135,11 @@ function parseArgs(argv: string[]): Args {
     else if (x === "--no-pin") a.pin = false;
     else if (x === "--json") a.json = val();
     else if (x === "--readme") a.readme = true;
-    else if (x === "--env") {
+    else if (x === "--store") {
+      const v = val();
+      if (v !== "sqlite" && v !== "postgres") throw new Error("--store is sqlite or postgres");
+      a.store = v;
+    } else if (x === "--env") {
       const v = val();
       const i = v.indexOf("=");
       if (i < 1) throw new Error("--env needs KEY=VALUE");
@@ -140,7 +151,7 @@ function parseArgs(argv: string[]): Args {
     }
     else if (x === "--no-readme") a.readme = false;
     else if (x === "--help" || x === "-h") {
-      process.stdout.write(`usage: bun run bench [${Object.keys(SCENARIOS).join("|")} ...] [--smoke] [--runs N] [--seconds S] [--warmup S] [--source|--binary] [--profile DIR] [--no-pin] [--json FILE] [--readme|--no-readme] [--set size=N] [--env KEY=VALUE]\n`);
+      process.stdout.write(`usage: bun run bench [${Object.keys(SCENARIOS).join("|")} ...] [--smoke] [--runs N] [--seconds S] [--warmup S] [--source|--binary] [--profile DIR] [--no-pin] [--json FILE] [--readme|--no-readme] [--set size=N] [--env KEY=VALUE] [--store sqlite|postgres]\n`);
       process.exit(0);
     } else if (x.startsWith("--")) throw new Error(`unknown option ${x}`);
     else if (!(x in SCENARIOS)) throw new Error(`unknown scenario "${x}"; one of: ${Object.keys(SCENARIOS).join(", ")}`);
@@ -152,7 +163,9 @@ function parseArgs(argv: string[]): Args {
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  const names = args.names.length ? args.names : Object.keys(SCENARIOS);
+  const all = args.names.length ? args.names : Object.keys(SCENARIOS);
+  const names = args.store === "postgres" ? all.filter((n) => !SQLITE_ONLY.has(n)) : all;
+  if (names.length < all.length) out(`--store postgres: skipping ${all.filter((n) => !names.includes(n)).join(", ")} (they copy a prepared SQLite file)`);
   const cores = cpus().length;
   const pin = args.pin && !args.smoke && cores >= 2;
   const serverCpus = pin ? "0" : null;
@@ -188,7 +201,10 @@ export async function main(argv: string[]): Promise<number> {
     warmupSeconds: args.warmup ?? (args.smoke ? 0.1 : 1),
     sizes: { ...(args.smoke ? SMOKE : FULL), ...Object.fromEntries(args.sets) },
     log: out,
+    store: args.store,
+    postgresUrl: process.env.BENCH_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres",
   };
+  if (args.store === "postgres") out(`store: PostgreSQL at ${ctx.postgresUrl!.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@")} (a fresh database per server; its backends are not pinned and their CPU is not in "server CPU")`);
   out(`product: ${productDesc}${args.profile ? `, under bun --cpu-prof (profiles in ${args.profile})` : ""}; ${ctx.runs} runs of ${ctx.runSeconds} s after ${ctx.warmupSeconds} s warm-up per scenario`);
 
   const results: ScenarioResult[] = [];
@@ -220,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(jsonPath, JSON.stringify(doc, null, 2));
     out(`\nresults: ${jsonPath}`);
   }
-  const writeReadme = args.readme ?? (!args.smoke && args.names.length === 0 && args.sets.length === 0 && Object.keys(args.env).length === 0);
+  const writeReadme = args.readme ?? (!args.smoke && args.names.length === 0 && args.sets.length === 0 && Object.keys(args.env).length === 0 && args.store === "sqlite");
   if (writeReadme) {
     updateReadme(join(REPO, "bench", "README.md"), table);
     out("bench/README.md results table updated");

@@ -85,4 +85,8 @@ export interface Ctx {
   warmupSeconds: number;
   sizes: Sizes;
   log: (msg: string) => void;
+  /** Which store the product runs on (`--store`); postgres: a fresh database per server on `postgresUrl`. */
+  store?: "sqlite" | "postgres";
+  /** The PostgreSQL server of `--store postgres` (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres). */
+  postgresUrl?: string;
 }

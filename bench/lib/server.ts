@@ -1,6 +1,6 @@
 // Starting and stopping the servers under test: the compiled product binary (or the sources, for the
 // smoke test) and the raw baselines. Each gets a fresh temporary DATA_DIR and a free 127.0.0.1 port.
-import type { Subprocess } from "bun";
+import { SQL, type Subprocess } from "bun";
 import { cpuMark, drainTail, freePort, spawnTracked, stopProcess } from "./procs";
 import type { Ctx } from "./ctx";
 
@@ -63,7 +63,34 @@ function productCmd(ctx: Ctx): string[] {
   return ctx.binary ? [ctx.binary, "serve"] : [process.execPath, "run", `${REPO}src/main.ts`, "serve"];
 }
 
+/** A fresh PostgreSQL database for one product server (`--store postgres`); drop() removes it. */
+async function benchDatabase(ctx: Ctx): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new SQL(ctx.postgresUrl!, { max: 1 });
+  const name = `chatapi_bench_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  await admin.unsafe(`CREATE DATABASE "${name}"`);
+  await admin.close();
+  const u = new URL(ctx.postgresUrl!);
+  u.pathname = `/${name}`;
+  return {
+    url: u.href,
+    drop: async () => {
+      const a = new SQL(ctx.postgresUrl!, { max: 1 });
+      await a.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+      await a.close();
+    },
+  };
+}
+
 export async function startProduct(ctx: Ctx, o: ProductOpts): Promise<ServerHandle & { spawnedAt: number }> {
+  if (ctx.store === "postgres" && !o.env?.DATABASE_DSN) {
+    const db = await benchDatabase(ctx);
+    const h = await startProduct(ctx, { ...o, env: { ...o.env, DATABASE_DSN: db.url } }).catch(async (e) => {
+      await db.drop();
+      throw e;
+    });
+    const stop = h.stop;
+    return { ...h, stop: async () => { await stop(); await db.drop(); } };
+  }
   const port = o.port ?? freePort();
   const spawnedAt = performance.now();
   const proc = spawnTracked({
