@@ -16,6 +16,7 @@ import type { WsTokenStore } from "../ws-token-store";
 import { CommitOrder } from "./commit-order";
 import { instantOrNull, makeQuery, poolConn, type Conn } from "./conn";
 import { describeDsn } from "./dsn";
+import { dumpAll } from "./dump";
 import { classify, isRetryable } from "./errors";
 import { PgDeliveryStore } from "./delivery-store";
 import { PoolGate } from "./gate";
@@ -163,6 +164,7 @@ export class PostgresStore implements Store {
     this.subscriptions = new PgSubscriptionStore(c);
     this.health = healthStore(this.sql, describeDsn(o.url));
     this.maintenance = {
+      dump: () => dumpAll(this.sql),
       checkpoint: async () => ({ busy: false, walBytes: 0 }),
       backup: async () => {
         throw new UnsupportedByStoreError("chatapi backup is for SQLite; back up PostgreSQL with pg_dump (e.g. pg_dump --format=custom --file=chatapi.dump \"$DATABASE_DSN\")");
