@@ -61,6 +61,27 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
     }
   });
 
+  test("content with U+0000 (PostgreSQL text cannot hold it) is 400 invalid_request, not 500; inside JSON values it is kept", async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const s = await startTestServer({ DATABASE_DSN: db.url });
+    try {
+      const t = await s.createTenant("t");
+      const c = s.client(t.api_key, "u1");
+      const room = await c.post("/rooms", { type: "group", name: "r", members: ["u2"], metadata: { a: "x\u0000y" } });
+      expect(room.status).toBe(201);
+      expect(room.body.metadata).toEqual({ a: "x\u0000y" });
+      const bad = await c.post(`/rooms/${room.body.room_id}/messages`, { content: "a\u0000b" });
+      expect({ status: bad.status, error: bad.body.error }).toEqual({ status: 400, error: "invalid_request" });
+      const ok = await c.post(`/rooms/${room.body.room_id}/messages`, { content: "fine", meta: "\u0000" });
+      expect(ok.status).toBe(201);
+      expect(ok.body.seq).toBe(1);
+      expect((await c.get(`/rooms/${room.body.room_id}/messages`)).body.messages[0].meta).toBe("\u0000");
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("chatapi migrate applies the embedded migrations once; chatapi backup exits 2 and names pg_dump", async () => {
     const db = await createTestDatabase();
     dbs.push(db);

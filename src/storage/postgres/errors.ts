@@ -1,4 +1,5 @@
 // PostgreSQL error classification: Bun.SQL errors and SQLSTATEs -> the storage errors of ../errors.ts.
+import { AppError } from "../../errors";
 import { StorageUnavailableError, UniqueViolationError, type UniqueConstraint } from "../errors";
 
 // SQLSTATE classes and codes that mean "the database cannot take the work right now": 503, not 500.
@@ -41,6 +42,9 @@ export function classify(err: unknown): unknown {
     const name = (err as PgErrorLike).constraint;
     return new UniqueViolationError((typeof name === "string" && CONSTRAINTS[name]) || "other", err);
   }
+  // PostgreSQL text cannot hold U+0000 (22021), which SQLite stores: the request is refused with 400
+  // rather than failing with 500 (JSON values are unaffected: the json type keeps "\u0000" escaped).
+  if (state === "22021" || state === "22P05") return new AppError("invalid_request", "text cannot contain the NUL character (U+0000) on this server's store");
   // FATAL and PANIC end the session (a refused or terminated connection, whatever the code): the
   // database is not available to this request; the pool opens a new connection for the next one.
   const severity = (err as { severity?: unknown } | null)?.severity;
