@@ -64,7 +64,7 @@ export class Gateway implements Bus, OnlineDirectory {
       toUserRooms: (t, u, frame) => {
         const json = JSON.stringify(frame);
         // member_count comes with the room list (kept by the store): no member set is loaded here.
-        d.roomStore.userRoomSizes(t, u).then(
+        return d.roomStore.userRoomSizes(t, u).then(
           (rooms) => {
             for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(t, roomTopic(t, r.room_id), json, frame);
           },
@@ -242,22 +242,24 @@ export class Gateway implements Bus, OnlineDirectory {
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
+    let presenceSent: Promise<void>;
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-      // Presence goes out before this socket joins its room topics: it is not told about itself.
-      if (count === 1) this.presence.connected(tenantId, userId);
+      // Presence goes out before this socket joins its room topics: it is not told about itself
+      // (the replay subscribes only once the publish is done: the room list is read asynchronously).
+      presenceSent = count === 1 ? this.presence.connected(tenantId, userId) : Promise.resolve();
     } catch (err) {
       this.openFailed(ws, pending, err);
       return;
     }
-    void this.replay(ws, pending);
+    void this.replay(ws, pending, presenceSent);
   }
 
   /**
    * The connect replay, then the held live frames, then the subscriptions. The last two steps are
    * synchronous: no live frame of a room can overtake that room's replay, and none is lost between.
    */
-  private async replay(ws: Socket, pending: PendingSocket): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, presenceSent: Promise<void>): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
       const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
@@ -270,6 +272,7 @@ export class Gateway implements Bus, OnlineDirectory {
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
       });
       this.d.metrics.replayedMessages.inc(replayed);
+      await presenceSent;
       this.held.end(pending);
       this.pending.delete(ws);
       if (pending.closed || ws.readyState !== 1) return;

@@ -19,8 +19,8 @@ interface Entry {
 
 export interface PresenceDeps {
   graceMs: number;
-  /** Publishes the frame to the user's rooms that are small enough to carry presence. */
-  toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void;
+  /** Publishes the frame to the user's rooms that are small enough to carry presence; resolves once published. */
+  toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void | Promise<void>;
   now?: () => number;
 }
 
@@ -38,19 +38,23 @@ export class PresenceTracker {
     return `${tenantId}\u0000${userId}`;
   }
 
-  /** The user's first socket opened (or one opened during the grace period: no new frame). */
-  connected(tenantId: string, userId: string): void {
+  /**
+   * The user's first socket opened (or one opened during the grace period: no new frame). Resolves
+   * once the `online` frame is published (the socket subscribes to its rooms only after that, so it
+   * is never told about itself).
+   */
+  connected(tenantId: string, userId: string): Promise<void> {
     const k = this.key(tenantId, userId);
     const e = this.entries.get(k);
     if (e?.offlineTimer) {
       clearTimeout(e.offlineTimer);
       e.offlineTimer = null;
-      return;
+      return Promise.resolve();
     }
-    if (e?.online) return;
+    if (e?.online) return Promise.resolve();
     const entry: Entry = { online: true, lastSeenMs: this.now(), offlineTimer: null };
     this.entries.set(k, entry);
-    this.publish(tenantId, userId, "online", entry.lastSeenMs!);
+    return Promise.resolve(this.publish(tenantId, userId, "online", entry.lastSeenMs!));
   }
 
   /** The user's last socket closed: offline after the grace period unless one reopens. */
@@ -81,7 +85,7 @@ export class PresenceTracker {
     for (const e of this.entries.values()) if (e.offlineTimer) clearTimeout(e.offlineTimer);
   }
 
-  private publish(tenantId: string, userId: string, status: "online" | "offline", atMs: number): void {
-    this.d.toUserRooms(tenantId, userId, { type: "presence.update", user_id: userId, status, last_seen: new Date(atMs).toISOString() });
+  private publish(tenantId: string, userId: string, status: "online" | "offline", atMs: number): void | Promise<void> {
+    return this.d.toUserRooms(tenantId, userId, { type: "presence.update", user_id: userId, status, last_seen: new Date(atMs).toISOString() });
   }
 }
