@@ -220,11 +220,14 @@ export class WebhookWorker {
     try {
       for (const tenantId of await this.o.store.deliveries.dueTenants(now)) {
         if (this.stopping) return;
-        const lane = this.lane(tenantId);
-        const room = this.claimPerTenant - (lane.queue.length + lane.active);
+        const before = this.lane(tenantId);
+        const room = this.claimPerTenant - (before.queue.length + before.active);
         if (room <= 0) continue;
         // Claimed rows are leased, so no longer due: what comes back is new to every process.
         const rows = await this.o.store.transaction((tx) => tx.deliveries.claimDue(tenantId, now, room, { owner: this.owner, until }));
+        // Sends that finished during the claim may have dropped the lane as idle: queue the claimed
+        // rows on the lane that is registered now, or pump() would never find them.
+        const lane = this.lane(tenantId);
         for (const r of rows) {
           if (this.inFlight.has(r.delivery_id)) continue;
           this.inFlight.add(r.delivery_id);
