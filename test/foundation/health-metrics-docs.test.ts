@@ -16,11 +16,11 @@ const get = async (path: string) => {
 };
 
 describe("GET /health", () => {
-  test("answers 200 with status ok, service, version, uptime_seconds and db_writable true", async () => {
+  test("answers 200 with status ok, service, version, uptime_seconds, db_writable true and the store", async () => {
     const r = await get("/health");
     expect(r.status).toBe(200);
     const body = JSON.parse(r.text);
-    expect(body).toEqual({ status: "ok", service: "chatapi", version: pkg.version, uptime_seconds: expect.any(Number), db_writable: true });
+    expect(body).toEqual({ status: "ok", service: "chatapi", version: pkg.version, uptime_seconds: expect.any(Number), db_writable: true, store: { kind: s.api.store.kind, writable: true } });
     expect(Number.isInteger(body.uptime_seconds)).toBe(true);
     expect(body.uptime_seconds).toBeGreaterThanOrEqual(0);
   });
