@@ -25,7 +25,7 @@ export interface SeededDb {
 }
 
 function migrationsHash(): string {
-  const dir = join(REPO, "migrations");
+  const dir = join(REPO, "migrations", "sqlite");
   const h = new Bun.CryptoHasher("sha256");
   for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest("hex").slice(0, 12);
