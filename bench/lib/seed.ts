@@ -25,7 +25,6 @@ export interface SeededDb {
 }
 
 function migrationsHash(): string {
-  // The seeded databases are SQLite files: their schema is migrations/sqlite/.
   const dir = join(REPO, "migrations", "sqlite");
   const h = new Bun.CryptoHasher("sha256");
   for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));

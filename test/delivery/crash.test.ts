@@ -2,11 +2,11 @@
 // pending (receiver down: 500s and hanging requests), restarted with the receiver healthy: every
 // delivery arrives (at-least-once) under the event_id it had before the crash.
 import { afterAll, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request, waitFor } from "../helpers";
+import { openStoreAt } from "../support/store";
 import { Receiver } from "./receiver";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
@@ -109,12 +109,12 @@ test("SIGKILL with pending deliveries, restart: every delivery arrives with its 
     for (const ids of eventByKey.values()) expect(ids.size).toBe(1);
     for (const [k, id] of beforeCrash) expect([...eventByKey.get(k)!]).toEqual([id]);
 
-    const db = new Database(join(dataDir, "chatapi.db"), { readonly: true });
+    const store = await openStoreAt(dataDir);
     try {
-      const rows = db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status").all();
-      expect(rows).toEqual([{ status: "delivered", n: 10 }]);
+      const rows = await store.deliveries.list({}, 1000);
+      expect(rows.map((r) => r.status)).toEqual(Array(10).fill("delivered"));
     } finally {
-      db.close();
+      await store.close();
     }
   } finally {
     rx.stop();

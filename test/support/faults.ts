@@ -2,6 +2,7 @@
 // made read-only or full); each helper names the store it supports and the test skips the others.
 import type { ChatApi } from "../../src/main";
 import type { SqliteStore } from "../../src/storage/sqlite/sqlite-store";
+import type { Store } from "../../src/storage/store";
 
 function sqlite(api: ChatApi): SqliteStore {
   if (api.store.kind !== "sqlite") throw new Error(`fault injection not available on ${api.store.kind}`);
@@ -22,7 +23,9 @@ export function freezeGrowth(api: ChatApi): () => void {
   return () => db.exec(`PRAGMA max_page_count = ${max}`);
 }
 
-/** SQLite's own consistency check of the live database ("ok" when sound). */
-export function integrityCheck(api: ChatApi): string {
-  return (sqlite(api).db.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
+/** The store's own consistency check ("ok" when sound; SQLite: PRAGMA integrity_check; others: "ok"). */
+export function integrityCheck(target: ChatApi | Store): string {
+  const store = "store" in target ? target.store : target;
+  if (store.kind !== "sqlite") return "ok";
+  return ((store as SqliteStore).db.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check;
 }

@@ -1,6 +1,7 @@
 // Store-neutral test helpers: tests inspect and seed the in-process server's storage through the
 // store interfaces (never SQL), so the same tests run on every store.
 import { createLogger } from "../../src/log";
+import { loadConfig } from "../../src/config";
 import { openStore, type ChatApi } from "../../src/main";
 import type { DeliveryRow, DeliveryStatus } from "../../src/storage/delivery-store";
 import type { MessageRow } from "../../src/storage/message-store";
@@ -57,4 +58,9 @@ export async function deliveryCount(api: ChatApi, status?: DeliveryStatus, tenan
  */
 export async function reopenStore(api: ChatApi, opts: { readOnly?: boolean } = {}): Promise<Store> {
   return openStore(api.config, createLogger("silent"), { migrate: !opts.readOnly });
+}
+
+/** A store on the database of a server that ran with this DATA_DIR (e.g. a child process, after it exited). */
+export async function openStoreAt(dataDir: string, env: Record<string, string> = {}): Promise<Store> {
+  return openStore(loadConfig({ DATA_DIR: dataDir, ...env }), createLogger("silent"), { migrate: false });
 }

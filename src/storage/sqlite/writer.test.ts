@@ -267,3 +267,24 @@ describe("GroupCommitWriter after SQLite rolled the batch back by itself (regres
     expect(committed()).toEqual([]);
   });
 });
+
+describe("GroupCommitWriter exclusive work (regression)", () => {
+  test("an exclusive job alone (checkpoint) does not leave the writer looking busy: later transactions still run", async () => {
+    const w = writer();
+    expect(await w.exclusive(() => 42)).toBe(42);
+    expect(await w.exclusive(() => "again")).toBe("again");
+    expect((await w.submit(insert("after-exclusive"))).id).toBe(1);
+    expect(committed()).toEqual(["after-exclusive"]);
+  });
+
+  test("exclusive jobs run between batches, outside any transaction, in queue order", async () => {
+    const w = writer();
+    const seen: string[] = [];
+    await Promise.all([
+      w.submit(insert("a", () => seen.push("a committed"))),
+      w.exclusive(() => seen.push(`exclusive inTx=${db.inTransaction}`)),
+      w.submit(insert("b", () => seen.push("b committed"))),
+    ]);
+    expect(seen).toEqual(["a committed", "exclusive inTx=false", "b committed"]);
+  });
+});

@@ -109,28 +109,33 @@ export class GroupCommitWriter<H> {
   private drain(): Promise<void> {
     if (this.running) return this.running;
     if (this.queue.length === 0) return Promise.resolve();
-    this.running = (async () => {
-      try {
-        while (this.queue.length > 0) {
-          const head = this.queue[0]!;
-          if (head.exclusive) {
-            this.queue.shift();
-            try {
-              head.resolve(head.exclusive());
-            } catch (err) {
-              head.reject(classify(err));
-            }
-            continue;
-          }
-          let n = 0;
-          while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
-          await this.runBatch(this.queue.splice(0, n));
+    // Assigned before the loop can finish: a loop that ends synchronously (exclusive jobs only)
+    // must not clear `running` before it was set, or the writer would look busy forever.
+    const p: Promise<void> = this.loop().finally(() => {
+      if (this.running === p) this.running = null;
+      // Work queued between the loop's last check and now would otherwise wait for the next submit.
+      if (this.queue.length > 0) this.schedule();
+    });
+    this.running = p;
+    return p;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.exclusive) {
+        this.queue.shift();
+        try {
+          head.resolve(head.exclusive());
+        } catch (err) {
+          head.reject(classify(err));
         }
-      } finally {
-        this.running = null;
+        continue;
       }
-    })();
-    return this.running;
+      let n = 0;
+      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
+      await this.runBatch(this.queue.splice(0, n));
+    }
   }
 
   /** One function on a fresh handle; false when it threw. */

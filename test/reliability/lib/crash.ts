@@ -3,7 +3,8 @@
 // client_msg_id. Afterwards: every acknowledged message is present with its seq and content, seqs are
 // gapless, no client_msg_id produced two rows, every message.new webhook for the offline recipients
 // arrived (at-least-once, deduplicated by event_id), and PRAGMA integrity_check passes.
-import { Database } from "bun:sqlite";
+import { integrityCheck } from "../../support/faults";
+import { openStoreAt } from "../../support/store";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -312,18 +313,28 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashFigures> {
 
     const code = await proc.stop();
     if (code !== 0) problem(`graceful stop exited ${code}`);
-    const db = new Database(join(dataDir, "chatapi.db"));
+    const store = await openStoreAt(dataDir);
     try {
-      figures.integrity = (db.query("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((r) => r.integrity_check).join("; ");
-      const rows = db.query("SELECT room_id, count(*) AS n, max(seq) AS hi, min(seq) AS lo FROM messages GROUP BY room_id").all() as { room_id: string; n: number; hi: number; lo: number }[];
-      for (const r of rows) {
-        const last = (db.query("SELECT last_seq FROM rooms WHERE room_id = ?").get(r.room_id) as { last_seq: number }).last_seq;
-        if (r.lo !== 1 || r.hi !== r.n || last !== r.hi) problem(`database: room ${r.room_id} has ${r.n} rows, seq ${r.lo}..${r.hi}, last_seq ${last}`);
+      figures.integrity = integrityCheck(store);
+      // Per room: seqs 1..n without holes, and last_seq = n (through the store's dump).
+      const dump = await store.maintenance.dump();
+      const seqs = new Map<string, number[]>();
+      for (const m of dump.get("messages")?.values() ?? []) {
+        const list = seqs.get(m.room_id as string) ?? [];
+        list.push(Number(m.seq));
+        seqs.set(m.room_id as string, list);
       }
-      const pendingRows = (db.query("SELECT count(*) AS n FROM deliveries WHERE status != 'delivered'").get() as { n: number }).n;
+      const lastSeq = new Map([...(dump.get("rooms")?.values() ?? [])].map((r) => [r.room_id as string, Number(r.last_seq)]));
+      for (const [roomId, list] of seqs) {
+        const n = list.length;
+        const lo = Math.min(...list);
+        const hi = Math.max(...list);
+        if (lo !== 1 || hi !== n || new Set(list).size !== n || lastSeq.get(roomId) !== hi) problem(`database: room ${roomId} has ${n} rows, seq ${lo}..${hi}, last_seq ${lastSeq.get(roomId)}`);
+      }
+      const pendingRows = (await store.deliveries.list({}, 10_000_000)).filter((r) => r.status !== "delivered").length;
       if (pendingRows) problem(`database: ${pendingRows} deliveries not delivered`);
     } finally {
-      db.close();
+      await store.close();
     }
     if (figures.integrity !== "ok") problem(`integrity_check: ${figures.integrity}`);
     const errors = proc.errorLines();
