@@ -1,5 +1,5 @@
-// Runs every contract suite of this folder (`*.contract.ts`: exported functions taking a
-// StoreFactory) against PostgresStore, each store on a fresh database. Skipped with a notice when no
+// Runs every contract suite of this folder (`*.contract.ts`: exported `xxxContract(name, factory)`
+// functions) against PostgresStore, each store on a fresh database. Skipped with a notice when no
 // PostgreSQL is reachable (CHATAPI_REQUIRE_POSTGRES=1 makes that a failure).
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
@@ -10,7 +10,7 @@ const available = await postgresAvailable();
 
 /** A fresh, migrated, empty PostgresStore per call (its database dropped by dispose). */
 export const postgresFactory: StoreFactory = async () => {
-  const { store, dispose } = await createTestPostgresStore({ poolSize: 6 });
+  const { store, dispose } = await createTestPostgresStore({ poolSize: 6, onCallbackError: () => {} });
   return { store, dispose };
 };
 
@@ -31,7 +31,7 @@ describe.skipIf(!available)("contract suites on PostgreSQL", () => {
 
   for (const [file, mod] of suites) {
     for (const [name, fn] of Object.entries(mod)) {
-      if (typeof fn === "function" && /contract/i.test(name)) describe(`${file}: ${name}`, () => void (fn as (f: StoreFactory) => void)(postgresFactory));
+      if (typeof fn === "function" && /Contract$/.test(name)) (fn as (name: string, f: StoreFactory) => void)("postgres", postgresFactory);
     }
   }
 });
