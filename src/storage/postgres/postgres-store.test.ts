@@ -13,11 +13,14 @@ const available = await postgresAvailable();
 describe.skipIf(!available)("PostgresStore", () => {
   let store: PostgresStore;
   let dispose: () => Promise<void>;
+  let url: string;
   const callbackErrors: unknown[] = [];
 
   beforeEach(async () => {
     callbackErrors.length = 0;
-    ({ store, dispose } = await createTestPostgresStore({ poolSize: 8, onCallbackError: (e) => void callbackErrors.push(e) }));
+    const f = await createTestPostgresStore({ poolSize: 8, onCallbackError: (e) => void callbackErrors.push(e) });
+    ({ store, dispose } = f);
+    url = f.db.url;
     await seedRoom(store, "t1", "r1", ["u1", "u2"]);
   });
   afterEach(() => dispose());
@@ -196,6 +199,25 @@ describe.skipIf(!available)("PostgresStore", () => {
     }
   });
 
+  test("reads outside transactions keep a connection: a full pool of transactions that await plain reads does not deadlock", async () => {
+    const small = await openPostgresStore({ url, poolSize: 2, migrate: false });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          small.transaction(async (tx) => {
+            const seq = await send(tx, "t1", "r1");
+            // Against the contract (fn should await only tx), but it must not hang the process.
+            const outside = await small.rooms.get("t1", "r1");
+            return [seq, outside!.room_id] as const;
+          }),
+        ),
+      );
+      expect(results.map(([seq]) => seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      await small.close();
+    }
+  });
+
   test("a connection killed by the server (57P01) is StorageUnavailableError, and the pool recovers", async () => {
     let started!: () => void;
     const inTx = new Promise<void>((r) => (started = r));
@@ -209,7 +231,7 @@ describe.skipIf(!available)("PostgresStore", () => {
         await (tx as unknown as { conn: { q: (s: TemplateStringsArray) => Promise<unknown> } }).conn.q`SELECT pg_sleep(30)`;
       });
       await inTx;
-      const dbName = new URL(store.health.describe().location.replace(/^/, "pg://")).pathname.slice(1);
+      const dbName = new URL(url).pathname.slice(1);
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${dbName} AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()`;
       const err = await victim.catch((e) => e);
       expect(err).toBeInstanceOf(StorageUnavailableError);

@@ -153,7 +153,10 @@ export class PostgresStore implements Store {
       // A process that stops mid-transaction (killed, partitioned) must not hold room locks forever.
       connection: { application_name: "chatapi", idle_in_transaction_session_timeout: "30s" },
     });
-    this.gate = new PoolGate(o.poolSize, o.acquireTimeoutMs ?? 5000);
+    // One connection stays outside transactions: reads never queue behind a full pool of
+    // transactions, and a transaction that (against the contract) awaits a plain read cannot
+    // deadlock the pool.
+    this.gate = new PoolGate(Math.max(1, o.poolSize - 1), o.acquireTimeoutMs ?? 5000);
     this.onCallbackError = o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err));
     const c = poolConn(this.sql);
     this.tenants = new PgTenantStore(c);
