@@ -317,13 +317,22 @@ export class Gateway implements Bus, OnlineDirectory {
   private onMessage(ws: Socket, raw: string | Buffer): void {
     ws.data.alive = true;
     this.d.metrics.wsFramesIn.inc();
-    void dispatchFrame(ws, raw, {
+    const services = {
       ...this.d.services,
       typing: this.typing,
       tenants: this.d.tenants,
       buckets: this.d.buckets,
       log: this.d.log,
       notifications: this.d.notifications,
+    };
+    // One frame at a time per socket, in arrival order: two quick sends of one socket get their seqs
+    // in the order they were sent, whatever the store (on PostgreSQL two concurrent transactions
+    // could take the room lock in either order). dispatchFrame never rejects.
+    const prev = ws.data.inbox;
+    const next: Promise<void> = prev ? prev.then(() => dispatchFrame(ws, raw, services)) : dispatchFrame(ws, raw, services);
+    ws.data.inbox = next;
+    void next.then(() => {
+      if (ws.data.inbox === next) ws.data.inbox = undefined;
     });
   }
 

@@ -13,6 +13,8 @@ export interface SocketData {
   alive: boolean;
   /** Closed at open for exceeding the per-user limit: no presence, no replay. */
   rejected: boolean;
+  /** The handling of this socket's last frame: the next one starts after it (frames are handled in arrival order). */
+  inbox?: Promise<void>;
 }
 
 export type Socket = ServerWebSocket<SocketData>;

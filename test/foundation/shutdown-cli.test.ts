@@ -146,7 +146,8 @@ describe("CLI", () => {
     expect(again.code).not.toBe(0);
   });
 
-  test("backup of a running server's database holds the writes it acknowledged", async () => {
+  // SQLite's online backup; on PostgreSQL `backup` exits 2 naming pg_dump (test/foundation/postgres-store.test.ts).
+  test.skipIf(process.env.CHATAPI_TEST_STORE === "postgres")("backup of a running server's database holds the writes it acknowledged", async () => {
     const s = await startTestServer();
     try {
       const t = await s.createTenant("live-backup");

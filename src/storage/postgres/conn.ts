@@ -1,7 +1,7 @@
 // What a PostgreSQL statement class runs on: the pool (reads outside transactions) or one
 // transaction's connection, with errors classified and the handle's lifetime checked.
 import type { SQL } from "bun";
-import { TransactionClosedError } from "../errors";
+import { StorageUnavailableError, TransactionClosedError } from "../errors";
 import type { Instant } from "../store";
 import { classify } from "./errors";
 
@@ -36,9 +36,20 @@ export function makeQuery(client: () => SQL, isOpen: () => boolean = () => true)
   };
 }
 
-/** A connection outside any transaction. */
+// A pooled connection the server ended (restart, failover, pg_terminate_backend) fails its next
+// statement once; the pool then opens a new one.
+const STALE_CONNECTION = /^(57P01|57P02|08003|08006|ERR_POSTGRES_CONNECTION_CLOSED)$/;
+
+/** True when `err` says the connection was gone before the statement ran (safe to retry a read or an upsert). */
+export function isStaleConnection(err: unknown): boolean {
+  return err instanceof StorageUnavailableError && STALE_CONNECTION.test(err.driverCode);
+}
+
+/** A connection outside any transaction. Each statement is retried once on a stale pooled connection (reads are idempotent). */
 export function poolConn(sql: SQL): Conn {
-  return { q: makeQuery(() => sql), inTx: false, locked: () => {} };
+  const once = makeQuery(() => sql);
+  const q: Query = (strings, ...values) => once(strings, ...values).catch((err: unknown) => (isStaleConnection(err) ? once(strings, ...values) : Promise.reject(err)));
+  return { q, inTx: false, locked: () => {} };
 }
 
 /** The key of a room row for Conn.locked. */

@@ -14,7 +14,7 @@ import type { SubscriptionReads, SubscriptionStore } from "../subscription-store
 import type { TenantReads, TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
 import { CommitOrder } from "./commit-order";
-import { instantOrNull, makeQuery, poolConn, type Conn } from "./conn";
+import { instantOrNull, isStaleConnection, makeQuery, poolConn, type Conn } from "./conn";
 import { describeDsn } from "./dsn";
 import { dumpAll } from "./dump";
 import { classify, isRetryable } from "./errors";
@@ -203,6 +203,8 @@ export class PostgresStore implements Store {
           await tx.finish(false, this.onCallbackError);
           const e = classify(err);
           if (isRetryable(e) && attempt < MAX_ATTEMPTS) continue;
+          // BEGIN failed on a connection the server had ended: nothing ran, take another one.
+          if (tx.client === null && isStaleConnection(e) && attempt < MAX_ATTEMPTS) continue;
           throw e;
         }
         await tx.finish(true, this.onCallbackError);
@@ -230,8 +232,13 @@ function healthStore(sql: SQL, description: StoreDescription): HealthStore {
   return {
     async probe(now) {
       // A real durable write, answered within 3 s: an unreachable database is "not writable", not a hang.
-      const write = sql`INSERT INTO health_probe (id, checked_at) VALUES (1, ${now}::timestamptz)
-        ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`.then(() => true, () => false);
+      const upsert = () => sql`INSERT INTO health_probe (id, checked_at) VALUES (1, ${now}::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
+      // An idempotent upsert: tried again once on a connection the server had already ended.
+      const write = upsert().then(
+        () => true,
+        (err: unknown) => (isStaleConnection(classify(err)) ? upsert().then(() => true, () => false) : false),
+      );
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000)));
       try {
