@@ -40,7 +40,7 @@ import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
-import { consoleRoutes } from "./console/console.routes";
+import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
 import { SqliteDeliveryStore, SqliteMaintenanceStore } from "./storage/delivery-store";
 import { SqliteNotificationStore } from "./storage/notification-store";
