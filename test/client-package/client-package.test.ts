@@ -103,6 +103,17 @@ describe.skipIf(nodeMissing !== null)("@chatapi/client package", () => {
     expect(out.errorCode).toBe("not_found");
   }, 60_000);
 
+  test("round trip from Node with the tenant key as handshake headers", async () => {
+    const major = Number((await run([NODE!, "-p", "process.versions.node.split('.')[0]"], scratch)).stdout.trim());
+    const flags = major < 22 ? ["--experimental-websocket", "--no-warnings"] : [];
+    const r = await run([NODE!, ...flags, "roundtrip.mjs"], scratch, { ...env, CHATAPI_AUTH: "key" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.received).toEqual(out.sent);
+    expect(out.errorCode).toBe("not_found");
+  }, 60_000);
+
   test("round trip from Bun with the tenant key as handshake headers", async () => {
     const r = await run([process.execPath, "roundtrip.mjs"], scratch, { ...env, CHATAPI_AUTH: "key" });
     expect(r.stderr).toBe("");
