@@ -42,6 +42,10 @@ export const DOCS_ASSETS: Record<string, DocsAsset> = {
   "swagger-ui.css": { type: "text/css; charset=utf-8", body: noSourceMap(swaggerCss) + PAGE_CSS },
   "docs-init.js": { type: "text/javascript; charset=utf-8", body: INIT_JS },
   "swagger-ui-LICENSE.txt": { type: "text/plain; charset=utf-8", body: swaggerLicense },
+  "favicon.svg": {
+    type: "image/svg+xml",
+    body: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="4" width="28" height="20" rx="6" fill="#2f6feb"/><path d="M9 24l-1 6 7-6z" fill="#2f6feb"/><circle cx="10" cy="14" r="2.2" fill="#fff"/><circle cx="16" cy="14" r="2.2" fill="#fff"/><circle cx="22" cy="14" r="2.2" fill="#fff"/></svg>`,
+  },
 };
 
 /** First 16 hex chars of SHA-256 over every asset: the ?v= of the page's URLs. */
@@ -76,7 +80,7 @@ export function docsPage(specUrl: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>ChatAPI REST reference</title>
-<link rel="icon" href="/console/assets/favicon.svg">
+<link rel="icon" href="/docs/assets/favicon.svg?v=${v}" type="image/svg+xml">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css?v=${v}">
 <script defer src="/docs/assets/swagger-ui-bundle.js?v=${v}"></script>
 <script defer src="/docs/assets/docs-init.js?v=${v}"></script>

@@ -1,6 +1,7 @@
 // Builds the OpenAPI 3.1 document of /docs/json from the mounted routes: their TypeBox schemas
 // (JSON Schema 2020-12, the dialect of OpenAPI 3.1), plus operations.ts for operationIds,
-// security requirements and examples. Every body is JSON only: that is all the API accepts.
+// security requirements and examples. Bodies are JSON only (multipart for a route that parses it):
+// the server answers 415 to anything else.
 import { DeadLetterSchema } from "../dead-letters.routes";
 import { MemberSchema, MessageSchema, RoomSchema, RoomSummarySchema } from "../chat-schemas";
 import { NotificationSchema, SubscriptionSchema } from "../notify.routes";
@@ -15,7 +16,13 @@ type Json = Record<string, unknown>;
 export interface RouteInfo {
   method: string;
   path: string;
-  hooks?: { body?: unknown; params?: unknown; query?: unknown; headers?: unknown; response?: unknown; detail?: Json };
+  hooks?: { body?: unknown; params?: unknown; query?: unknown; headers?: unknown; response?: unknown; detail?: Json; parse?: unknown; type?: unknown };
+}
+
+// JSON unless the route says it parses multipart (an upload); nothing else is accepted (415).
+function bodyMediaType(hooks: NonNullable<RouteInfo["hooks"]>): string {
+  const declared = [hooks.type, ...(Array.isArray(hooks.parse) ? hooks.parse : [hooks.parse])].map((p) => (isObj(p) ? p.fn : p));
+  return declared.some((p) => p === "formdata" || p === "multipart/form-data") ? "multipart/form-data" : "application/json";
 }
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
@@ -157,7 +164,7 @@ export function buildOpenApiDocument(routes: readonly RouteInfo[], meta: { versi
     if (hooks.body !== undefined && isObj(hooks.body)) {
       op.requestBody = {
         required: true,
-        content: { "application/json": { schema: refs.refify(plainSchema(hooks.body)), ...(doc?.request !== undefined ? { example: doc.request } : {}) } },
+        content: { [bodyMediaType(hooks)]: { schema: refs.refify(plainSchema(hooks.body)), ...(doc?.request !== undefined ? { example: doc.request } : {}) } },
       };
     }
     op.responses = responses(route, doc, refs);
