@@ -1,6 +1,6 @@
 // Entry point: parses the command line, loads config, wires every implementation, starts.
 // The only place that constructs implementations.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json";
@@ -336,9 +336,16 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           return 1;
         }
         const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+        let created = false;
         try {
+          // The copy holds what the database holds: private like it (VACUUM INTO fills an empty file).
+          closeSync(openSync(file, "wx", 0o600));
+          created = true;
           // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
           db.query("VACUUM INTO ?").run(file);
+        } catch (err) {
+          if (created) rmSync(file, { force: true });
+          throw err;
         } finally {
           db.close();
         }

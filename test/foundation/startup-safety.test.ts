@@ -172,6 +172,15 @@ describe("file modes", () => {
     }
   });
 
+  test("a backup file is 0600 like the database it copies", async () => {
+    const dataDir = join(root, "backup-mode");
+    expect((await runCli(["tenants", "create", "b"], { DATA_DIR: dataDir })).code).toBe(0);
+    const file = join(root, "backup-mode.db");
+    const r = await runCli(["backup", file], { DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    expect(mode(file)).toBe("600");
+  });
+
   test("an existing data directory keeps its mode (the operator's choice)", async () => {
     const dataDir = tempDir("chatapi-existing-");
     try {
