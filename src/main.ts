@@ -1,12 +1,13 @@
 // Entry point: parses the command line, loads config, wires every implementation, starts.
 // The only place that constructs implementations.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json";
 import { ConfigError, CONFIG_VARS, loadConfig, type Config } from "./config";
 import { createHttpApp } from "./http/app";
 import { HttpAuth } from "./http/auth";
+import { healthUrl, probeHealth } from "./http/healthcheck";
 import { adminRoutes } from "./http/admin.routes";
 import { opsRoutes } from "./http/ops.routes";
 import { startHttpServer, type HttpServer } from "./http/server";
@@ -14,6 +15,8 @@ import { createLogger, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { openDatabase, migrate, MigrationError } from "./storage/db";
 import { SqliteHealthProbe } from "./storage/health-store";
+import { acquireInstanceLock } from "./storage/instance-lock";
+import { ensurePrivateDir } from "./storage/private-files";
 import { MIGRATIONS } from "./storage/migrations";
 import { SqliteTenantStore } from "./storage/tenant-store";
 import { generateSecret } from "./tenancy/keys";
@@ -40,7 +43,7 @@ import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
-import { consoleRoutes } from "./console/console.routes";
+import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
 import { SqliteDeliveryStore, SqliteMaintenanceStore } from "./storage/delivery-store";
 import { SqliteNotificationStore } from "./storage/notification-store";
@@ -89,7 +92,7 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
     if (key.length >= 16) return key;
     throw new Error(`${path} exists but holds no usable key (at least 16 characters)`);
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const key = generateSecret(32);
   writeFileSync(path, `${key}\n`, { mode: 0o600, flag: "wx" });
   chmodSync(path, 0o600);
@@ -113,7 +116,15 @@ export function openAndMigrate(config: Readonly<Config>, log: Logger): Database 
 /** Wires and starts the server. */
 export function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): ChatApi {
   const log = createLogger(config.logLevel, opts.logDestination);
-  const db = openAndMigrate(config, log);
+  // Before the database is touched: a second server on the same database stops here.
+  const lock = acquireInstanceLock(config.databasePath);
+  let db: Database;
+  try {
+    db = openAndMigrate(config, log);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const masterKey = resolveMasterKey(config, log);
   const metrics = new Metrics();
   const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
@@ -169,16 +180,24 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       ...(config.consoleEnabled ? [consoleRoutes()] : []),
     ],
   });
-  const http = startHttpServer({
-    app,
-    hostname: config.listenHost,
-    port: config.listenPort,
-    maxBodyBytes: config.maxBodyBytes,
-    allowedOrigins: config.allowedOrigins,
-    log,
-    metrics,
-    ws: gateway,
-  });
+  let http: HttpServer;
+  try {
+    http = startHttpServer({
+      app,
+      hostname: config.listenHost,
+      port: config.listenPort,
+      maxBodyBytes: config.maxBodyBytes,
+      allowedOrigins: config.allowedOrigins,
+      log,
+      metrics,
+      ws: gateway,
+    });
+  } catch (err) {
+    // Nothing else has started yet (workers start below): give the database and its lock back.
+    db.close();
+    lock?.release();
+    throw err;
+  }
   gateway.attach(http.server);
   webhooks.start();
   const maintenanceStore = new SqliteMaintenanceStore(db);
@@ -228,6 +247,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
         log.error({ err: String(err) }, "shutdown: WAL checkpoint failed");
       }
       db.close();
+      lock?.release();
       log.info("shutdown complete");
       log.flush();
     })());
@@ -316,9 +336,16 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           return 1;
         }
         const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+        let created = false;
         try {
+          // The copy holds what the database holds: private like it (VACUUM INTO fills an empty file).
+          closeSync(openSync(file, "wx", 0o600));
+          created = true;
           // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
           db.query("VACUUM INTO ?").run(file);
+        } catch (err) {
+          if (created) rmSync(file, { force: true });
+          throw err;
         } finally {
           db.close();
         }
@@ -326,15 +353,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return 0;
       }
       case "healthcheck": {
-        const host = config.listenHost === "0.0.0.0" || config.listenHost === "::" ? "127.0.0.1" : config.listenHost;
-        const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.listenPort}/health`;
-        try {
-          const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-          const body = (await res.json()) as { status?: string };
-          return res.ok && body.status === "ok" ? 0 : 1;
-        } catch {
-          return 1;
-        }
+        const r = await probeHealth(healthUrl(config.listenHost, config.listenPort));
+        if (!r.ok) process.stderr.write(`healthcheck: ${r.reason}\n`);
+        return r.ok ? 0 : 1;
       }
       default:
         process.stderr.write(`unknown command "${cmd}"\n\n${HELP}`);

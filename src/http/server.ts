@@ -67,7 +67,33 @@ async function readCapped(req: Request, max: number): Promise<ArrayBuffer | null
   return out.buffer;
 }
 
-/** Starts Bun.serve with the app and the optional WebSocket gateway. */
+/** Thrown when the listen address is taken (or otherwise refused); the message says what to do. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ListenError";
+  }
+}
+
+type ServeOptions = Omit<Parameters<typeof Bun.serve<any>>[0], "hostname" | "port" | "reusePort" | "unix">;
+
+// Bun.serve with the port never shared: without reusePort: false a second server could bind the
+// same address and the kernel would split the connections between the two processes.
+function listen(hostname: string, port: number, options: ServeOptions): Server<any> {
+  try {
+    return Bun.serve({ ...options, hostname, port, reusePort: false } as Parameters<typeof Bun.serve<any>>[0]);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const where = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    if (code === "EADDRINUSE") {
+      throw new ListenError(`cannot listen on ${where}: the address is already in use (another ChatAPI server, or another program, listens there). Stop it or choose another LISTEN_ADDR.`);
+    }
+    if (code === "EACCES") throw new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges). Choose another LISTEN_ADDR.`);
+    throw new ListenError(`cannot listen on ${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Starts Bun.serve with the app and the optional WebSocket gateway; throws ListenError when the address is taken. */
 export function startHttpServer(opts: HttpServerOptions): HttpServer {
   const { app, log, metrics, maxBodyBytes, allowedOrigins } = opts;
   let inflight = 0;
@@ -137,9 +163,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     return finish(req, url, ctx, res);
   };
 
-  const server = Bun.serve({
-    hostname: opts.hostname,
-    port: opts.port,
+  const server = listen(opts.hostname, opts.port, {
     // The wrapper enforces MAX_BODY_BYTES itself (JSON 413 with X-Request-Id, before the body is read;
     // chunked bodies are read under the cap). Bun's own limit would answer a bare 413 without either,
     // and Bun never buffers a body nobody reads, so it is not needed as a memory backstop.

@@ -5,6 +5,12 @@ import { h, setChildren, shortTime } from "./dom.ts";
 import { api, describeError } from "./http.ts";
 import { secrets } from "./state.ts";
 
+// Shares the key with the playground and switches to it (app.ts routes on the hash).
+function useInPlayground(apiKey: string): void {
+  secrets.set("tenant", apiKey);
+  location.hash = "#/playground";
+}
+
 interface Tenant {
   tenant_id: string;
   name: string;
@@ -114,7 +120,7 @@ export function tenantsPanel(): { el: HTMLElement; refresh(): void } {
           () => (copy.textContent = "Copy failed: select the key"),
         );
       });
-      const use = h("button", { type: "button", class: "small primary use-key", onclick: () => secrets.set("tenant", t.api_key) }, "Use in playground");
+      const use = h("button", { type: "button", class: "small primary use-key", onclick: () => useInPlayground(t.api_key) }, "Use in playground");
       setChildren(created, h("p", null, h("strong", null, `Tenant “${t.name}” created.`), " Its API key is shown only now:"), h("div", { class: "key-row" }, key, copy, use));
       created.hidden = false;
       refresh();

@@ -1,9 +1,9 @@
-// Bundles the console's browser code (app.ts and the src/client/ it imports) with Bun.build, in
+// Bundles the console's browser code (browser/app.ts and the src/client/ it imports) with Bun.build, in
 // memory. Used by the route module when running from source and by build.ts before `--compile`.
 import { join } from "node:path";
 
 /** The browser entry point of the console. */
-export const CONSOLE_ENTRY = join(import.meta.dir, "app.ts");
+export const CONSOLE_ENTRY = join(import.meta.dir, "..", "browser", "app.ts");
 
 /** Where build.ts writes the bundle that `bun build --compile` embeds (see assets.ts). */
 export const CONSOLE_DIST_FILE = join(import.meta.dir, "dist", "app.js.txt");

@@ -1,4 +1,4 @@
-// `bun src/console/build.ts`: writes the console's browser bundle to src/console/dist/app.js.txt,
+// `bun src/console/server/build.ts`: writes the console's browser bundle to src/console/server/dist/app.js.txt,
 // which `bun build --compile` then embeds (assets.ts imports it inside the binary). Run by
 // `bun run build` before compiling; running from source never needs it (the server bundles in memory).
 // It sits in src/ (not scripts/) so that a build context holding only src/ (the Dockerfile) has it.

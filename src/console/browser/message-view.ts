@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The message list of the selected room: seq-ordered and deduped by seq, infinite scroll upwards,
 // inline edit/delete of one's own messages, and read receipts ("seen by") from members' last_ack.
-import type { Message } from "../client/index.ts";
+import type { Message } from "@chatapi/client";
 import { h, setChildren, shortTime } from "./dom.ts";
 
 export interface MessageViewOptions {

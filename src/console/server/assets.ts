@@ -1,12 +1,12 @@
 // The console's assets (JS bundle, CSS, icon) in memory, for the binary and for source runs alike.
-// From source (src/console/app.ts exists on disk) the bundle is built with Bun.build on first use
+// From source (src/console/browser/app.ts exists on disk) the bundle is built with Bun.build on first use
 // and rebuilt when a console or client source file changes. In the compiled binary there are no
 // sources: build.ts wrote dist/app.js.txt before `bun build --compile`, which embeds it through
 // the dynamic import below (only ever executed there, so source runs never need that file).
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { buildConsoleBundle, CONSOLE_ENTRY } from "./bundle";
-import embeddedCss from "./styles.css" with { type: "text" };
+import embeddedCss from "../browser/styles.css" with { type: "text" };
 
 /** The console's files as served, with a content version for cache busting and ETags. */
 export interface ConsoleAssets {
@@ -17,7 +17,7 @@ export interface ConsoleAssets {
   origin: "source" | "embedded";
 }
 
-const SOURCE_DIRS = [import.meta.dir, join(import.meta.dir, "..", "client")];
+const SOURCE_DIRS = [join(import.meta.dir, "..", "browser"), join(import.meta.dir, "..", "..", "client")];
 
 let cached: { key: string; assets: Promise<ConsoleAssets> } | null = null;
 
@@ -55,7 +55,7 @@ function versionOf(js: string, css: string): string {
 
 async function load(fromSource: boolean): Promise<ConsoleAssets> {
   if (fromSource) {
-    const [js, css] = await Promise.all([buildConsoleBundle({ minify: true }), Bun.file(join(import.meta.dir, "styles.css")).text()]);
+    const [js, css] = await Promise.all([buildConsoleBundle({ minify: true }), Bun.file(join(import.meta.dir, "..", "browser", "styles.css")).text()]);
     return { js, css, version: versionOf(js, css), origin: "source" };
   }
   const js = (await import("./dist/app.js.txt")).default;

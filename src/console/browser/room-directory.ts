@@ -1,6 +1,6 @@
 // A pane's knowledge of its user's rooms: GET /rooms merged with live frames (unread counts without
 // double counting), members (DM names, receipts) and presence of the people in them.
-import type { Message, RoomSummary } from "../client/index.ts";
+import type { Message, RoomSummary } from "@chatapi/client";
 import { mergeSummary, type RoomEntry } from "./rooms.ts";
 
 export type Presence = "online" | "offline";

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // The pane's room list: entries kept from GET /rooms plus live frames, and their rendering.
-import type { Message, RoomSummary, RoomType } from "../client/index.ts";
+import type { Message, RoomSummary, RoomType } from "@chatapi/client";
 import { h, setChildren } from "./dom.ts";
 
 /** One room as a pane tracks it. */

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // One live chat pane: a user's own ChatClient (token minted with the in-memory key), room list
 // with unread counts, history, send box, typing, presence, receipts, edit/delete, reconnect.
-import { createChatClient, type ChatClient, type ClientStateEvent, type Message } from "../client/index.ts";
+import { createChatClient, type ChatClient, type ClientStateEvent, type Message } from "@chatapi/client";
 import { h, setChildren } from "./dom.ts";
 import { api, describeError, HttpError, userHeaders } from "./http.ts";
 import { MessageView } from "./message-view.ts";

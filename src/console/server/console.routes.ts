@@ -2,7 +2,7 @@
 // with a strict Content-Security-Policy. Mounted by main.ts only when CONSOLE_ENABLED is true, so a
 // disabled console answers the usual 404 JSON.
 import { Elysia, t } from "elysia";
-import { AppError } from "../errors";
+import { AppError } from "../../errors";
 import { consoleAssets, FAVICON_SVG, type ConsoleAssets } from "./assets";
 import { renderPage } from "./page";
 
