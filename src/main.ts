@@ -16,6 +16,7 @@ import { openDatabase, migrate, MigrationError } from "./storage/db";
 import { SqliteHealthProbe } from "./storage/health-store";
 import { MIGRATIONS } from "./storage/migrations";
 import { SqliteTenantStore } from "./storage/tenant-store";
+import { JwtVerifier } from "./tenancy/jwt";
 import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
@@ -57,6 +58,8 @@ export interface ChatApi {
   log: Logger;
   metrics: Metrics;
   tenants: TenantService;
+  /** Verifier of signed user tokens (its cache is inspected by tests). */
+  jwt: JwtVerifier;
   rooms: RoomService;
   messages: MessageService;
   writer: Writer;
@@ -118,7 +121,8 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const metrics = new Metrics();
   const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
   const buckets = new TokenBuckets();
-  const auth = new HttpAuth(tenants, buckets, masterKey);
+  const jwt = new JwtVerifier({ tenants, maxTtlMs: config.jwtMaxTtlMs });
+  const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
   const probe = new SqliteHealthProbe(db);
   const writer = new GroupCommitWriter(db);
   const bus = new DeferredBus();
@@ -150,8 +154,14 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const notifications = new NotificationService({ store: new SqliteNotificationStore(db), subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store: deliveryStore, writer, worker: webhooks });
   const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, jwt, services: { rooms, messages, tenants, buckets, log }, notifications });
   bus.attach(gateway);
+  const gw = gateway;
+  // A key change ends the old tokens at once: cached verifications go first, then open sockets are re-verified.
+  tenants.onJwtKeysChanged((tenantId) => {
+    jwt.invalidateTenant(tenantId);
+    gw.revalidateJwtSockets(tenantId);
+  });
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
 
@@ -232,7 +242,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, jwt, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)

@@ -10,8 +10,8 @@ import { errorResponse } from "./errors";
 
 /** The WebSocket gateway as the HTTP server sees it. */
 export interface UpgradeHandler {
-  /** Authenticates and upgrades; returns undefined when upgraded, else the error response. */
-  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined;
+  /** Authenticates and upgrades; undefined when upgraded, else the error response (async when a JWT is verified). */
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined | Promise<Response | undefined>;
   websocket: WebSocketHandler<any>;
 }
 
@@ -107,7 +107,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     const ctx = attachContext(req);
     const url = new URL(req.url);
     if (opts.ws && url.pathname === "/ws" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const res = opts.ws.upgrade(req, server, ctx);
+      const res = await opts.ws.upgrade(req, server, ctx);
       return res ? finish(req, url, ctx, res) : undefined;
     }
     if (req.method === "OPTIONS") {
