@@ -89,7 +89,7 @@ export class JwtVerifier {
     if (typeof alg !== "string" || alg.toLowerCase() === "none") throw unauthorized("unsigned tokens (alg none) are not accepted");
     if (!ACCEPTED_ALGS.has(alg)) throw unauthorized(`algorithm ${JSON.stringify(alg.slice(0, 20))} is not accepted (HS256, RS256, ES256, EdDSA)`);
     const tid = claims.tid;
-    if (typeof tid !== "string" || tid.length === 0) throw unauthorized("missing tid claim");
+    if (typeof tid !== "string" || tid.length === 0) throw unauthorized("missing or invalid tid claim (the tenant id)");
     const tenant = tid.length <= 64 ? this.o.tenants.find(tid) : null;
     if (!tenant) throw unauthorized("invalid token");
     const generation = this.cache.generation(tenant.id);
@@ -132,6 +132,7 @@ export class JwtVerifier {
       return this.importOnce(keys, () => Promise.resolve(new TextEncoder().encode(keys.secret!)));
     }
     let jwk: PublicJwk | undefined;
+    if (keys.publicKeys.length === 0) throw unauthorized(`the tenant has no jwt_public_keys: ${alg} tokens are not accepted`);
     if (typeof kid === "string") {
       jwk = keys.publicKeys.find((k) => k.kid === kid);
       if (!jwk) throw unauthorized("unknown kid");
