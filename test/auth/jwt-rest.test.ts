@@ -106,7 +106,7 @@ describe("K-only routes answer a JWT with 403", () => {
   for (const [method, path, body] of kOnly) {
     test(`403: ${method} ${path} with a valid JWT (with or without the API key too)`, async () => {
       const token = await w.hs.token("alice");
-      for (const extra of [{}, { "x-api-key": w.hs.api_key, "x-user-id": "alice" }]) {
+      for (const extra of [{}, { "x-api-key": w.hs.api_key, "x-user-id": "alice" }] as Record<string, string>[]) {
         const c = bearer(s, token, extra);
         const r = method === "GET" ? await c.get(path) : await c.post(path, body);
         expect({ status: r.status, error: r.body?.error }).toEqual({ status: 403, error: "forbidden" });
