@@ -3,7 +3,7 @@
 // the seeded database. The "baseline" side is the API key: the ratio is the cost of JWT auth.
 import { SignJWT } from "jose";
 import type { Ctx } from "../lib/ctx";
-import { drive } from "../lib/drive";
+import { drive, type DriveResult } from "../lib/drive";
 import type { ScenarioResult } from "../lib/report";
 import { copyToDataDir, seededDb } from "../lib/seed";
 import { startProduct } from "../lib/server";
@@ -42,15 +42,35 @@ export async function jwtHistory(ctx: Ctx): Promise<ScenarioResult> {
     const key = new TextEncoder().encode(SECRET);
     const exp = Math.floor(Date.now() / 1000) + 3600;
     const bearerTokens = await Promise.all(users.map((u) => new SignJWT({ tid: seeded.tenant_id }).setProtectedHeader({ alg: "HS256" }).setSubject(u).setExpirationTime(exp).sign(key)));
-    // API key first, then JWT: each side has its own warm-up on the same warm server.
-    const withKey = await drive(ctx, srv, { ...cfg, target: target(srv, seeded.api_key) }, "jwt-history api-key");
-    r.baseline = sideFrom(`${howProduct(ctx)}; X-API-Key + X-User-Id`, withKey, setup);
-    const withJwt = await drive(ctx, srv, { ...cfg, bearerTokens, target: target(srv, "none") }, "jwt-history jwt");
-    r.product = sideFrom(`${howProduct(ctx)}; Authorization: Bearer <HS256 JWT>`, withJwt, setup);
+    // Interleaved, one run per load generator, alternating which side goes first: both sides see the
+    // same warm server, page cache and machine load (the machine may be shared).
+    const keySide = { ...cfg, runs: 1, target: target(srv, seeded.api_key) };
+    const jwtSide = { ...cfg, runs: 1, bearerTokens, target: target(srv, "none") };
+    const keyRuns: DriveResult[] = [];
+    const jwtRuns: DriveResult[] = [];
+    for (let i = 0; i < ctx.runs; i++) {
+      const order = i % 2 === 0 ? (["key", "jwt"] as const) : (["jwt", "key"] as const);
+      for (const side of order) {
+        if (side === "key") keyRuns.push(await drive(ctx, srv, keySide, `jwt-history api-key ${i}`));
+        else jwtRuns.push(await drive(ctx, srv, jwtSide, `jwt-history jwt ${i}`));
+      }
+    }
+    r.baseline = sideFrom(`${howProduct(ctx)}; X-API-Key + X-User-Id`, merge(keyRuns), setup);
+    r.product = sideFrom(`${howProduct(ctx)}; Authorization: Bearer <HS256 JWT>`, merge(jwtRuns), setup);
   } finally {
     await srv.stop();
   }
   r.targets = [tRatio(r, "throughput", ">=", 0.9, "JWT >= 90% of the API key's throughput"), tMedian(r, "p99_ms", "<=", 10, "p99 <= 10 ms", "ms"), tZero(r, "errors", "0 errors")];
   r.seconds = (performance.now() - t0) / 1000;
   return r;
+}
+
+// One side's single-run drives as one result (runs renumbered in order).
+function merge(parts: DriveResult[]): DriveResult {
+  return {
+    ready: parts[0]?.ready ?? null,
+    warmup: parts[0]?.warmup ?? null,
+    runs: parts.flatMap((p) => p.runs).map((r, i) => ({ ...r, run: i })),
+    done: parts[parts.length - 1]?.done ?? null,
+  };
 }

@@ -202,7 +202,8 @@ export class Gateway implements Bus, OnlineDirectory {
   revalidateJwtSockets(tenantId: string): void {
     const jwt = this.d.jwt;
     if (!jwt) return;
-    for (const ws of this.registry.all()) {
+    // A copy: closing a socket removes it from the registry.
+    for (const ws of [...this.registry.all()]) {
       const token = ws.data.jwt;
       if (ws.data.tenantId !== tenantId || token === undefined) continue;
       const end = () => this.closeExpired(ws);
