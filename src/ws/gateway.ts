@@ -14,6 +14,7 @@ import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
+import { JwtSockets } from "./jwt-sockets";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
@@ -48,6 +49,7 @@ export class Gateway implements Bus, OnlineDirectory {
   readonly registry = new ConnectionRegistry();
   readonly presence: PresenceTracker;
   readonly typing: TypingTracker;
+  private readonly jwtSockets: JwtSockets;
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -58,6 +60,7 @@ export class Gateway implements Bus, OnlineDirectory {
 
   constructor(private readonly d: GatewayDeps) {
     this.websocket = this.handler();
+    this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
       toUserRooms: (t, u, frame) => {
@@ -195,32 +198,9 @@ export class Gateway implements Bus, OnlineDirectory {
     return errorResponse(new AppError("internal_error"), ctx.requestId);
   }
 
-  /**
-   * The tenant's JWT keys changed: every socket it opened with a JWT is re-verified against the new
-   * keys and closed with 4001 when its token no longer verifies (the cache was invalidated first).
-   */
+  /** The tenant's JWT keys changed: its JWT sockets whose token no longer verifies are closed with 4001. */
   revalidateJwtSockets(tenantId: string): void {
-    const jwt = this.d.jwt;
-    if (!jwt) return;
-    // A copy: closing a socket removes it from the registry.
-    for (const ws of [...this.registry.all()]) {
-      const token = ws.data.jwt;
-      if (ws.data.tenantId !== tenantId || token === undefined) continue;
-      const end = () => this.closeExpired(ws);
-      try {
-        const v = jwt.verify(token);
-        if (v instanceof Promise) v.then((c) => c.tenant.id !== tenantId && end(), end);
-        else if (v.tenant.id !== tenantId) end();
-      } catch {
-        end();
-      }
-    }
-  }
-
-  private closeExpired(ws: Socket): void {
-    if (ws.readyState > 1) return;
-    this.d.log.info({ tenant_id: ws.data.tenantId, user_id: ws.data.userId, connection_id: ws.data.connectionId }, "closing socket: its user token expired or no longer verifies");
-    ws.close(WS_CLOSE.tokenExpired, "token expired");
+    this.jwtSockets.revalidate(tenantId, this.registry.all());
   }
 
   /**
@@ -276,12 +256,7 @@ export class Gateway implements Bus, OnlineDirectory {
       return;
     }
     this.d.metrics.activeConnections.inc();
-    if (ws.data.jwtExpMs !== undefined) {
-      // At the latest exp + leeway (the token was accepted up to then): the client reconnects with a fresh one.
-      const leewayMs = this.d.jwt?.leewayMs ?? 0;
-      ws.data.jwtTimer = setTimeout(() => this.closeExpired(ws), Math.max(0, ws.data.jwtExpMs + leewayMs - Date.now()));
-      ws.data.jwtTimer.unref?.();
-    }
+    this.jwtSockets.opened(ws);
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
       // Subscribe and replay in one synchronous turn: no live frame of a room can overtake its replay.
@@ -307,7 +282,7 @@ export class Gateway implements Bus, OnlineDirectory {
   }
 
   private onClose(ws: Socket): void {
-    if (ws.data.jwtTimer !== undefined) clearTimeout(ws.data.jwtTimer);
+    this.jwtSockets.closed(ws);
     if (ws.data.rejected) return;
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
