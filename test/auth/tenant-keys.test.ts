@@ -45,6 +45,16 @@ describe("jwt_secret", () => {
     expect(r.status).toBe(200);
   });
   test("400: a secret that is not a string", () => expect400({ jwt_secret: 12345 }, "/config/jwt_secret"));
+  test("a refused or accepted secret is never echoed in a response nor written to the log", async () => {
+    const t = await s.createTenant("no-echo");
+    const short = "short-secret-do-not-echo";
+    const long = "L".repeat(3000);
+    for (const v of [short, long, SECRET]) {
+      const r = await admin.patch(`/admin/tenants/${t.tenant_id}`, { config: { jwt_secret: v } });
+      expect(JSON.stringify(r.body)).not.toContain(v.slice(0, 24));
+    }
+    expect(s.logs.filter((l) => l.includes(short) || l.includes("L".repeat(64)) || l.includes(SECRET))).toEqual([]);
+  });
 });
 
 describe("jwt_public_keys", () => {
