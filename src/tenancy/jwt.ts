@@ -39,6 +39,13 @@ export function looksLikeJwt(token: string): boolean {
 }
 
 const unauthorized = (message: string) => new AppError("unauthorized", message);
+// Refusals that time may lift (nbf, iat, exp too far ahead): not remembered by the refusal cache.
+const transient = new WeakSet<AppError>();
+const later = (message: string) => {
+  const err = unauthorized(message);
+  transient.add(err);
+  return err;
+};
 
 /** Verifies tokens against the current keys of their tenant; caches results (bounded, per token). */
 export class JwtVerifier {
@@ -61,6 +68,9 @@ export class JwtVerifier {
       const tenant = this.o.tenants.find(hit.tenantId);
       if (tenant) return { tenant, userId: hit.userId, expMs: hit.expMs };
     }
+    // A token refused for a reason that cannot change until its tenant's keys do: no signature check again.
+    const refused = this.cache.refused(token);
+    if (refused !== undefined) throw unauthorized(refused);
     return this.verifyUncached(token);
   }
 
@@ -93,9 +103,19 @@ export class JwtVerifier {
     const tenant = tid.length <= 64 ? this.o.tenants.find(tid) : null;
     if (!tenant) throw unauthorized("invalid token");
     const generation = this.cache.generation(tenant.id);
+    try {
+      return await this.verifyWithKeys(token, tenant, generation, alg as JwtAlg, header.kid, claims);
+    } catch (err) {
+      if (err instanceof AppError && !transient.has(err)) this.cache.refuse(token, tenant.id, generation, err.message);
+      throw err;
+    }
+  }
+
+  // Checks the signature with the tenant's key and the claims; caches the result.
+  private async verifyWithKeys(token: string, tenant: Tenant, generation: number, alg: JwtAlg, kid: unknown, claims: Record<string, unknown>): Promise<JwtCaller> {
     let key: CryptoKey | Uint8Array;
     try {
-      key = await this.keyFor(tenant.jwt, alg as JwtAlg, header.kid);
+      key = await this.keyFor(tenant.jwt, alg, kid);
     } catch (err) {
       if (err instanceof AppError) throw err;
       throw unauthorized("invalid token");
@@ -111,14 +131,15 @@ export class JwtVerifier {
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthorized("token expired");
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw unauthorized("token signature does not verify");
-      if (err instanceof joseErrors.JWTClaimValidationFailed) throw unauthorized(`invalid token: ${err.message}`);
+      // nbf in the future becomes valid later: never remembered as refused.
+      if (err instanceof joseErrors.JWTClaimValidationFailed) throw (err.claim === "nbf" ? later : unauthorized)(`invalid token: ${err.message}`);
       throw unauthorized("invalid token");
     }
     const { sub, exp, iat } = claims;
     if (typeof sub !== "string" || !USER_ID_RE.test(sub)) throw unauthorized("sub must be a user id (1..128 characters, no control characters)");
     const expMs = (exp as number) * 1000;
-    if (expMs > nowMs + this.o.maxTtlMs + this.leewayMs) throw unauthorized(`exp is more than JWT_MAX_TTL (${Math.round(this.o.maxTtlMs / 1000)} s) in the future`);
-    if (typeof iat === "number" && iat * 1000 > nowMs + this.leewayMs) throw unauthorized("iat is in the future");
+    if (expMs > nowMs + this.o.maxTtlMs + this.leewayMs) throw later(`exp is more than JWT_MAX_TTL (${Math.round(this.o.maxTtlMs / 1000)} s) in the future`);
+    if (typeof iat === "number" && iat * 1000 > nowMs + this.leewayMs) throw later("iat is in the future");
     const verified: VerifiedToken = { tenantId: tenant.id, userId: sub, expMs };
     this.cache.set(token, verified, generation);
     return { tenant, userId: sub, expMs };
@@ -129,7 +150,8 @@ export class JwtVerifier {
   private keyFor(keys: TenantJwtKeys, alg: JwtAlg, kid: unknown): Promise<CryptoKey | Uint8Array> {
     if (alg === "HS256") {
       if (keys.secret === null) throw unauthorized("the tenant has no jwt_secret: HS256 tokens are not accepted");
-      return this.importOnce(keys, () => Promise.resolve(new TextEncoder().encode(keys.secret!)));
+      const raw = new TextEncoder().encode(keys.secret);
+      return this.importOnce(keys, () => crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]) as Promise<CryptoKey>);
     }
     let jwk: PublicJwk | undefined;
     if (keys.publicKeys.length === 0) throw unauthorized(`the tenant has no jwt_public_keys: ${alg} tokens are not accepted`);

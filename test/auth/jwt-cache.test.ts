@@ -94,7 +94,33 @@ describe("verification cache", () => {
     expect(jwt.cacheSize).toBe(1);
   });
 
-  test("failed verifications are not cached", async () => {
+  test("a refused token is refused again without a signature check, until the tenant's keys change", async () => {
+    const { jwt, tenants, tenant } = setup();
+    const other = "o".repeat(40);
+    const token = await signHs(other, claims(tenant.id, "alice"));
+    expect(await verifyCode(() => jwt.verify(token))).toBe("unauthorized");
+    // Now refused synchronously (a throw, not a rejected promise).
+    let syncCode = "none";
+    try {
+      jwt.verify(token);
+    } catch (e) {
+      syncCode = (e as { code: string }).code;
+    }
+    expect(syncCode).toBe("unauthorized");
+    // The tenant switches to the secret the token was signed with: the refusal is forgotten.
+    tenants.patch(tenant.id, { config: { jwt_secret: other } });
+    expect((await jwt.verify(token)).userId).toBe("alice");
+  });
+
+  test("a refusal that time lifts (nbf in the future) is not remembered", async () => {
+    const { jwt, sign, advance } = setup();
+    const token = await sign("alice", { nbf: Math.floor(Date.now() / 1000) + 120, exp: Math.floor(Date.now() / 1000) + 600 });
+    expect(await verifyCode(() => jwt.verify(token))).toBe("unauthorized");
+    advance(150_000);
+    expect(await verifyCode(() => jwt.verify(token))).toBe("ok");
+  });
+
+  test("valid tokens are never cached as failures: a failed verification stores nothing positive", async () => {
     const { jwt, sign } = setup();
     expect(await verifyCode(() => jwt.verify("x.y.z"))).toBe("unauthorized");
     expect(await verifyCode(async () => jwt.verify(await sign("alice", { exp: 1 })))).toBe("unauthorized");
