@@ -4,7 +4,7 @@ import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json";
-import { ConfigError, CONFIG_VARS, loadConfig, type Config } from "./config";
+import { ConfigError, CONFIG_VARS, loadConfig, parseDuration, type Config } from "./config";
 import { createHttpApp } from "./http/app";
 import { HttpAuth } from "./http/auth";
 import { healthUrl, probeHealth } from "./http/healthcheck";
@@ -19,6 +19,9 @@ import { acquireInstanceLock } from "./storage/instance-lock";
 import { ensurePrivateDir } from "./storage/private-files";
 import { MIGRATIONS } from "./storage/migrations";
 import { SqliteTenantStore } from "./storage/tenant-store";
+import { JwtVerifier } from "./tenancy/jwt";
+import { signUserToken } from "./tenancy/jwt-sign";
+import { isValidUserId } from "./http/auth";
 import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
@@ -60,6 +63,8 @@ export interface ChatApi {
   log: Logger;
   metrics: Metrics;
   tenants: TenantService;
+  /** Verifier of signed user tokens (its cache is inspected by tests). */
+  jwt: JwtVerifier;
   rooms: RoomService;
   messages: MessageService;
   writer: Writer;
@@ -129,7 +134,8 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const metrics = new Metrics();
   const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
   const buckets = new TokenBuckets();
-  const auth = new HttpAuth(tenants, buckets, masterKey);
+  const jwt = new JwtVerifier({ tenants, maxTtlMs: config.jwtMaxTtlMs });
+  const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
   const probe = new SqliteHealthProbe(db);
   const writer = new GroupCommitWriter(db);
   const bus = new DeferredBus();
@@ -161,8 +167,14 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const notifications = new NotificationService({ store: new SqliteNotificationStore(db), subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store: deliveryStore, writer, worker: webhooks });
   const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, jwt, services: { rooms, messages, tenants, buckets, log }, notifications });
   bus.attach(gateway);
+  const gw = gateway;
+  // A key change ends the old tokens at once: cached verifications go first, then open sockets are re-verified.
+  tenants.onJwtKeysChanged((tenantId) => {
+    jwt.invalidateTenant(tenantId);
+    gw.revalidateJwtSockets(tenantId);
+  });
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
 
@@ -252,7 +264,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, jwt, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)
@@ -261,6 +273,8 @@ Usage:
   chatapi [serve]              run the server
   chatapi tenants create NAME  create a tenant; prints it as JSON (with its API key)
   chatapi tenants list         print {"tenants":[...]}
+  chatapi token TENANT_ID USER_ID [--ttl 1h]
+                               print a user JWT signed with the tenant's jwt_secret (default TTL 1h)
   chatapi migrate              apply pending database migrations
   chatapi backup FILE          write a consistent online copy of the database to FILE
   chatapi healthcheck          exit 0 when the server at LISTEN_ADDR answers /health ok
@@ -325,6 +339,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           db.close();
         }
       }
+      case "token":
+        return await tokenCommand(config, rest, cliLog());
       case "backup": {
         const file = rest[0];
         if (!file) {
@@ -368,6 +384,41 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     process.stderr.write(`${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
+  }
+}
+
+const TOKEN_USAGE = "usage: chatapi token TENANT_ID USER_ID [--ttl 1h]\n";
+
+// `chatapi token`: exit 2 for bad arguments, an unknown tenant, a tenant without jwt_secret, a TTL over JWT_MAX_TTL.
+async function tokenCommand(config: Readonly<Config>, args: string[], log: Logger): Promise<number> {
+  const fail = (message: string) => (process.stderr.write(`token: ${message}\n`), 2);
+  const positional: string[] = [];
+  let ttlText = "1h";
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--ttl") {
+      const v = args[++i];
+      if (v === undefined) return fail("--ttl needs a duration like 15m or 1h");
+      ttlText = v;
+    } else if (a.startsWith("--ttl=")) ttlText = a.slice(6);
+    else if (a.startsWith("--")) return (process.stderr.write(`token: unknown option ${a}\n${TOKEN_USAGE}`), 2);
+    else positional.push(a);
+  }
+  const [tenantId, userId] = positional;
+  if (positional.length !== 2 || !tenantId || userId === undefined) return (process.stderr.write(TOKEN_USAGE), 2);
+  if (!isValidUserId(userId)) return fail("USER_ID must be 1..128 characters without control characters");
+  const ttlMs = parseDuration(ttlText);
+  if (ttlMs === null || ttlMs < 1000) return fail(`--ttl "${ttlText}" is not a duration of at least 1s (like 15m, 1h)`);
+  if (ttlMs > config.jwtMaxTtlMs) return fail(`--ttl ${ttlText} is over JWT_MAX_TTL (${Math.round(config.jwtMaxTtlMs / 1000)} s): the server would refuse the token`);
+  const db = openAndMigrate(config, log);
+  try {
+    const tenant = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit }).find(tenantId);
+    if (!tenant) return fail(`no tenant ${JSON.stringify(tenantId)}`);
+    if (tenant.jwt.secret === null) return fail("the tenant has no jwt_secret: set one with PATCH /admin/tenants/{tenant_id} {\"config\":{\"jwt_secret\":\"...\"}}");
+    process.stdout.write(`${await signUserToken(tenant.jwt.secret, tenant.id, userId, ttlMs)}\n`);
+    return 0;
+  } finally {
+    db.close();
   }
 }
 

@@ -10,8 +10,8 @@ import { errorResponse } from "./errors";
 
 /** The WebSocket gateway as the HTTP server sees it. */
 export interface UpgradeHandler {
-  /** Authenticates and upgrades; returns undefined when upgraded, else the error response. */
-  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined;
+  /** Authenticates and upgrades; undefined when upgraded, else the error response (async when a JWT is verified). */
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined | Promise<Response | undefined>;
   websocket: WebSocketHandler<any>;
 }
 
@@ -37,6 +37,12 @@ export interface HttpServer {
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// CORS (API.md section 1): what a browser calling the API directly (API key or Bearer JWT) may send and read.
+export const CORS_ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
+export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key";
+export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
+// Browsers cap it (Chromium at 2 h); 10 min keeps a changed ALLOWED_ORIGINS effective soon after a restart.
+export const CORS_MAX_AGE_S = "600";
 
 function originAllowed(origin: string, allowed: string[] | null): boolean {
   if (!allowed) return false;
@@ -106,10 +112,11 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     // Elysia answers "application/json;charset=utf-8"; API.md section 1 spells it with a space.
     if (ct !== null && /^application\/json\s*(;\s*charset=utf-8)?$/i.test(ct)) res.headers.set("content-type", "application/json; charset=utf-8");
     const origin = req.headers.get("origin");
+    // Vary on every answer once origins are configured: a shared cache must not hand one origin's answer to another.
+    if (allowedOrigins) res.headers.append("Vary", "Origin");
     if (origin && originAllowed(origin, allowedOrigins)) {
       res.headers.set("Access-Control-Allow-Origin", origin);
-      res.headers.append("Vary", "Origin");
-      res.headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset");
+      res.headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
     }
     const status = res.status;
     metrics.httpRequests.inc({ method: req.method, status: `${Math.floor(status / 100)}xx` });
@@ -133,16 +140,16 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     const ctx = attachContext(req);
     const url = new URL(req.url);
     if (opts.ws && url.pathname === "/ws" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const res = opts.ws.upgrade(req, server, ctx);
+      const res = await opts.ws.upgrade(req, server, ctx);
       return res ? finish(req, url, ctx, res) : undefined;
     }
     if (req.method === "OPTIONS") {
       const origin = req.headers.get("origin");
       const res = new Response(null, { status: 204 });
       if (origin && originAllowed(origin, allowedOrigins)) {
-        res.headers.set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
-        res.headers.set("Access-Control-Allow-Headers", "Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key");
-        res.headers.set("Access-Control-Max-Age", "600");
+        res.headers.set("Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
+        res.headers.set("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+        res.headers.set("Access-Control-Max-Age", CORS_MAX_AGE_S);
       }
       return finish(req, url, ctx, res);
     }

@@ -4,12 +4,18 @@ import type { Actor } from "../chat/types";
 import type { Tenant } from "../tenancy/tenants";
 import type { HttpAuth } from "./auth";
 
-/** Routes with K + U: derives `actor` (tenant + user). */
+/** Routes with K + U (or a Bearer JWT): derives `actor` (tenant + user). */
 export function userScoped(auth: HttpAuth) {
-  return new Elysia().derive({ as: "scoped" }, ({ request, set }): { actor: Actor } => ({ actor: auth.tenantUser(request, set.headers) }));
+  // Async: a token that is not cached yet is verified with WebCrypto.
+  return new Elysia().derive({ as: "scoped" }, async ({ request, set }): Promise<{ actor: Actor }> => ({ actor: await auth.tenantUser(request, set.headers) }));
 }
 
-/** Routes with K only: derives `tenant`. */
+/** Routes with K + U that a user token may not call (`POST /ws/token`): a Bearer JWT gets 403. */
+export function keyUserScoped(auth: HttpAuth) {
+  return new Elysia().derive({ as: "scoped" }, ({ request, set }): { actor: Actor } => ({ actor: auth.keyUser(request, set.headers) }));
+}
+
+/** Routes with K only: derives `tenant`; a Bearer JWT gets 403. */
 export function tenantScoped(auth: HttpAuth) {
   return new Elysia().derive({ as: "scoped" }, ({ request, set }): { tenant: Tenant } => ({ tenant: auth.tenant(request, set.headers) }));
 }

@@ -5,6 +5,7 @@ import m003 from "../../migrations/003_delivery.sql" with { type: "text" };
 import m004 from "../../migrations/004_ws_tokens.sql" with { type: "text" };
 import m005 from "../../migrations/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../migrations/006_room_member_count.sql" with { type: "text" };
+import m007 from "../../migrations/007_jwt_keys.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "004_ws_tokens.sql", sql: m004 },
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
+  { name: "007_jwt_keys.sql", sql: m007 },
 ];

@@ -8,7 +8,21 @@ export interface TenantRow {
   api_key_hash: string;
   config: string;
   webhook_secret: string | null;
+  /** HS256 secret of signed user tokens, or null. */
+  jwt_secret: string | null;
+  /** JSON array of public JWKs, or null. */
+  jwt_public_keys: string | null;
   created_at: string;
+  updated_at: string;
+}
+
+/** The mutable fields of a tenant row (PATCH). */
+export interface TenantUpdate {
+  name: string;
+  config: string;
+  webhook_secret: string | null;
+  jwt_secret: string | null;
+  jwt_public_keys: string | null;
   updated_at: string;
 }
 
@@ -18,7 +32,7 @@ export interface TenantStore {
   get(tenantId: string): TenantRow | null;
   byKeyHash(hash: string): TenantRow | null;
   list(): TenantRow[];
-  update(tenantId: string, fields: { name: string; config: string; webhook_secret: string | null; updated_at: string }): void;
+  update(tenantId: string, fields: TenantUpdate): void;
   setKeyHash(tenantId: string, hash: string, updatedAt: string): void;
 }
 
@@ -33,13 +47,13 @@ export class SqliteTenantStore implements TenantStore {
 
   constructor(db: Database) {
     this.qInsert = db.query(
-      "INSERT INTO tenants (tenant_id, name, api_key_hash, config, webhook_secret, created_at, updated_at) VALUES ($tenant_id, $name, $api_key_hash, $config, $webhook_secret, $created_at, $updated_at)",
+      "INSERT INTO tenants (tenant_id, name, api_key_hash, config, webhook_secret, jwt_secret, jwt_public_keys, created_at, updated_at) VALUES ($tenant_id, $name, $api_key_hash, $config, $webhook_secret, $jwt_secret, $jwt_public_keys, $created_at, $updated_at)",
     );
     this.qGet = db.query("SELECT * FROM tenants WHERE tenant_id = ?");
     this.qByHash = db.query("SELECT * FROM tenants WHERE api_key_hash = ?");
     this.qList = db.query("SELECT * FROM tenants ORDER BY created_at, tenant_id");
     this.qUpdate = db.query(
-      "UPDATE tenants SET name = $name, config = $config, webhook_secret = $webhook_secret, updated_at = $updated_at WHERE tenant_id = $tenant_id",
+      "UPDATE tenants SET name = $name, config = $config, webhook_secret = $webhook_secret, jwt_secret = $jwt_secret, jwt_public_keys = $jwt_public_keys, updated_at = $updated_at WHERE tenant_id = $tenant_id",
     );
     this.qSetKey = db.query("UPDATE tenants SET api_key_hash = ?, updated_at = ? WHERE tenant_id = ?");
   }
@@ -56,7 +70,7 @@ export class SqliteTenantStore implements TenantStore {
   list(): TenantRow[] {
     return this.qList.all();
   }
-  update(tenantId: string, f: { name: string; config: string; webhook_secret: string | null; updated_at: string }): void {
+  update(tenantId: string, f: TenantUpdate): void {
     this.qUpdate.run({ tenant_id: tenantId, ...f } as never);
   }
   setKeyHash(tenantId: string, hash: string, updatedAt: string): void {

@@ -9,10 +9,12 @@ import { errorResponse, isUnavailableStorageError } from "../http/errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { RoomStore } from "../storage/room-store";
-import { isValidUserId } from "../http/auth";
+import { bearerToken, isValidUserId } from "../http/auth";
+import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
+import { JwtSockets } from "./jwt-sockets";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
@@ -29,6 +31,8 @@ export interface GatewayDeps {
   buckets: TokenBuckets;
   roomStore: RoomStore;
   tokens: WsTokenService;
+  /** Verifier of signed user tokens (`?token=<jwt>`, `Authorization: Bearer`); absent: JWTs are refused. */
+  jwt?: JwtVerifier;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
 }
@@ -45,6 +49,7 @@ export class Gateway implements Bus, OnlineDirectory {
   readonly registry = new ConnectionRegistry();
   readonly presence: PresenceTracker;
   readonly typing: TypingTracker;
+  private readonly jwtSockets: JwtSockets;
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -55,6 +60,7 @@ export class Gateway implements Bus, OnlineDirectory {
 
   constructor(private readonly d: GatewayDeps) {
     this.websocket = this.handler();
+    this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
       toUserRooms: (t, u, frame) => {
@@ -122,30 +128,44 @@ export class Gateway implements Bus, OnlineDirectory {
 
   // ---- handshake ---------------------------------------------------------------------------------
 
-  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when upgraded. */
-  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined {
+  /**
+   * Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when
+   * upgraded. `?token=` first (a JWT by its shape, else a single-use token), then `Authorization:
+   * Bearer <jwt>`, then X-API-Key + X-User-Id. Async only while a JWT is verified.
+   */
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined | Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
-      const url = new URL(req.url);
-      const token = url.searchParams.get("token");
-      let tenantId: string;
-      let userId: string;
+      const token = new URL(req.url).searchParams.get("token");
+      const jwt = token !== null ? (looksLikeJwt(token) ? token : null) : bearerToken(req);
+      if (jwt !== null) {
+        if (!this.d.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
+        const v = this.d.jwt.verify(jwt);
+        const accept = (c: JwtCaller) => this.accept(req, server, ctx, c.tenant.id, c.userId, { token: jwt, expMs: c.expMs });
+        return v instanceof Promise ? v.then(accept, (err) => this.refuse(err, ctx)) : accept(v);
+      }
       if (token !== null) {
         // A token takes precedence: headers are ignored.
         const t = this.d.tokens.redeem(token);
-        tenantId = t.tenantId;
-        userId = t.userId;
-      } else {
-        const key = req.headers.get("x-api-key");
-        const tenant = key ? this.d.tenants.authenticate(key) : null;
-        if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
-        const uid = req.headers.get("x-user-id");
-        if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
-        tenantId = tenant.id;
-        userId = uid;
+        return this.accept(req, server, ctx, t.tenantId, t.userId);
       }
+      const key = req.headers.get("x-api-key");
+      const tenant = key ? this.d.tenants.authenticate(key) : null;
+      if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
+      const uid = req.headers.get("x-user-id");
+      if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
+      return this.accept(req, server, ctx, tenant.id, uid);
+    } catch (err) {
+      return this.refuse(err, ctx);
+    }
+  }
+
+  // Charges the handshake to the tenant bucket and upgrades.
+  private accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }): Response | undefined {
+    try {
+      if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const tenant = this.d.tenants.get(tenantId);
       ctx.tenantId = tenantId;
       ctx.userId = userId;
@@ -160,14 +180,27 @@ export class Gateway implements Bus, OnlineDirectory {
         alive: true,
         rejected: false,
       };
+      if (jwt) {
+        data.jwt = jwt.token;
+        data.jwtExpMs = jwt.expMs;
+      }
       if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(r) } })) return undefined;
       throw new AppError("invalid_request", "expected a WebSocket upgrade request");
     } catch (err) {
-      if (err instanceof AppError) return errorResponse(err, ctx.requestId);
-      if (isUnavailableStorageError(err)) return errorResponse(new AppError("unavailable", "database not writable"), ctx.requestId);
-      this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
-      return errorResponse(new AppError("internal_error"), ctx.requestId);
+      return this.refuse(err, ctx);
     }
+  }
+
+  private refuse(err: unknown, ctx: RequestContext): Response {
+    if (err instanceof AppError) return errorResponse(err, ctx.requestId);
+    if (isUnavailableStorageError(err)) return errorResponse(new AppError("unavailable", "database not writable"), ctx.requestId);
+    this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
+    return errorResponse(new AppError("internal_error"), ctx.requestId);
+  }
+
+  /** The tenant's JWT keys changed: its JWT sockets whose token no longer verifies are closed with 4001. */
+  revalidateJwtSockets(tenantId: string): void {
+    this.jwtSockets.revalidate(tenantId, this.registry.all());
   }
 
   /**
@@ -223,6 +256,7 @@ export class Gateway implements Bus, OnlineDirectory {
       return;
     }
     this.d.metrics.activeConnections.inc();
+    this.jwtSockets.opened(ws);
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
       // Subscribe and replay in one synchronous turn: no live frame of a room can overtake its replay.
@@ -248,6 +282,7 @@ export class Gateway implements Bus, OnlineDirectory {
   }
 
   private onClose(ws: Socket): void {
+    this.jwtSockets.closed(ws);
     if (ws.data.rejected) return;
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();

@@ -49,6 +49,24 @@ export function userHeaders(apiKey: string, userId: string): Record<string, stri
   return { "X-API-Key": apiKey, "X-User-Id": userId };
 }
 
+/** Headers of a request made with a signed user token (the user is the token's sub). */
+export function bearerHeaders(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/** The `sub` of a JWT, read without verifying (the server verifies); null when unreadable. */
+export function jwtSubject(token: string): string | null {
+  try {
+    const part = token.trim().split(".")[1] ?? "";
+    const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+    const sub = (JSON.parse(new TextDecoder().decode(bytes)) as { sub?: unknown }).sub;
+    return typeof sub === "string" ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A short human description of any error. */
 export function describeError(err: unknown): string {
   if (err instanceof HttpError) return `${err.message} (${err.status} ${err.code})`;

@@ -3,7 +3,7 @@
 // with unread counts, history, send box, typing, presence, receipts, edit/delete, reconnect.
 import { createChatClient, type ChatClient, type ClientStateEvent, type Message } from "@chatapi/client";
 import { h, setChildren } from "./dom.ts";
-import { api, describeError, HttpError, userHeaders } from "./http.ts";
+import { api, bearerHeaders, describeError, HttpError, userHeaders } from "./http.ts";
 import { MessageView } from "./message-view.ts";
 import { RoomDirectory } from "./room-directory.ts";
 import { roomForm } from "./room-form.ts";
@@ -14,6 +14,8 @@ import { OwnTyping, TypingBoard } from "./typing.ts";
 export interface PaneOptions {
   userId: string;
   apiKey: () => string;
+  /** A signed user token for `userId`: used instead of the API key (socket and REST) when given. */
+  userToken?: () => string;
   /** Users of the other panes (suggested members of a new room). */
   peers: () => string[];
   /** A room was created here: the other panes refresh their lists. */
@@ -220,13 +222,16 @@ export class ChatPane {
   }
 
   private async mintToken(): Promise<string> {
+    // A JWT opens the socket itself (?token=<jwt>); no single-use token is minted.
+    if (this.o.userToken) return this.o.userToken();
     const key = this.o.apiKey();
     if (!key) throw new HttpError(401, "unauthorized", "paste a tenant API key first", null);
     return (await api<{ token: string }>("POST", "/ws/token", userHeaders(key, this.userId))).token;
   }
 
   private rest<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return api<T>(method, path, userHeaders(this.o.apiKey(), this.userId), body);
+    const headers = this.o.userToken ? bearerHeaders(this.o.userToken()) : userHeaders(this.o.apiKey(), this.userId);
+    return api<T>(method, path, headers, body);
   }
 
   private history(roomId: string, query: string): Promise<History> {

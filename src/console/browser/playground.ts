@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // The playground view: the tenant key (memory only), the users, and one live chat pane per user.
 import { h, isValidUserId, parseIdList, setChildren } from "./dom.ts";
+import { jwtSubject } from "./http.ts";
 import { ChatPane } from "./pane.ts";
 import { loadPref, savePref, secrets } from "./state.ts";
 
@@ -10,7 +11,13 @@ const DEFAULT_USERS = "alice, bob";
 export function playgroundView(): HTMLElement {
   const panes = new Map<string, ChatPane>();
   const key = h("input", { type: "password", class: "tenant-key", autocomplete: "off", spellcheck: "false", placeholder: "Tenant API key", "aria-label": "Tenant API key" });
+  // Sign in with the tenant key (any user, one pane each) or with one user's signed token (JWT).
+  const mode = h("select", { class: "auth-mode", "aria-label": "Sign in with" }, h("option", { value: "key" }, "Tenant API key"), h("option", { value: "jwt" }, "User token (JWT)"));
+  const jwt = h("input", { type: "password", class: "user-jwt", autocomplete: "off", spellcheck: "false", placeholder: "Signed user token (JWT)", "aria-label": "User token (JWT)" });
+  const keyField = h("label", { class: "field grow" }, h("span", null, "Tenant API key"), key);
+  const jwtField = h("label", { class: "field grow", hidden: true }, h("span", null, "User token (JWT)"), jwt);
   const users = h("input", { type: "text", class: "user-ids", value: loadPref("users") ?? DEFAULT_USERS, spellcheck: "false", autocomplete: "off", "aria-label": "User IDs (comma-separated)" });
+  const usersField = h("label", { class: "field grow2" }, h("span", null, "User IDs (comma-separated)"), users);
   const open = h("button", { type: "button", class: "primary open-panes" }, "Open panes");
   const message = h("p", { class: "setup-message muted", role: "status" });
   const grid = h("div", { class: "panes" });
@@ -32,6 +39,14 @@ export function playgroundView(): HTMLElement {
   );
 
   key.addEventListener("input", () => secrets.set("tenant", key.value));
+  jwt.addEventListener("input", () => secrets.set("jwt", jwt.value));
+  const usingJwt = () => mode.value === "jwt";
+  mode.addEventListener("change", () => {
+    keyField.hidden = usingJwt();
+    jwtField.hidden = !usingJwt();
+    usersField.hidden = usingJwt();
+    for (const u of [...panes.keys()]) closePane(u);
+  });
   secrets.onChange(() => {
     if (key.value.trim() !== secrets.tenantKey) key.value = secrets.tenantKey;
   });
@@ -64,6 +79,7 @@ export function playgroundView(): HTMLElement {
     const pane = new ChatPane({
       userId,
       apiKey: () => secrets.tenantKey,
+      ...(usingJwt() ? { userToken: () => secrets.userToken } : {}),
       peers: () => [...panes.keys()].filter((u) => u !== userId),
       onRoomCreated: () => {
         for (const [u, p] of panes) if (u !== userId) p.scheduleRefresh();
@@ -81,6 +97,13 @@ export function playgroundView(): HTMLElement {
   };
   const openAll = () => {
     message.textContent = "";
+    if (usingJwt()) {
+      const sub = jwtSubject(secrets.userToken);
+      if (sub === null || !isValidUserId(sub)) return void (message.textContent = "Paste a signed user token (JWT) whose sub is a user id.", jwt.focus());
+      for (const u of [...panes.keys()]) if (u !== sub) closePane(u);
+      panes.has(sub) ? panes.get(sub)!.start() : addPane(sub);
+      return render();
+    }
     if (!secrets.tenantKey) {
       message.textContent = "Paste a tenant API key first.";
       key.focus();
@@ -98,7 +121,7 @@ export function playgroundView(): HTMLElement {
     render();
   };
   open.addEventListener("click", openAll);
-  for (const input of [key, users]) input.addEventListener("keydown", (e: KeyboardEvent) => e.key === "Enter" && openAll());
+  for (const input of [key, jwt, users]) input.addEventListener("keydown", (e: KeyboardEvent) => e.key === "Enter" && openAll());
   render();
 
   return h(
@@ -107,10 +130,12 @@ export function playgroundView(): HTMLElement {
     h(
       "div",
       { class: "card setup" },
-      h("label", { class: "field grow" }, h("span", null, "Tenant API key"), key),
-      h("label", { class: "field grow2" }, h("span", null, "User IDs (comma-separated)"), users),
+      h("label", { class: "field" }, h("span", null, "Sign in with"), mode),
+      keyField,
+      jwtField,
+      usersField,
       open,
-      h("p", { class: "hint muted" }, "The key stays in this page's memory: it is sent only in request headers to this server, never stored, and forgotten on reload."),
+      h("p", { class: "hint muted" }, "The key or token stays in this page's memory: it is sent only to this server (headers, or the socket URL for a token), never stored, and forgotten on reload."),
       message,
       suggestions,
     ),

@@ -4,7 +4,7 @@
 
 type Listener = () => void;
 
-const keys = { tenant: "", master: "" };
+const keys = { tenant: "", master: "", jwt: "" };
 const listeners = new Set<Listener>();
 
 /** The in-memory keys; `set` notifies every view (so both views share one tenant key field). */
@@ -15,7 +15,11 @@ export const secrets = {
   get masterKey(): string {
     return keys.master;
   },
-  set(which: "tenant" | "master", value: string): void {
+  /** A signed user token (JWT) pasted instead of the tenant key. */
+  get userToken(): string {
+    return keys.jwt;
+  },
+  set(which: "tenant" | "master" | "jwt", value: string): void {
     const v = value.trim();
     if (keys[which] === v) return;
     keys[which] = v;
