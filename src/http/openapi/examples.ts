@@ -22,6 +22,8 @@ export const EX_TENANT_CONFIG = {
   max_message_bytes: 4000,
   webhook_url: "https://app.example.com/chatapi/webhook",
   has_webhook_secret: true,
+  has_jwt_secret: true,
+  jwt_public_keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid: "app-2026-12", alg: "EdDSA", use: "sig" }],
 };
 
 export const EX_TENANT = { tenant_id: EX_IDS.tenant, name: "Acme", config: EX_TENANT_CONFIG, created_at: T0 };

@@ -18,7 +18,7 @@ import {
 } from "./examples";
 
 /** U: tenant key + user (or a signed user token); K: tenant key only; M: master key; public: none. */
-export type AuthClass = "U" | "K" | "M" | "public";
+export type AuthClass = "U" | "KU" | "K" | "M" | "public";
 
 /** One operation's documentation beyond its route schemas. */
 export interface OperationDoc {
@@ -40,6 +40,8 @@ export interface OperationDoc {
 
 const SECURITY: Record<AuthClass, Record<string, string[]>[]> = {
   U: [{ ApiKey: [], UserId: [] }, { BearerJWT: [] }],
+  // Key + user only: a signed user token is refused (403) on these (/ws/token).
+  KU: [{ ApiKey: [], UserId: [] }],
   K: [{ ApiKey: [] }],
   M: [{ MasterKey: [] }],
   public: [],
@@ -104,7 +106,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   "PATCH /rooms/{room_id}/messages/{message_id}": { operationId: "editMessage", auth: "U", request: { content: "Shipping at 6 pm?" }, response: { ...EX_MESSAGE, content: "Shipping at 6 pm?", edited_at: "2026-01-15T09:35:00.000Z" } },
   "DELETE /rooms/{room_id}/messages/{message_id}": { operationId: "deleteMessage", auth: "U" },
   "POST /acks": { operationId: "ackMessages", auth: "U", request: { room_id: EX_IDS.room, seq: 42 }, response: { room_id: EX_IDS.room, last_ack: 42, unread_count: 0 } },
-  "POST /ws/token": { operationId: "createWsToken", auth: "U", response: { token: "pT4vW8yA1cE5gI9kM3oQ7sU0wY2aC6eG8iK1mO5qS7u", expires_in: 60 } },
+  "POST /ws/token": { operationId: "createWsToken", auth: "KU", response: { token: "pT4vW8yA1cE5gI9kM3oQ7sU0wY2aC6eG8iK1mO5qS7u", expires_in: 60 } },
   "GET /presence": { operationId: "getPresence", auth: "U", response: { presence: [{ user_id: "alice", status: "online", last_seen: "2026-01-15T09:31:12.345Z" }, { user_id: "bob", status: "offline", last_seen: null }] } },
   "GET /ws": { operationId: "openWebSocket", auth: "U", responseDescriptions: { 101: "Switching Protocols: from here on the socket speaks the frame protocol of the WebSocket reference (docs/)" } },
   "POST /notify": { operationId: "notify", auth: "K", request: { topic: "billing.invoice_ready", payload: { invoice: "INV-1042", amount_cents: 129900 }, targets: { user_ids: ["alice"], topic_subscribers: true } }, response: { notification_id: EX_IDS.notification, topic: "billing.invoice_ready", recipients: 3, created_at: EX_NOTIFICATION.created_at } },
