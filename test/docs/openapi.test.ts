@@ -19,6 +19,8 @@ function expectedSecurity(method: string, path: string): unknown {
   if (path.startsWith("/admin/tenants")) return M;
   if (path.startsWith("/admin/dead-letters") || (method === "post" && path === "/notify")) return K;
   if (["/health", "/metrics", "/console"].includes(path)) return PUBLIC;
+  // A signed user token is refused (403) on /ws/token: key + user only.
+  if (method === "post" && path === "/ws/token") return [{ ApiKey: [], UserId: [] }];
   return U;
 }
 
