@@ -13,6 +13,11 @@ export interface SocketData {
   alive: boolean;
   /** Closed at open for exceeding the per-user limit: no presence, no replay. */
   rejected: boolean;
+  /** The signed user token (JWT) that opened this socket: re-verified when the tenant's keys change. */
+  jwt?: string;
+  /** That token's `exp` (unix ms): the socket is closed with 4001 by exp + leeway. */
+  jwtExpMs?: number;
+  jwtTimer?: ReturnType<typeof setTimeout>;
 }
 
 export type Socket = ServerWebSocket<SocketData>;
