@@ -182,6 +182,8 @@ export class RoomService {
           ...toRoom(r),
           last_ack: r.my_last_ack,
           unread_count: r.last_seq > r.my_last_ack ? await messages.unreadCount(tenantId, r.room_id, r.my_last_ack, actor.userId) : 0,
+          // An index range over the caller's mention rows, never the unread messages themselves.
+          unread_mentions: r.last_seq > r.my_last_ack ? await messages.unreadMentions(tenantId, r.room_id, actor.userId, r.my_last_ack) : 0,
           last_message: last ? toMessage(last) : null,
         };
       }),

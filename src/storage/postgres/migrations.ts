@@ -9,6 +9,7 @@ import m004 from "../../../migrations/postgres/004_ws_tokens.sql" with { type: "
 import m005 from "../../../migrations/postgres/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../../migrations/postgres/006_room_member_count.sql" with { type: "text" };
 import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { type: "text" };
+import m010 from "../../../migrations/postgres/010_conversations.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
 import { classify } from "./errors";
@@ -23,6 +24,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { name: "006_room_member_count.sql", sql: m006 },
   // 007 and 008 are taken by other changes in flight (JWT, fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
+  { name: "010_conversations.sql", sql: m010 },
 ];
 
 // pg_advisory_xact_lock key of the migration runner ("chatapi" + "migr" as ASCII, arbitrary but fixed).

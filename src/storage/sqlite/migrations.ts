@@ -6,6 +6,7 @@ import m004 from "../../../migrations/sqlite/004_ws_tokens.sql" with { type: "te
 import m005 from "../../../migrations/sqlite/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../../migrations/sqlite/006_room_member_count.sql" with { type: "text" };
 import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { type: "text" };
+import m010 from "../../../migrations/sqlite/010_conversations.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "006_room_member_count.sql", sql: m006 },
   // 007 and 008 are taken by other changes in flight (JWT, fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
+  { name: "010_conversations.sql", sql: m010 },
 ];
