@@ -50,6 +50,7 @@ export function decodePosition(tenantId: string, scope: string, cursor: string, 
   const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
   const m = /^(0|[1-9]\d{0,15})\.([A-Za-z0-9_-]{12})$/.exec(text);
   const pos = m ? Number(m[1]) : NaN;
-  if (!m || !Number.isSafeInteger(pos) || m[2] !== check(tenantId, scope, pos)) throw invalid("cursor was not issued by this server for this resource", [{ path, message: "unknown cursor" }]);
+  // Re-encoding must give the cursor back: base64 decoding alone ignores stray trailing characters.
+  if (!m || !Number.isSafeInteger(pos) || m[2] !== check(tenantId, scope, pos) || encodePosition(tenantId, scope, pos) !== cursor) throw invalid("cursor was not issued by this server for this resource", [{ path, message: "unknown cursor" }]);
   return pos;
 }
