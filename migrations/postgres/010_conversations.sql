@@ -10,8 +10,8 @@ ALTER TABLE messages ADD COLUMN reply_count integer NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN last_reply_at timestamptz;
 ALTER TABLE messages ADD COLUMN mentions json;
 ALTER TABLE messages ADD COLUMN reactions json;
-ALTER TABLE messages ADD COLUMN change_seq bigint NOT NULL DEFAULT 0;
-ALTER TABLE rooms ADD COLUMN last_change bigint NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN change_seq integer NOT NULL DEFAULT 0;
+ALTER TABLE rooms ADD COLUMN last_change integer NOT NULL DEFAULT 0;
 UPDATE messages SET change_seq = seq;
 UPDATE rooms SET last_change = last_seq;
 -- GET /rooms/{id}/changes: the messages changed after a position, in change order.
@@ -38,7 +38,7 @@ CREATE TABLE reactions (
   message_id text COLLATE "C" NOT NULL,
   reaction   text COLLATE "C" NOT NULL,
   user_id    text COLLATE "C" NOT NULL,
-  ord        bigint NOT NULL,
+  ord        integer NOT NULL,
   created_at timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, message_id, reaction, user_id)
 );
