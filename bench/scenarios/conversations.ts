@@ -18,10 +18,12 @@ interface Sizes {
   rooms: number;
 }
 
-const FULL: Sizes = { samples: 2000, mentions: 50, reactionUsers: 500, reactionsPerUser: 20, replies: 10_000, rooms: 1000 };
+const FULL: Sizes = { samples: 300, mentions: 50, reactionUsers: 500, reactionsPerUser: 20, replies: 10_000, rooms: 1000 };
 const SMOKE: Sizes = { samples: 20, mentions: 50, reactionUsers: 5, reactionsPerUser: 4, replies: 30, rooms: 12 };
 
-type Req = { method: string; path: string; user: string; body?: unknown; expect: number };
+// `ref`: a comparison request measured interleaved with the measured one, on the same server (what
+// the feature adds over the plain operation; the machine's load hits both alike).
+type Req = { method: string; path: string; user: string; body?: unknown; expect: number; ref?: boolean };
 
 async function once(h: ServerHandle, key: string, r: Req): Promise<number> {
   const t = performance.now();
@@ -36,35 +38,46 @@ async function once(h: ServerHandle, key: string, r: Req): Promise<number> {
   return ms;
 }
 
-/** ctx.runs runs of `samples` sequential requests each (after a warm-up of samples/10). */
+/** ctx.runs runs of `samples` sequential rounds each (after a warm-up of samples/6). */
 async function measure(ctx: Ctx, h: ServerHandle, key: string, samples: number, next: (i: number) => Req | Req[]): Promise<RunFigures[]> {
   let i = 0;
-  const one = async (hist: Hist | null) => {
+  const one = async (hist: Hist | null, ref: Hist | null) => {
     const reqs = next(i++);
     for (const r of Array.isArray(reqs) ? reqs : [reqs]) {
       const ms = await once(h, key, r);
-      hist?.record(ms);
+      (r.ref ? ref : hist)?.record(ms);
     }
   };
-  for (let w = 0; w < Math.max(2, samples / 10); w++) await one(null);
+  for (let w = 0; w < Math.max(2, samples / 6); w++) await one(null, null);
   const runs: RunFigures[] = [];
   for (let run = 0; run < ctx.runs; run++) {
     const hist = new Hist();
+    const ref = new Hist();
     const t0 = performance.now();
-    for (let k = 0; k < samples; k++) await one(hist);
+    for (let k = 0; k < samples; k++) await one(hist, ref);
     const secs = (performance.now() - t0) / 1000;
-    runs.push({ p50_ms: hist.percentile(0.5), p99_ms: hist.percentile(0.99), max_ms: hist.max, throughput: hist.n / secs, errors: 0 });
+    const f: RunFigures = { p50_ms: hist.percentile(0.5), p99_ms: hist.percentile(0.99), max_ms: hist.max, throughput: hist.n / secs, errors: 0 };
+    if (ref.n > 0) Object.assign(f, { ref_p50_ms: ref.percentile(0.5), ref_p99_ms: ref.percentile(0.99) });
+    runs.push(f);
   }
   return runs;
 }
 
-async function scenario(ctx: Ctx, name: string, title: string, body: (h: ServerHandle, key: string, S: Sizes) => Promise<{ runs: RunFigures[]; setup: Record<string, unknown> }>): Promise<ScenarioResult> {
+async function scenario(ctx: Ctx, name: string, title: string, refLabel: string, body: (h: ServerHandle, key: string, S: Sizes, seeded: () => void) => Promise<{ runs: RunFigures[]; setup: Record<string, unknown> }>): Promise<ScenarioResult> {
   const S = ctx.smoke ? SMOKE : FULL;
   const t0 = performance.now();
   const r: ScenarioResult = {
     name,
     title,
-    metrics: [M.p50, M.p99, M.max, M.throughput("sequential requests/s"), M.errors],
+    metrics: [
+      M.p50,
+      M.p99,
+      M.max,
+      { key: "ref_p50_ms", label: `${refLabel} p50 (ms)`, unit: "ms", better: "lower" },
+      { key: "ref_p99_ms", label: `${refLabel} p99 (ms)`, unit: "ms", better: "lower" },
+      M.throughput("sequential requests/s"),
+      M.errors,
+    ],
     headline: "p99_ms",
     product: null,
     baseline: null,
@@ -75,8 +88,9 @@ async function scenario(ctx: Ctx, name: string, title: string, body: (h: ServerH
   try {
     const tenant = await createTenant(h.base, ctx.masterKey, `bench-${name}`);
     const s0 = performance.now();
-    const { runs, setup } = await body(h, tenant.api_key, S);
-    r.product = { how: `${howProduct(ctx)}; one request at a time from the bench process`, runs, setup: { ...setup, setup_ms: Math.round(performance.now() - s0) }, notes: [] };
+    let seedMs = 0;
+    const { runs, setup } = await body(h, tenant.api_key, S, () => (seedMs = Math.round(performance.now() - s0)));
+    r.product = { how: `${howProduct(ctx)}; one request at a time from the bench process`, runs, setup: { ...setup, seed_ms: seedMs }, notes: [] };
   } finally {
     await h.stop();
   }
@@ -87,11 +101,15 @@ async function scenario(ctx: Ctx, name: string, title: string, body: (h: ServerH
 
 /** mentions-send: POST a message mentioning 50 members (validated against membership, 50 mention rows). */
 export function mentionsSend(ctx: Ctx): Promise<ScenarioResult> {
-  return scenario(ctx, "mentions-send", "POST /rooms/{id}/messages with 50 mentions (room of 51 members)", async (h, key, S) => {
+  return scenario(ctx, "mentions-send", "POST /rooms/{id}/messages with 50 mentions (room of 51 members)", "plain send", async (h, key, S, seeded) => {
     const users = Array.from({ length: S.mentions + 1 }, (_, i) => `u${i}`);
     const room = await createRoom(h.base, key, users[0]!, users);
     const mentions = users.slice(1);
-    const runs = await measure(ctx, h, key, S.samples, (i) => ({ method: "POST", path: `/rooms/${room}/messages`, user: users[0]!, body: { content: `hello ${i}`, mentions }, expect: 201 }));
+    seeded();
+    const runs = await measure(ctx, h, key, S.samples, (i) => [
+      { method: "POST", path: `/rooms/${room}/messages`, user: users[0]!, body: { content: `hello ${i}`, mentions }, expect: 201 },
+      { method: "POST", path: `/rooms/${room}/messages`, user: users[0]!, body: { content: `plain ${i}` }, expect: 201, ref: true },
+    ]);
     return { runs, setup: { members: users.length, mentions: mentions.length } };
   });
 }
@@ -100,16 +118,17 @@ export function mentionsSend(ctx: Ctx): Promise<ScenarioResult> {
 export function reactionHot(ctx: Ctx): Promise<ScenarioResult> {
   const S = ctx.smoke ? SMOKE : FULL;
   const total = S.reactionUsers * S.reactionsPerUser;
-  return scenario(ctx, "reaction-hot", `POST then DELETE a reaction on a message with ${total.toLocaleString("en-US")} reactions (each request is a sample)`, async (h, key) => {
+  return scenario(ctx, "reaction-hot", `POST a reaction on a message with ${total.toLocaleString("en-US")} reactions (then DELETE it: the reference)`, "DELETE it", async (h, key, _S, seeded) => {
     const users = Array.from({ length: S.reactionUsers }, (_, i) => `r${i}`);
     const room = await createRoom(h.base, key, "owner", ["owner", ...users]);
     const m = await post(h, key, "owner", `/rooms/${room}/messages`, { content: "hot" });
     const jobs = users.flatMap((u) => Array.from({ length: S.reactionsPerUser }, (_, k) => ({ u, k })));
     await pMap(jobs, 16, (j) => post(h, key, j.u, `/rooms/${room}/messages/${m.message_id}/reactions`, { reaction: `e${j.k}` }));
     const path = `/rooms/${room}/messages/${m.message_id}/reactions`;
+    seeded();
     const runs = await measure(ctx, h, key, S.samples, (i) => [
       { method: "POST", path, user: "owner", body: { reaction: `e${i % S.reactionsPerUser}` }, expect: 200 },
-      { method: "DELETE", path: `${path}/e${i % S.reactionsPerUser}`, user: "owner", expect: 204 },
+      { method: "DELETE", path: `${path}/e${i % S.reactionsPerUser}`, user: "owner", expect: 204, ref: true },
     ]);
     return { runs, setup: { reactions: total } };
   });
@@ -118,7 +137,7 @@ export function reactionHot(ctx: Ctx): Promise<ScenarioResult> {
 /** thread-replies: GET a page of 50 replies (latest, and at a random position) of a thread with 10,000 replies. */
 export function threadReplies(ctx: Ctx): Promise<ScenarioResult> {
   const S = ctx.smoke ? SMOKE : FULL;
-  return scenario(ctx, "thread-replies", `GET .../replies (50 per page, latest or a random before_seq) of a thread with ${S.replies.toLocaleString("en-US")} replies`, async (h, key) => {
+  return scenario(ctx, "thread-replies", `GET .../replies (50 per page, latest or a random before_seq) of a thread with ${S.replies.toLocaleString("en-US")} replies`, "history page", async (h, key, _S, seeded) => {
     const room = await createRoom(h.base, key, "a", ["a", "b"]);
     const root = await post(h, key, "a", `/rooms/${room}/messages`, { content: "root" });
     // Other top-level traffic between the replies, so the thread index is what keeps the page cheap.
@@ -127,10 +146,14 @@ export function threadReplies(ctx: Ctx): Promise<ScenarioResult> {
     );
     const last = (await get(h, key, "a", `/rooms/${room}`)).last_seq as number;
     let x = 12345;
+    seeded();
     const runs = await measure(ctx, h, key, S.samples, (i) => {
       x = (x * 1103515245 + 12345) % 2147483648;
       const q = i % 2 ? "" : `?before_seq=${2 + (x % last)}`;
-      return { method: "GET", path: `/rooms/${room}/messages/${root.message_id}/replies${q}`, user: "b", expect: 200 };
+      return [
+        { method: "GET", path: `/rooms/${room}/messages/${root.message_id}/replies${q}`, user: "b", expect: 200 },
+        { method: "GET", path: `/rooms/${room}/messages${q}`, user: "b", expect: 200, ref: true },
+      ];
     });
     return { runs, setup: { replies: Math.round(S.replies * 0.9), messages: last } };
   });
@@ -139,14 +162,18 @@ export function threadReplies(ctx: Ctx): Promise<ScenarioResult> {
 /** rooms-mentions: GET /rooms (default page of 50) for a user in 1,000 rooms, each with unread mentions. */
 export function roomsMentions(ctx: Ctx): Promise<ScenarioResult> {
   const S = ctx.smoke ? SMOKE : FULL;
-  return scenario(ctx, "rooms-mentions", `GET /rooms (limit 50) for a user in ${S.rooms.toLocaleString("en-US")} rooms, each with 3 unread messages mentioning them`, async (h, key) => {
+  return scenario(ctx, "rooms-mentions", `GET /rooms (limit 50) for a user in ${S.rooms.toLocaleString("en-US")} rooms, each with 3 unread messages mentioning them`, "same rooms, nothing unread", async (h, key, _S, seeded) => {
     const rooms = await pMap(Array.from({ length: S.rooms }, (_, i) => i), 16, () => createRoom(h.base, key, "writer", ["writer", "reader"]));
     await pMap(rooms, 16, async (room) => {
       for (let k = 0; k < 3; k++) await post(h, key, "writer", `/rooms/${room}/messages`, { content: `hey ${k}`, mentions: ["reader"] });
     });
     const first = await get(h, key, "reader", "/rooms");
     if (first.rooms[0]?.unread_mentions !== 3) throw new Error(`unexpected unread_mentions ${JSON.stringify(first.rooms[0])}`);
-    const runs = await measure(ctx, h, key, S.samples, () => ({ method: "GET", path: "/rooms", user: "reader", expect: 200 }));
+    seeded();
+    const runs = await measure(ctx, h, key, S.samples, () => [
+      { method: "GET", path: "/rooms", user: "reader", expect: 200 },
+      { method: "GET", path: "/rooms", user: "writer", expect: 200, ref: true },
+    ]);
     return { runs, setup: { rooms: S.rooms } };
   });
 }
