@@ -25,6 +25,7 @@ import { REPO } from "./lib/server";
 import { mentionsSend, reactionHot, roomsMentions, threadReplies } from "./scenarios/conversations";
 import { idle } from "./scenarios/idle";
 import { reconnectStorm } from "./scenarios/reconnect";
+import { jwtHistory } from "./scenarios/jwt-history";
 import { history, restSend } from "./scenarios/rest";
 import { startup } from "./scenarios/startup";
 import { fanout, wsLatency, wsRooms } from "./scenarios/ws";
@@ -39,6 +40,7 @@ export const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = 
   idle,
   "reconnect-storm": reconnectStorm,
   startup,
+  "jwt-history": jwtHistory,
   "mentions-send": mentionsSend,
   "reaction-hot": reactionHot,
   "thread-replies": threadReplies,

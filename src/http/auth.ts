@@ -1,5 +1,7 @@
-// The one auth pass of a request: API key (header only), X-User-Id, master key, tenant rate limit.
+// The one auth pass of a request: API key (header only), X-User-Id, signed user token (Bearer JWT),
+// master key, tenant rate limit.
 import { AppError, invalid } from "../errors";
+import type { JwtVerifier } from "../tenancy/jwt";
 import { constantTimeEqual } from "../tenancy/keys";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { Tenant, TenantService } from "../tenancy/tenants";
@@ -9,6 +11,15 @@ import { contextOf } from "./context";
 export interface TenantCaller {
   tenant: Tenant;
   userId: string;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or null when there is no such header. */
+export function bearerToken(request: Request): string | null {
+  const h = request.headers.get("authorization");
+  if (h === null) return null;
+  // Any Bearer credential is a user token attempt (then verified or refused), whatever follows it.
+  if (!/^bearer(?:\s|$)/i.test(h)) return null;
+  return h.slice(6).trim();
 }
 
 // 1..128 chars, no C0/C1 control characters (API.md section 2).
@@ -25,10 +36,18 @@ export class HttpAuth {
     private readonly tenants: TenantService,
     private readonly buckets: TokenBuckets,
     private readonly masterKey: string,
+    /** Verifier of signed user tokens; without one, every Bearer token is refused. */
+    private readonly jwt?: JwtVerifier,
   ) {}
 
-  /** Tenant key from `X-API-Key` (never the query string); charges one tenant token; sets RateLimit-* headers. */
+  /** K-only routes: tenant key from `X-API-Key` (never the query string); a Bearer JWT is refused with 403; charges one tenant token. */
   async tenant(request: Request, headersOut: Record<string, unknown>): Promise<Tenant> {
+    if (bearerToken(request) !== null) throw new AppError("forbidden", "this route takes the tenant API key (X-API-Key), not a user token");
+    return this.keyTenant(request, headersOut);
+  }
+
+  /** Tenant key from `X-API-Key`; charges one tenant token; sets RateLimit-* headers. */
+  private async keyTenant(request: Request, headersOut: Record<string, unknown>): Promise<Tenant> {
     const key = request.headers.get("x-api-key");
     const tenant = key ? await this.tenants.authenticate(key) : null;
     if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header");
@@ -37,14 +56,35 @@ export class HttpAuth {
     return tenant;
   }
 
-  /** Tenant key plus a valid `X-User-Id`. */
+  /**
+   * U routes: `Authorization: Bearer <jwt>` (then X-API-Key and X-User-Id are ignored), else the tenant
+   * key plus a valid `X-User-Id`.
+   */
   async tenantUser(request: Request, headersOut: Record<string, unknown>): Promise<TenantCaller> {
+    const token = bearerToken(request);
+    if (token !== null) {
+      if (!this.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
+      return this.jwtCaller(request, await this.jwt.verify(token), headersOut);
+    }
+    return this.keyUser(request, headersOut);
+  }
+
+  /** K U routes that a user token may not call (`POST /ws/token`): the key and X-User-Id; a Bearer JWT gets 403. */
+  async keyUser(request: Request, headersOut: Record<string, unknown>): Promise<TenantCaller> {
     const tenant = await this.tenant(request, headersOut);
     const userId = request.headers.get("x-user-id");
     if (userId === null) throw invalid("missing X-User-Id header", [{ path: "/headers/x-user-id", message: "required" }]);
     if (!isValidUserId(userId)) throw invalid("X-User-Id must be 1..128 characters without control characters", [{ path: "/headers/x-user-id", message: "invalid" }]);
     contextOf(request).userId = userId;
     return { tenant, userId };
+  }
+
+  private jwtCaller(request: Request, c: { tenant: Tenant; userId: string }, headersOut: Record<string, unknown>): TenantCaller {
+    const ctx = contextOf(request);
+    ctx.tenantId = c.tenant.id;
+    ctx.userId = c.userId;
+    this.charge(c.tenant, headersOut);
+    return { tenant: c.tenant, userId: c.userId };
   }
 
   /** Charges one token of the tenant bucket; throws 429 when empty. */

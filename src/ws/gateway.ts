@@ -9,10 +9,12 @@ import { errorResponse } from "../http/errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { RoomReads } from "../storage/room-store";
-import { isValidUserId } from "../http/auth";
+import { bearerToken, isValidUserId } from "../http/auth";
+import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
+import { JwtSockets } from "./jwt-sockets";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
@@ -30,6 +32,8 @@ export interface GatewayDeps {
   buckets: TokenBuckets;
   roomStore: RoomReads;
   tokens: WsTokenService;
+  /** Verifier of signed user tokens (`?token=<jwt>`, `Authorization: Bearer`); absent: JWTs are refused. */
+  jwt?: JwtVerifier;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
 }
@@ -49,6 +53,7 @@ export class Gateway implements Bus, OnlineDirectory {
   /** Live frames held for sockets whose connect replay is running. */
   private readonly held = new LiveBuffer();
   private readonly pending = new WeakMap<Socket, PendingSocket>();
+  private readonly jwtSockets: JwtSockets;
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -59,6 +64,7 @@ export class Gateway implements Bus, OnlineDirectory {
 
   constructor(private readonly d: GatewayDeps) {
     this.websocket = this.handler();
+    this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
       toUserRooms: (t, u, frame) => {
@@ -138,31 +144,44 @@ export class Gateway implements Bus, OnlineDirectory {
 
   // ---- handshake ---------------------------------------------------------------------------------
 
-  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when upgraded. */
+  /**
+   * Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); resolves undefined
+   * when upgraded. `?token=` first (a JWT by its shape, else a single-use token), then `Authorization:
+   * Bearer <jwt>`, then X-API-Key + X-User-Id.
+   */
   async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
-      const url = new URL(req.url);
-      const token = url.searchParams.get("token");
-      let tenantId: string;
-      let userId: string;
+      const token = new URL(req.url).searchParams.get("token");
+      const jwt = token !== null ? (looksLikeJwt(token) ? token : null) : bearerToken(req);
+      if (jwt !== null) {
+        if (!this.d.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
+        const c: JwtCaller = await this.d.jwt.verify(jwt);
+        return await this.accept(req, server, ctx, c.tenant.id, c.userId, { token: jwt, expMs: c.expMs });
+      }
       if (token !== null) {
         // A token takes precedence: headers are ignored.
         const t = await this.d.tokens.redeem(token);
-        tenantId = t.tenantId;
-        userId = t.userId;
-      } else {
-        const key = req.headers.get("x-api-key");
-        const tenant = key ? await this.d.tenants.authenticate(key) : null;
-        if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
-        const uid = req.headers.get("x-user-id");
-        if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
-        tenantId = tenant.id;
-        userId = uid;
+        return await this.accept(req, server, ctx, t.tenantId, t.userId);
       }
+      const key = req.headers.get("x-api-key");
+      const tenant = key ? await this.d.tenants.authenticate(key) : null;
+      if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
+      const uid = req.headers.get("x-user-id");
+      if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
+      return await this.accept(req, server, ctx, tenant.id, uid);
+    } catch (err) {
+      return this.refuse(err, ctx);
+    }
+  }
+
+  // Charges the handshake to the tenant bucket and upgrades.
+  private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }): Promise<Response | undefined> {
+    try {
       const tenant = await this.d.tenants.get(tenantId);
+      // Checked after the awaits: shutdown may have begun meanwhile.
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       ctx.tenantId = tenantId;
       ctx.userId = userId;
@@ -177,13 +196,26 @@ export class Gateway implements Bus, OnlineDirectory {
         alive: true,
         rejected: false,
       };
+      if (jwt) {
+        data.jwt = jwt.token;
+        data.jwtExpMs = jwt.expMs;
+      }
       if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(r) } })) return undefined;
       throw new AppError("invalid_request", "expected a WebSocket upgrade request");
     } catch (err) {
-      if (err instanceof AppError) return errorResponse(err, ctx.requestId);
-      this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
-      return errorResponse(new AppError("internal_error"), ctx.requestId);
+      return this.refuse(err, ctx);
     }
+  }
+
+  private refuse(err: unknown, ctx: RequestContext): Response {
+    if (err instanceof AppError) return errorResponse(err, ctx.requestId);
+    this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
+    return errorResponse(new AppError("internal_error"), ctx.requestId);
+  }
+
+  /** The tenant's JWT keys changed: its JWT sockets whose token no longer verifies are closed with 4001. */
+  revalidateJwtSockets(tenantId: string): void {
+    this.jwtSockets.revalidate(tenantId, this.registry.all());
   }
 
   /**
@@ -239,6 +271,7 @@ export class Gateway implements Bus, OnlineDirectory {
       return;
     }
     this.d.metrics.activeConnections.inc();
+    this.jwtSockets.opened(ws);
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
@@ -299,6 +332,7 @@ export class Gateway implements Bus, OnlineDirectory {
   }
 
   private onClose(ws: Socket): void {
+    this.jwtSockets.closed(ws);
     if (ws.data.rejected) return;
     const pending = this.pending.get(ws);
     if (pending) {

@@ -15,6 +15,11 @@ export interface SocketData {
   rejected: boolean;
   /** The handling of this socket's last frame: the next one starts after it (frames are handled in arrival order). */
   inbox?: Promise<void>;
+  /** The signed user token (JWT) that opened this socket: re-verified when the tenant's keys change. */
+  jwt?: string;
+  /** That token's `exp` (unix ms): the socket is closed with 4001 by exp + leeway. */
+  jwtExpMs?: number;
+  jwtTimer?: ReturnType<typeof setTimeout>;
 }
 
 export type Socket = ServerWebSocket<SocketData>;

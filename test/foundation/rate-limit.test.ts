@@ -174,7 +174,7 @@ describe("HttpAuth (no route needed)", () => {
   test("X-User-Id must be present, 1..128 chars, without control characters", async () => {
     const { db, auth, apiKey, req } = await setup({});
     try {
-      const user = (u?: string) => auth.tenantUser(req(u === undefined ? { "x-api-key": apiKey } : { "x-api-key": apiKey, "x-user-id": u }), {});
+      const user = (u?: string) => auth.keyUser(req(u === undefined ? { "x-api-key": apiKey } : { "x-api-key": apiKey, "x-user-id": u }), {});
       expect((await user("a".repeat(128))).userId).toBe("a".repeat(128));
       expect((await user("user@example.com")).userId).toBe("user@example.com");
       for (const bad of [undefined, "a".repeat(129)]) {
