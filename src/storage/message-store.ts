@@ -66,6 +66,8 @@ export interface MessageReads {
   changedAfter(tenantId: string, roomId: string, afterChange: number, limit: number): Promise<MessageRow[]>;
   /** Mention rows of the user with seq > afterSeq (deleted and self-sent messages have none): an index range count. */
   unreadMentions(tenantId: string, roomId: string, userId: string, afterSeq: number): Promise<number>;
+  /** unreadMentions for several rooms in one statement (GET /rooms pages): room_id -> count, for every room given. */
+  unreadMentionsIn(tenantId: string, userId: string, rooms: { room_id: string; after_seq: number }[]): Promise<Map<string, number>>;
   /** created_at of the newest non-deleted reply of the root; null when none. */
   latestReplyAt(tenantId: string, roomId: string, parentId: string): Promise<Instant | null>;
   /** A message's reactions, ord ascending, only `reaction` when given, ord > afterOrd when given. */

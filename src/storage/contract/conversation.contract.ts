@@ -91,6 +91,9 @@ export function conversationContract(name: string, factory: StoreFactory): void 
       expect(await store.messages.unreadMentions("t1", "r1", "u2", 0)).toBe(2);
       expect(await store.messages.unreadMentions("t1", "r1", "u2", m1.seq)).toBe(1);
       expect(await store.messages.unreadMentions("t1", "r1", "u1", 0)).toBe(0);
+      expect([...(await store.messages.unreadMentionsIn("t1", "u2", [{ room_id: "r1", after_seq: 0 }, { room_id: "r1x", after_seq: 0 }]))]).toEqual([["r1", 2], ["r1x", 0]]);
+      expect([...(await store.messages.unreadMentionsIn("t1", "u2", [{ room_id: "r1", after_seq: m1.seq }]))]).toEqual([["r1", 1]]);
+      expect((await store.messages.unreadMentionsIn("t1", "u2", [])).size).toBe(0);
       await store.transaction(async (tx) => {
         await tx.messages.removeMentions("t1", "r1", m2.seq, ["u2"]);
         await tx.messages.edit("t1", m2.message_id, "e", null, at(9), 10, ["u1"]);

@@ -104,6 +104,15 @@ export class PgMessageStore implements MessageStore {
       WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND user_id = ${userId} AND seq > ${afterSeq}`;
     return r.n;
   }
+  async unreadMentionsIn(tenantId: string, userId: string, rooms: { room_id: string; after_seq: number }[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (rooms.length === 0) return out;
+    const rows = await this.c.q`SELECT r.room_id, (SELECT count(*)::int FROM message_mentions mm
+        WHERE mm.tenant_id = ${tenantId} AND mm.room_id = r.room_id AND mm.user_id = ${userId} AND mm.seq > r.after_seq) AS n
+      FROM json_to_recordset(${JSON.stringify(rooms)}::text::json) AS r(room_id text, after_seq int)`;
+    for (const r of rows) out.set(r.room_id, r.n);
+    return out;
+  }
   async latestReplyAt(tenantId: string, roomId: string, parentId: string): Promise<string | null> {
     const [r] = await this.c.q`SELECT created_at FROM messages
       WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id = ${parentId} AND deleted_at IS NULL ORDER BY seq DESC LIMIT 1`;

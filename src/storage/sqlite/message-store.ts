@@ -7,7 +7,7 @@ import { fromJsonColumn, toJsonColumn } from "./json";
 
 /** Method names of MessageStore. */
 export const MESSAGE_METHODS = [
-  "byId", "bySeq", "byClientId", "after", "before", "unreadCount", "changedAfter", "unreadMentions", "latestReplyAt",
+  "byId", "bySeq", "byClientId", "after", "before", "unreadCount", "changedAfter", "unreadMentions", "unreadMentionsIn", "latestReplyAt",
   "reactions", "hasReaction", "userReactionCount", "firstReactors",
   "insert", "edit", "tombstone", "setThread", "setReactions", "addMentions", "removeMentions", "insertReaction", "deleteReaction",
 ] as const;
@@ -61,6 +61,12 @@ export class SqliteMessageStore implements Sync<MessageStore> {
       ),
       changedAfter: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND change_seq > ? ORDER BY change_seq ASC LIMIT ?`),
       unreadMentions: db.query("SELECT count(*) AS n FROM message_mentions WHERE tenant_id = ? AND room_id = ? AND user_id = ? AND seq > ?"),
+      // One correlated index-range count per room of the page (primary key of message_mentions).
+      unreadMentionsIn: db.query(
+        `SELECT j.value ->> '$[0]' AS room_id,
+           (SELECT count(*) FROM message_mentions mm WHERE mm.tenant_id = ?1 AND mm.room_id = j.value ->> '$[0]' AND mm.user_id = ?2 AND mm.seq > j.value ->> '$[1]') AS n
+         FROM json_each(?3) j`,
+      ),
       addMention: db.query("INSERT INTO message_mentions (tenant_id, room_id, user_id, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       removeMention: db.query("DELETE FROM message_mentions WHERE tenant_id = ? AND room_id = ? AND user_id = ? AND seq = ?"),
       latestReplyAt: db.query(
@@ -141,6 +147,13 @@ export class SqliteMessageStore implements Sync<MessageStore> {
   }
   unreadMentions(tenantId: string, roomId: string, userId: string, afterSeq: number): number {
     return (this.q.unreadMentions!.get(tenantId, roomId, userId, afterSeq) as { n: number }).n;
+  }
+  unreadMentionsIn(tenantId: string, userId: string, rooms: { room_id: string; after_seq: number }[]): Map<string, number> {
+    const out = new Map<string, number>();
+    if (rooms.length === 0) return out;
+    const rows = this.q.unreadMentionsIn!.all(tenantId, userId, JSON.stringify(rooms.map((r) => [r.room_id, r.after_seq]))) as { room_id: string; n: number }[];
+    for (const r of rows) out.set(r.room_id, r.n);
+    return out;
   }
   latestReplyAt(tenantId: string, roomId: string, parentId: string): string | null {
     const r = this.q.latestReplyAt!.get(tenantId, roomId, parentId) as { created_at: string } | null;
