@@ -84,6 +84,9 @@ describe("adding and removing", () => {
       expectError(await c.as("alice").post(path(c.roomId, m.message_id), { reaction: bad }), 400, "invalid_request");
     }
     expectError(await c.as("alice").post(path(c.roomId, m.message_id), { reaction: 5 }), 400, "invalid_request");
+    expectError(await c.as("alice").del(`${path(c.roomId, m.message_id)}/${encodeURIComponent("a b")}`), 400, "invalid_request");
+    expectError(await c.as("alice").get(`${path(c.roomId, m.message_id)}?reaction=${encodeURIComponent("a b")}`), 400, "invalid_request");
+    expectError(await c.as("alice").get(path(c.roomId, "01900000-0000-7000-8000-000000000000")), 404, "not_found");
     expectError(await c.as("alice").post(path(c.roomId, m.message_id), {}), 400, "invalid_request");
     for (const good of ["👍", "👨‍👩‍👧‍👦", "🇫🇷", ":+1:", "a".repeat(64), "é".repeat(32)]) {
       expect((await c.as("alice").post(path(c.roomId, m.message_id), { reaction: good })).status).toBe(200);
