@@ -106,7 +106,7 @@ export class MessageService {
         // A reply changes two messages (itself and its root): two change positions, the root's last.
         const change = await tx.rooms.nextChange(tenantId, roomId, parentId === null ? 1 : 2);
         const parent = parentId === null ? null : await replyRoot(tx, tenantId, roomId, parentId);
-        await checkMentionMembers(tx, tenantId, roomId, mentions);
+        await checkMentionMembers(tx, tenantId, roomId, mentions, room.members);
         const row: MessageRow = {
           tenant_id: tenantId,
           room_id: roomId,
@@ -199,7 +199,7 @@ export class MessageService {
 
   /** Sender only; sets edited_at; `mentions` replaces them; emits message.edited. */
   async edit(actor: Actor, roomId: string, messageId: string, input: EditInput): Promise<Message> {
-    await this.d.rooms.memberOf(actor, roomId);
+    const room = await this.d.rooms.memberOf(actor, roomId);
     const tenantId = actor.tenant.id;
     if (input.content === undefined && input.meta === undefined && input.mentions === undefined) {
       throw invalid("give content, meta and/or mentions to edit", [{ path: "/", message: "nothing to change" }]);
@@ -228,7 +228,7 @@ export class MessageService {
         change_seq: change,
       };
       if (mentions !== null) {
-        await checkMentionMembers(tx, tenantId, roomId, mentions);
+        await checkMentionMembers(tx, tenantId, roomId, mentions, room.members);
         await tx.messages.removeMentions(tenantId, roomId, fresh.seq, mentionRows(fresh));
         await tx.messages.addMentions(tenantId, roomId, fresh.seq, mentionRows(next));
       }

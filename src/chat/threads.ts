@@ -15,13 +15,20 @@ export async function replyRoot(tx: Tx, tenantId: string, roomId: string, parent
   return parent;
 }
 
-/** Mentioned users must be members of the room (checked in the transaction: membership is authoritative there). */
-export async function checkMentionMembers(tx: Tx, tenantId: string, roomId: string, mentions: string[]): Promise<void> {
-  for (let i = 0; i < mentions.length; i++) {
-    if (!(await tx.rooms.member(tenantId, roomId, mentions[i]!))) {
-      throw invalid("every mentioned user must be a member of the room", [{ path: `/mentions/${i}`, message: "not a member" }]);
-    }
+/**
+ * Mentioned users must be members of the room: `known` (the room cache) names the first one that is
+ * not, for the 400's details; the count in the transaction is the authoritative check (one statement).
+ */
+export async function checkMentionMembers(tx: Tx, tenantId: string, roomId: string, mentions: string[], known?: ReadonlyMap<string, unknown>): Promise<void> {
+  if (mentions.length === 0) return;
+  const fail = (i: number) => invalid("every mentioned user must be a member of the room", [{ path: `/mentions/${Math.max(0, i)}`, message: "not a member" }]);
+  if (known) {
+    const i = mentions.findIndex((u) => !known.has(u));
+    if (i >= 0) throw fail(i);
   }
+  if ((await tx.rooms.countMembers(tenantId, roomId, mentions)) === mentions.length) return;
+  for (let i = 0; i < mentions.length; i++) if (!(await tx.rooms.member(tenantId, roomId, mentions[i]!))) throw fail(i);
+  throw fail(0);
 }
 
 /** The mention rows of a message: its mentions minus its sender (one's own mention is never unread). */

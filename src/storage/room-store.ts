@@ -78,6 +78,8 @@ export interface RoomReads {
   unackedRooms(tenantId: string, userId: string): Promise<UnackedRoom[]>;
   /** True when the two users share at least one room. */
   shareRoom(tenantId: string, a: string, b: string): Promise<boolean>;
+  /** How many of `userIds` (distinct) are members of the room: one statement for a mention list. */
+  countMembers(tenantId: string, roomId: string, userIds: string[]): Promise<number>;
   /** The room's change position (rooms.last_change); null when no such room. */
   lastChange(tenantId: string, roomId: string): Promise<number | null>;
 }

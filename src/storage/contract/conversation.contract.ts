@@ -41,6 +41,8 @@ export function conversationContract(name: string, factory: StoreFactory): void 
       expect(await store.transaction((tx) => tx.rooms.nextChange("t1", "r1", 1))).toBe(3);
       expect(await store.rooms.lastChange("t1", "r1")).toBe(3);
       expect(await store.rooms.lastChange("t1", "nope")).toBeNull();
+      expect(await store.rooms.countMembers("t1", "r1", ["u1", "u2", "stranger"])).toBe(2);
+      expect(await store.rooms.countMembers("t1", "r1", [])).toBe(0);
       // A rolled-back reservation is given back.
       await store.transaction(async (tx) => {
         await tx.rooms.nextChange("t1", "r1", 5);

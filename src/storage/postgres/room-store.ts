@@ -164,4 +164,10 @@ export class PgRoomStore implements RoomStore {
     const [r] = await this.c.q`SELECT last_change FROM rooms WHERE tenant_id = ${tenantId} AND room_id = ${roomId}`;
     return r ? Number(r.last_change) : null;
   }
+  async countMembers(tenantId: string, roomId: string, userIds: string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    const [r] = await this.c.q`SELECT count(*)::int AS n FROM room_members WHERE tenant_id = ${tenantId} AND room_id = ${roomId}
+      AND user_id IN (SELECT json_array_elements_text(${JSON.stringify(userIds)}::text::json))`;
+    return r.n;
+  }
 }

@@ -67,7 +67,9 @@ export class SqliteMessageStore implements Sync<MessageStore> {
            (SELECT count(*) FROM message_mentions mm WHERE mm.tenant_id = ?1 AND mm.room_id = j.value ->> '$[0]' AND mm.user_id = ?2 AND mm.seq > j.value ->> '$[1]') AS n
          FROM json_each(?3) j`,
       ),
-      addMention: db.query("INSERT INTO message_mentions (tenant_id, room_id, user_id, seq) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      addMentions: db.query(
+        "INSERT INTO message_mentions (tenant_id, room_id, user_id, seq) SELECT ?1, ?2, value, ?3 FROM json_each(?4) WHERE true ON CONFLICT DO NOTHING",
+      ),
       removeMention: db.query("DELETE FROM message_mentions WHERE tenant_id = ? AND room_id = ? AND user_id = ? AND seq = ?"),
       latestReplyAt: db.query(
         "SELECT created_at FROM messages WHERE tenant_id = ? AND room_id = ? AND parent_id = ? AND deleted_at IS NULL ORDER BY seq DESC LIMIT 1",
@@ -134,7 +136,7 @@ export class SqliteMessageStore implements Sync<MessageStore> {
     this.q.setReactions!.run(listColumn(reactions), change, tenantId, messageId);
   }
   addMentions(tenantId: string, roomId: string, seq: number, userIds: string[]): void {
-    for (const u of userIds) this.q.addMention!.run(tenantId, roomId, u, seq);
+    if (userIds.length) this.q.addMentions!.run(tenantId, roomId, seq, JSON.stringify(userIds));
   }
   removeMentions(tenantId: string, roomId: string, seq: number, userIds: string[]): void {
     for (const u of userIds) this.q.removeMention!.run(tenantId, roomId, u, seq);

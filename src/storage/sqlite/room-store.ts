@@ -7,7 +7,7 @@ import { fromJsonColumn, toJsonColumn } from "./json";
 
 /** Method names of RoomStore. */
 export const ROOM_METHODS = [
-  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom", "lastChange",
+  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom", "lastChange", "countMembers",
   "insertRoom", "update", "nextSeq", "nextChange", "addMember", "removeMember", "setRole", "advanceAck",
 ] as const;
 
@@ -32,6 +32,9 @@ export class SqliteRoomStore implements Sync<RoomStore> {
       get: db.query(`SELECT ${cols} FROM rooms WHERE tenant_id = ? AND room_id = ?`),
       byDmKey: db.query(`SELECT ${cols} FROM rooms WHERE tenant_id = ? AND dm_key = ?`),
       nextChange: db.query("UPDATE rooms SET last_change = last_change + ? WHERE tenant_id = ? AND room_id = ? RETURNING last_change"),
+      countMembers: db.query(
+        "SELECT count(*) AS n FROM room_members WHERE tenant_id = ? AND room_id = ? AND user_id IN (SELECT value FROM json_each(?))",
+      ),
       lastChange: db.query("SELECT last_change FROM rooms WHERE tenant_id = ? AND room_id = ?"),
       update: db.query("UPDATE rooms SET name = ?, metadata = ?, updated_at = ? WHERE tenant_id = ? AND room_id = ?"),
       nextSeq: db.query("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE tenant_id = ? AND room_id = ? RETURNING last_seq"),
@@ -142,5 +145,9 @@ export class SqliteRoomStore implements Sync<RoomStore> {
   lastChange(tenantId: string, roomId: string): number | null {
     const r = this.q.lastChange!.get(tenantId, roomId) as { last_change: number } | null;
     return r ? r.last_change : null;
+  }
+  countMembers(tenantId: string, roomId: string, userIds: string[]): number {
+    if (userIds.length === 0) return 0;
+    return (this.q.countMembers!.get(tenantId, roomId, JSON.stringify(userIds)) as { n: number }).n;
   }
 }
