@@ -141,8 +141,10 @@ export function threadReplies(ctx: Ctx): Promise<ScenarioResult> {
     const room = await createRoom(h.base, key, "a", ["a", "b"]);
     const root = await post(h, key, "a", `/rooms/${room}/messages`, { content: "root" });
     // Other top-level traffic between the replies, so the thread index is what keeps the page cheap.
-    await pMap(Array.from({ length: S.replies }, (_, i) => i), 16, (i) =>
-      post(h, key, i % 2 ? "a" : "b", `/rooms/${room}/messages`, i % 10 === 0 ? { content: `noise ${i}` } : { content: `reply ${i}`, parent_id: root.message_id }),
+    // S.replies replies plus one top-level message after every 10 replies.
+    const total = S.replies + Math.floor(S.replies / 10);
+    await pMap(Array.from({ length: total }, (_, i) => i), 16, (i) =>
+      post(h, key, i % 2 ? "a" : "b", `/rooms/${room}/messages`, i % 11 === 10 ? { content: `noise ${i}` } : { content: `reply ${i}`, parent_id: root.message_id }),
     );
     const last = (await get(h, key, "a", `/rooms/${room}`)).last_seq as number;
     let x = 12345;
@@ -155,7 +157,8 @@ export function threadReplies(ctx: Ctx): Promise<ScenarioResult> {
         { method: "GET", path: `/rooms/${room}/messages${q}`, user: "b", expect: 200, ref: true },
       ];
     });
-    return { runs, setup: { replies: Math.round(S.replies * 0.9), messages: last } };
+    const replies = (await get(h, key, "a", `/rooms/${room}/messages/${root.message_id}`)).reply_count as number;
+    return { runs, setup: { replies, messages: last } };
   });
 }
 
