@@ -96,7 +96,7 @@ describe.skipIf(!available)("chatapi copy-store", () => {
     hang.stop(true);
     fail.stop(true);
     await pg?.drop();
-  });
+  }, 30_000);
 
   test("SQLite -> PostgreSQL -> SQLite keeps every record and leaves the source unchanged", async () => {
     const srcHash = Bun.hash(readFileSync(srcFile));

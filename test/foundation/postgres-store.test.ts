@@ -15,7 +15,7 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
   afterAll(async () => {
     for (const d of dbs) await d.drop();
     await admin.close();
-  });
+  }, 30_000);
 
   test("/health reports the store kind (postgres here, sqlite for a file DSN)", async () => {
     const db = await createTestDatabase();

@@ -29,7 +29,7 @@ describe.skipIf(!available)("PostgreSQL outbox claims and migrations", () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const f of cleanup.splice(0)) await f();
-  });
+  }, 30_000);
 
   test("two processes claiming one tenant's deliveries never claim the same row, and together claim every row once", async () => {
     const { store, db, dispose } = await createTestPostgresStore();

@@ -22,8 +22,8 @@ describe.skipIf(!available)("PostgresStore", () => {
     ({ store, dispose } = f);
     url = f.db.url;
     await seedRoom(store, "t1", "r1", ["u1", "u2"]);
-  });
-  afterEach(() => dispose());
+  }, 30_000);
+  afterEach(() => dispose(), 30_000);
 
   test("200 concurrent sends to one room get seqs 1..200; after-commit callbacks run in seq order", async () => {
     const published: number[] = [];
