@@ -22,6 +22,7 @@ import { FULL, SMOKE, type Ctx } from "./lib/ctx";
 import { killAllNow } from "./lib/procs";
 import { markdownTable, printScenario, updateReadme, type Machine, type ScenarioResult } from "./lib/report";
 import { REPO } from "./lib/server";
+import { mentionsSend, reactionHot, roomsMentions, threadReplies } from "./scenarios/conversations";
 import { idle } from "./scenarios/idle";
 import { reconnectStorm } from "./scenarios/reconnect";
 import { jwtHistory } from "./scenarios/jwt-history";
@@ -40,6 +41,10 @@ export const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = 
   "reconnect-storm": reconnectStorm,
   startup,
   "jwt-history": jwtHistory,
+  "mentions-send": mentionsSend,
+  "reaction-hot": reactionHot,
+  "thread-replies": threadReplies,
+  "rooms-mentions": roomsMentions,
 };
 
 export function machineInfo(pinning: string): Machine {

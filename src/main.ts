@@ -27,9 +27,12 @@ import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
 import { DeferredBus, type OnlineDirectory } from "./chat/bus";
+import { ChangesService } from "./chat/changes";
 import { MessageService } from "./chat/messages";
+import { ReactionService } from "./chat/reactions";
 import { RoomCache } from "./chat/room-cache";
 import { RoomService } from "./chat/rooms";
+import { conversationRoutes } from "./http/conversations.routes";
 import { messageRoutes } from "./http/messages.routes";
 import { roomRoutes } from "./http/rooms.routes";
 import { realtimeRoutes } from "./http/realtime.routes";
@@ -148,11 +151,13 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   });
   const outbox = new DeliveryOutbox({ worker: webhooks });
   const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
+  const reactions = new ReactionService({ rooms, store, bus });
+  const changes = new ChangesService({ rooms, store });
   const subscriptions = new SubscriptionService({ store });
   const notifications = new NotificationService({ store, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store, worker: webhooks });
   const tokens = new WsTokenService(store, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore: store.rooms, tokens, jwt, services: { rooms, messages, tenants, buckets, log }, notifications });
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore: store.rooms, tokens, jwt, services: { rooms, messages, reactions, changes, tenants, buckets, log }, notifications });
   bus.attach(gateway);
   const gw = gateway;
   // A key change ends the old tokens at once: cached verifications go first, then open sockets are re-verified.
@@ -171,6 +176,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       adminRoutes({ auth, tenants }),
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
+      conversationRoutes({ auth, messages, reactions, changes }),
       realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore: store.rooms }),
       notifyRoutes({ auth, notifications, subscriptions }),
       deadLetterRoutes({ auth, deadLetters }),

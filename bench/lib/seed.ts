@@ -63,10 +63,11 @@ export async function seededDb(ctx: Ctx, name: string, rooms: number, perRoom: n
   db.exec("PRAGMA synchronous = OFF");
   db.exec("PRAGMA cache_size = -262144");
   const insert = db.prepare(
-    `INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at)
-     VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL)`,
+    // change_seq = seq: the changes feed position of a message never changed since its creation (migration 010).
+    `INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, change_seq)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7, NULL, NULL, ?3)`,
   );
-  const updRoom = db.prepare("UPDATE rooms SET last_seq = ?, last_activity_at = ? WHERE tenant_id = ? AND room_id = ?");
+  const updRoom = db.prepare("UPDATE rooms SET last_seq = ?1, last_change = ?1, last_activity_at = ?2 WHERE tenant_id = ?3 AND room_id = ?4");
   const filler = "lorem ipsum dolor sit amet, consectetur adipiscing elit ".repeat(Math.ceil(contentBytes / 56) + 1);
   const total = rooms * perRoom;
   const base = Date.now() - total;

@@ -30,5 +30,10 @@ export function toMessage(m: MessageRow): Message {
     created_at: m.created_at,
     edited_at: m.edited_at,
     deleted_at: m.deleted_at,
+    parent_id: m.parent_id,
+    reply_count: m.reply_count,
+    last_reply_at: m.last_reply_at,
+    mentions: m.mentions,
+    reactions: m.reactions,
   };
 }

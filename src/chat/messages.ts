@@ -10,6 +10,8 @@ import type { Bus, OnlineDirectory } from "./bus";
 import { toMessage, toRoom } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
+import { checkMentions } from "./conversation-rules";
+import { checkMentionMembers, mentionRows, replyDeleted, replyRoot, threadFrame } from "./threads";
 import { checkContent, checkJson } from "./validate";
 
 /** Called inside the send transaction to queue webhooks for offline recipients (transactional outbox). */
@@ -35,12 +37,22 @@ export interface SendInput {
   content: unknown;
   meta?: unknown;
   client_msg_id?: string;
+  parent_id?: string;
+  mentions?: unknown;
 }
 
 export interface HistoryQuery {
   after_seq?: number;
   before_seq?: number;
   limit?: number;
+  /** Only messages that are not replies. */
+  top_level?: boolean;
+}
+
+export interface EditInput {
+  content?: unknown;
+  meta?: unknown;
+  mentions?: unknown;
 }
 
 const MAX_CLIENT_MSG_ID = 64;
@@ -70,6 +82,11 @@ export class MessageService {
     }
     const content = checkContent(input.content, tenant.config.max_message_bytes);
     const meta = checkJson(input.meta, "/meta");
+    const mentions = input.mentions === undefined || input.mentions === null ? [] : checkMentions(input.mentions);
+    const parentId = input.parent_id ?? null;
+    if (parentId !== null && (typeof parentId !== "string" || parentId.length < 1 || parentId.length > 64)) {
+      throw invalid("parent_id must be a message id", [{ path: "/parent_id", message: "invalid" }]);
+    }
     const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
     if (!bucket.ok) throw rateLimited(bucket, "user send");
     const tenantId = tenant.id;
@@ -86,6 +103,10 @@ export class MessageService {
         // then sees only activity older than itself (RoomStore.userRooms relies on it).
         const at = this.now().toISOString();
         const seq = await tx.rooms.nextSeq(tenantId, roomId, at);
+        // A reply changes two messages (itself and its root): two change positions, the root's last.
+        const change = await tx.rooms.nextChange(tenantId, roomId, parentId === null ? 1 : 2);
+        const parent = parentId === null ? null : await replyRoot(tx, tenantId, roomId, parentId);
+        await checkMentionMembers(tx, tenantId, roomId, mentions, room.members);
         const row: MessageRow = {
           tenant_id: tenantId,
           room_id: roomId,
@@ -98,14 +119,27 @@ export class MessageService {
           created_at: at,
           edited_at: null,
           deleted_at: null,
+          parent_id: parentId,
+          reply_count: 0,
+          last_reply_at: null,
+          mentions,
+          reactions: [],
+          change_seq: parent ? change - 1 : change,
         };
         await tx.messages.insert(row);
+        await tx.messages.addMentions(tenantId, roomId, seq, mentionRows(row));
+        let thread: ReturnType<typeof threadFrame> | null = null;
+        if (parent) {
+          await tx.messages.setThread(tenantId, parent.message_id, parent.reply_count + 1, at, change);
+          thread = threadFrame(roomId, parent.message_id, parent.reply_count + 1, at);
+        }
         // Sending advances the sender's own read position (no ack.received).
         await tx.rooms.advanceAck(tenantId, roomId, actor.userId, seq);
         tx.afterCommit(() => {
           this.d.rooms.messageCommitted(tenantId, roomId, seq, at);
           this.d.metrics?.messagesSent.inc();
           this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(row) });
+          if (thread) this.d.bus.toRoom(tenantId, roomId, thread);
         });
         if (outbox) {
           const offline: string[] = [];
@@ -140,26 +174,37 @@ export class MessageService {
   }
 
   /** History without the permission check: for callers that already checked (WS replay). */
-  async page(tenantId: string, roomId: string, q: HistoryQuery): Promise<{ messages: Message[]; has_more: boolean }> {
+  async page(tenantId: string, roomId: string, q: HistoryQuery, parentId?: string): Promise<{ messages: Message[]; has_more: boolean }> {
     const limit = q.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalid("limit must be 1..200", [{ path: "/limit", message: "out of range" }]);
     for (const k of ["after_seq", "before_seq"] as const) {
       const v = q[k];
       if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw invalid(`${k} must be an integer >= 0`, [{ path: `/${k}`, message: "out of range" }]);
     }
+    const filter = parentId !== undefined ? { parentId } : q.top_level ? { topLevel: true } : undefined;
     let rows: MessageRow[];
-    if (q.after_seq !== undefined) rows = await this.d.store.messages.after(tenantId, roomId, q.after_seq, q.before_seq ?? null, limit + 1);
-    else rows = await this.d.store.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1);
+    if (q.after_seq !== undefined) rows = await this.d.store.messages.after(tenantId, roomId, q.after_seq, q.before_seq ?? null, limit + 1, filter);
+    else rows = await this.d.store.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1, filter);
     const has_more = rows.length > limit;
     if (has_more) rows = q.after_seq !== undefined ? rows.slice(0, limit) : rows.slice(1);
     return { messages: rows.map(toMessage), has_more };
   }
 
-  /** Sender only; sets edited_at; emits message.edited. */
-  async edit(actor: Actor, roomId: string, messageId: string, input: { content?: unknown; meta?: unknown }): Promise<Message> {
-    await this.d.rooms.memberOf(actor, roomId);
+  /** A thread's replies (tombstones included), with the history paging rules. */
+  async replies(actor: Actor, roomId: string, messageId: string, q: HistoryQuery): Promise<{ messages: Message[]; has_more: boolean }> {
+    await this.d.rooms.readable(actor, roomId);
+    await this.row(actor, roomId, messageId);
+    return this.page(actor.tenant.id, roomId, { ...q, top_level: undefined }, messageId);
+  }
+
+  /** Sender only; sets edited_at; `mentions` replaces them; emits message.edited. */
+  async edit(actor: Actor, roomId: string, messageId: string, input: EditInput): Promise<Message> {
+    const room = await this.d.rooms.memberOf(actor, roomId);
     const tenantId = actor.tenant.id;
-    if (input.content === undefined && input.meta === undefined) throw invalid("give content and/or meta to edit", [{ path: "/", message: "nothing to change" }]);
+    if (input.content === undefined && input.meta === undefined && input.mentions === undefined) {
+      throw invalid("give content, meta and/or mentions to edit", [{ path: "/", message: "nothing to change" }]);
+    }
+    const mentions = input.mentions === undefined || input.mentions === null ? null : checkMentions(input.mentions);
     const current = await this.row(actor, roomId, messageId);
     if (current.sender_id !== actor.userId) throw forbidden("only the sender may edit a message");
     if (current.deleted_at) throw conflict("a deleted message cannot be edited");
@@ -169,11 +214,25 @@ export class MessageService {
     const row = await this.d.store.transaction(async (tx) => {
       // Re-read inside the transaction: a delete (or another edit) may have committed first, and an
       // edit must never bring a tombstone's content back.
+      // The room's change position first (room lock, then the message's: one lock order everywhere).
+      const change = await tx.rooms.nextChange(tenantId, roomId, 1);
       const fresh = await tx.messages.byId(tenantId, messageId);
       if (!fresh || fresh.room_id !== roomId) throw notFound("message not found");
       if (fresh.deleted_at) throw conflict("a deleted message cannot be edited");
-      const next: MessageRow = { ...fresh, content: content ?? fresh.content, meta: meta === undefined ? fresh.meta : meta, edited_at: at };
-      await tx.messages.edit(tenantId, messageId, next.content, next.meta, at);
+      const next: MessageRow = {
+        ...fresh,
+        content: content ?? fresh.content,
+        meta: meta === undefined ? fresh.meta : meta,
+        edited_at: at,
+        mentions: mentions ?? fresh.mentions,
+        change_seq: change,
+      };
+      if (mentions !== null) {
+        await checkMentionMembers(tx, tenantId, roomId, mentions, room.members);
+        await tx.messages.removeMentions(tenantId, roomId, fresh.seq, mentionRows(fresh));
+        await tx.messages.addMentions(tenantId, roomId, fresh.seq, mentionRows(next));
+      }
+      await tx.messages.edit(tenantId, messageId, next.content, next.meta, at, change, mentions);
       tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(next) }));
       return next;
     });
@@ -190,12 +249,20 @@ export class MessageService {
     if (current.deleted_at) return;
     const at = this.now().toISOString();
     await this.d.store.transaction(async (tx) => {
+      // parent_id never changes, so the read above tells how many change positions this takes.
+      const change = await tx.rooms.nextChange(tenantId, roomId, current.parent_id === null ? 1 : 2);
       // A concurrent delete of the same message may have committed first: tombstone (and announce) once.
       const fresh = await tx.messages.byId(tenantId, messageId);
       if (!fresh || fresh.deleted_at) return;
-      await tx.messages.tombstone(tenantId, messageId, at);
-      const gone: MessageRow = { ...fresh, content: "", meta: null, deleted_at: at };
-      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(gone) }));
+      const own = current.parent_id === null ? change : change - 1;
+      await tx.messages.tombstone(tenantId, messageId, at, own);
+      await tx.messages.removeMentions(tenantId, roomId, fresh.seq, mentionRows(fresh));
+      const gone: MessageRow = { ...fresh, content: "", meta: null, reactions: [], deleted_at: at, change_seq: own };
+      const thread = fresh.parent_id === null ? null : await replyDeleted(tx, tenantId, roomId, fresh.parent_id, change);
+      tx.afterCommit(() => {
+        this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(gone) });
+        if (thread) this.d.bus.toRoom(tenantId, roomId, thread);
+      });
     });
   }
 

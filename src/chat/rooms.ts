@@ -184,6 +184,9 @@ export class RoomService {
     const rows = await this.d.store.rooms.userRooms(tenantId, actor.userId, snapshot, c ? { key: c.k, roomId: c.r } : null, limit + 1);
     const page = rows.slice(0, limit);
     const messages = this.d.store.messages;
+    // One statement for the page's unread mentions (an index range count per room, never the unread messages).
+    const unread = page.filter((r) => r.last_seq > r.my_last_ack).map((r) => ({ room_id: r.room_id, after_seq: r.my_last_ack }));
+    const mentions = await messages.unreadMentionsIn(tenantId, actor.userId, unread);
     const rooms = await Promise.all(
       page.map(async (r): Promise<RoomSummary> => {
         const last = r.last_seq > 0 ? await messages.bySeq(tenantId, r.room_id, r.last_seq) : null;
@@ -191,6 +194,7 @@ export class RoomService {
           ...toRoom(r),
           last_ack: r.my_last_ack,
           unread_count: r.last_seq > r.my_last_ack ? await messages.unreadCount(tenantId, r.room_id, r.my_last_ack, actor.userId) : 0,
+          unread_mentions: mentions.get(r.room_id) ?? 0,
           last_message: last ? toMessage(last) : null,
         };
       }),

@@ -1,6 +1,6 @@
 // Convenience methods of ChatClient: one typed wrapper per client frame type of API.md section 4.
 import type { RequestArgs, RequestOptions } from "./connection-types.ts";
-import type { AckReply, ClientFrameType, ClientRequests, ListRoomsReply, Message, SyncReply } from "./types.ts";
+import type { AckReply, ChangesReply, ClientFrameType, ClientRequests, ListRoomsReply, Message, SyncReply } from "./types.ts";
 import { randomId } from "./util.ts";
 
 /** Options of `sendMessage`. */
@@ -8,12 +8,24 @@ export interface SendMessageOptions extends RequestOptions {
   meta?: unknown;
   /** Idempotency key; generated when absent so a retry never duplicates. `null` sends none. */
   clientMsgId?: string | null;
+  /** Makes the message a reply to this thread root (a top-level message of the same room). */
+  parentId?: string;
+  /** 0..50 distinct members of the room to mention. */
+  mentions?: string[];
 }
 
 /** Changes of `editMessage`: `meta: null` clears it; an absent field stays as it is. */
 export interface EditMessageChanges {
   content?: string;
   meta?: unknown;
+  /** Replaces the message's mentions. */
+  mentions?: string[];
+}
+
+/** Page of `changes`: without `since`, the reply carries only the room's present cursor. */
+export interface ChangesOptions extends RequestOptions {
+  since?: string;
+  limit?: number;
 }
 
 /** History window of `sync` (same rules as REST history). */
@@ -40,7 +52,32 @@ export abstract class ChatClientMethods {
     if ("meta" in options) data.meta = options.meta;
     const clientMsgId = options.clientMsgId === undefined ? randomId() : options.clientMsgId;
     if (clientMsgId !== null) data.client_msg_id = clientMsgId;
+    if (options.parentId !== undefined) data.parent_id = options.parentId;
+    if (options.mentions !== undefined) data.mentions = options.mentions;
     return this.request("send_message", data, timeout(options));
+  }
+
+  /** Replies in the thread of `parentId`; resolves with the reply (the root's reply_count follows via `thread.updated`). */
+  sendReply(roomId: string, parentId: string, content: string, options: Omit<SendMessageOptions, "parentId"> = {}): Promise<Message> {
+    return this.sendMessage(roomId, content, { ...options, parentId });
+  }
+
+  /** Adds the caller's reaction; resolves with the Message (an existing reaction changes nothing). */
+  react(roomId: string, messageId: string, reaction: string, options?: RequestOptions): Promise<Message> {
+    return this.request("react", { room_id: roomId, message_id: messageId, reaction }, options);
+  }
+
+  /** Removes the caller's reaction (no error when it was absent). */
+  async unreact(roomId: string, messageId: string, reaction: string, options?: RequestOptions): Promise<void> {
+    await this.request("unreact", { room_id: roomId, message_id: messageId, reaction }, options);
+  }
+
+  /** One page of the room's changes feed (see also `trackChanges`, which pages it after every connect). */
+  changes(roomId: string, options: ChangesOptions = {}): Promise<ChangesReply> {
+    const data: ClientRequests["changes"]["data"] = { room_id: roomId };
+    if (options.since !== undefined) data.since = options.since;
+    if (options.limit !== undefined) data.limit = options.limit;
+    return this.request("changes", data, timeout(options));
   }
 
   /** Edits the caller's own message; resolves with the updated Message. */
@@ -48,6 +85,7 @@ export abstract class ChatClientMethods {
     const data: ClientRequests["edit_message"]["data"] = { room_id: roomId, message_id: messageId };
     if (changes.content !== undefined) data.content = changes.content;
     if ("meta" in changes) data.meta = changes.meta;
+    if (changes.mentions !== undefined) data.mentions = changes.mentions;
     return this.request("edit_message", data, options);
   }
 

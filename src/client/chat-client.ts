@@ -1,6 +1,7 @@
 // ChatClient: one WebSocket to ChatAPI with request/reply correlation, typed events, per-room
 // ordering and dedupe, gap filling, reconnect with backoff and resync. Browser- and Bun-compatible.
 import { backoffDelayMs, shutdownDelayMs } from "./backoff.ts";
+import { ChangesTracker } from "./changes-tracker.ts";
 import type {
   ChatClientEvents,
   ChatClientOptions,
@@ -38,6 +39,7 @@ export class ChatClient extends ChatClientMethods {
   private readonly emitter = new TypedEmitter<ChatClientEvents>();
   private readonly requests = new RequestTable();
   private readonly sequencer: RoomSequencer;
+  private readonly tracker: ChangesTracker;
   private readonly factory: WebSocketFactory;
   private readonly random: () => number;
   private readonly noReconnect: Set<number>;
@@ -80,6 +82,40 @@ export class ChatClient extends ChatClientMethods {
       maxConcurrentSyncs: Math.max(1, options.maxConcurrentSyncs ?? 4),
       retryDelayMs: defaultSyncRetryDelayMs,
     });
+    this.tracker = new ChangesTracker({
+      changes: (data) => this.request("changes", data),
+      deliver: (event) => this.emitter.emit("changes", event),
+      onError: (room_id, error) => {
+        if (this.currentState !== "closed") this.emitter.emit("changes_error", { room_id, error });
+      },
+      pageSize: Math.min(200, Math.max(1, options.syncPageSize ?? 200)),
+    });
+  }
+
+  /**
+   * Keeps `roomId` in sync through the changes feed: after every (re)connect the client pages the
+   * room's changes from its cursor and emits them as `changes` events (the current state of each
+   * message changed meanwhile; replace your copies by message_id). Without `cursor`, the room's
+   * present cursor is fetched first: await this before loading history so nothing falls between.
+   */
+  async trackChanges(roomId: string, cursor?: string): Promise<void> {
+    this.tracker.track(roomId, cursor ?? null);
+    if (this.currentState === "open" || this.tracker.cursor(roomId) === null) await this.tracker.catchUp(roomId);
+  }
+
+  /** Stops tracking `roomId`. */
+  untrackChanges(roomId: string): void {
+    this.tracker.untrack(roomId);
+  }
+
+  /** The kept changes cursor of a tracked room (persist it to resume after a restart). */
+  getChangesCursor(roomId: string): string | null | undefined {
+    return this.tracker.cursor(roomId);
+  }
+
+  /** Pages a tracked room's changes now (also done automatically after each connect). */
+  catchUp(roomId: string): Promise<void> {
+    return this.tracker.catchUp(roomId);
   }
 
   /** Current connection state. */
@@ -246,12 +282,24 @@ export class ChatClient extends ChatClientMethods {
         // The connect replay starts at the user's last_ack; rooms the app has seen further than
         // that (or seeded) are synced from their own lastSeq (API.md section 4, "Replay").
         for (const roomId of this.sequencer.knownRooms()) this.sequencer.catchUp(roomId);
+        // Edits, deletions, reactions and reply counts made while away are not replayed: page them.
+        for (const roomId of this.tracker.rooms()) void this.tracker.catchUp(roomId);
+        break;
+      case "message.edited":
+      case "message.deleted":
+      case "reaction.added":
+      case "reaction.removed":
+      case "thread.updated":
+        this.tracker.noteLive(frame.room_id);
         break;
       case "server.shutdown":
         this.shutdownHintMs = frame.reconnect_after_ms;
         break;
       case "member.left":
-        if (frame.user_id === this.currentUserId) this.sequencer.forget(frame.room_id);
+        if (frame.user_id === this.currentUserId) {
+          this.sequencer.forget(frame.room_id);
+          this.tracker.untrack(frame.room_id);
+        }
         break;
     }
     // Unknown future frame types are passed through untyped rather than dropped.

@@ -1,4 +1,5 @@
 // Options and client-side event types of ChatClient (the wire types are in types.ts).
+import type { ChangesEvent } from "./changes-tracker.ts";
 import type { ClientFrameType, ClientRequests, ServerFrameMap } from "./types.ts";
 
 /** Connection lifecycle: `closed` is both "not started" and "ended for good". */
@@ -116,6 +117,10 @@ export interface SyncErrorEvent {
  * seq, in seq order per room; `reply` and `error` fire only for frames no pending request claimed.
  */
 export interface ChatClientEvents extends ServerFrameMap {
+  /** A page of the changes feed of a tracked room (after each connect; see `trackChanges`). */
+  changes: ChangesEvent;
+  /** Catching up a tracked room failed; it is retried at the next connect or `catchUp`. */
+  changes_error: SyncErrorEvent;
   state: ClientStateEvent;
   close: ClientCloseEvent;
   connect_error: ConnectErrorEvent;

@@ -1,7 +1,9 @@
 // Public entry of the ChatAPI TypeScript client (browser and Bun); imports nothing outside src/client/.
 export { backoffDelayMs, shutdownDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 export { ChatClient, createChatClient } from "./chat-client.ts";
+export type { ChangesEvent } from "./changes-tracker.ts";
 export type {
+  ChangesOptions,
   EditMessageChanges,
   ListRoomsOptions,
   SendMessageOptions,

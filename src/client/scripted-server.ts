@@ -58,6 +58,11 @@ export function makeMessage(roomId: string, seq: number): Message {
     meta: null,
     client_msg_id: null,
     created_at: new Date(1_790_000_000_000 + seq).toISOString(),
+    parent_id: null,
+    reply_count: 0,
+    last_reply_at: null,
+    mentions: [],
+    reactions: [],
     edited_at: null,
     deleted_at: null,
   };

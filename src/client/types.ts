@@ -38,6 +38,30 @@ export interface Message {
   created_at: Timestamp;
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
+  /** The thread root this message replies to; null for top-level messages. */
+  parent_id: string | null;
+  /** Non-deleted replies (thread roots; 0 for replies). */
+  reply_count: number;
+  /** `created_at` of the newest non-deleted reply; null when none. */
+  last_reply_at: Timestamp | null;
+  /** Mentioned user ids. */
+  mentions: string[];
+  /** Reactions in the order each was first added; `user_ids` are the first 10 reactors. */
+  reactions: ReactionSummary[];
+}
+
+/** One reaction of a message: its count and its first 10 current reactors, in order. */
+export interface ReactionSummary {
+  reaction: string;
+  count: number;
+  user_ids: string[];
+}
+
+/** One user's reaction, as `GET .../reactions` lists it (oldest first). */
+export interface Reaction {
+  reaction: string;
+  user_id: string;
+  created_at: Timestamp;
 }
 
 /** Room kinds of API.md section 3. */
@@ -59,6 +83,8 @@ export interface Room {
 export interface RoomSummary extends Room {
   last_ack: number;
   unread_count: number;
+  /** Unread messages (the `unread_count` rule) whose `mentions` include the caller. */
+  unread_mentions: number;
   last_message: Message | null;
 }
 
@@ -83,14 +109,40 @@ export interface SendMessageData {
   content: string;
   meta?: unknown;
   client_msg_id?: string;
+  /** Makes the message a reply to this thread root. */
+  parent_id?: string;
+  /** 0..50 distinct user ids, each a member of the room. */
+  mentions?: string[];
 }
 
-/** `data` of `edit_message` (sender only). */
+/** `data` of `edit_message` (sender only); `mentions`, when given, replaces them. */
 export interface EditMessageData {
   room_id: string;
   message_id: string;
   content?: string;
   meta?: unknown;
+  mentions?: string[];
+}
+
+/** `data` of `react` / `unreact`. */
+export interface ReactData {
+  room_id: string;
+  message_id: string;
+  reaction: string;
+}
+
+/** `data` of `changes`; without `since`, the reply has no messages and the room's present cursor. */
+export interface ChangesData {
+  room_id: string;
+  since?: string;
+  limit?: number;
+}
+
+/** Reply `data` of `changes` (and the body of `GET /rooms/{room_id}/changes`). */
+export interface ChangesReply {
+  messages: Message[];
+  next_cursor: string;
+  has_more: boolean;
 }
 
 /** `data` of `delete_message` (sender, or room owner/admin). */
@@ -165,6 +217,9 @@ export interface ClientRequests {
   sync: { data: SyncData; reply: SyncReply };
   list_rooms: { data: ListRoomsData; reply: ListRoomsReply };
   "notification.ack": { data: NotificationAckData; reply: EmptyReply };
+  react: { data: ReactData; reply: Message };
+  unreact: { data: ReactData; reply: EmptyReply };
+  changes: { data: ChangesData; reply: ChangesReply };
   ping: { data: PingData; reply: EmptyReply };
 }
 
@@ -243,6 +298,27 @@ export interface RoomUpdatedFrame extends Omit<Room, "type"> {
   type: "room.updated";
 }
 
+/** A reaction was added to (or removed from) a message; `reactions` is the message's new summary. */
+export interface ReactionFrame {
+  type: "reaction.added" | "reaction.removed";
+  room_id: string;
+  message_id: string;
+  seq: number;
+  user_id: string;
+  reaction: string;
+  reactions: ReactionSummary[];
+}
+
+/** A thread root's reply count changed (a reply was sent or deleted). */
+export interface ThreadUpdatedFrame {
+  type: "thread.updated";
+  room_id: string;
+  /** The thread root. */
+  message_id: string;
+  reply_count: number;
+  last_reply_at: Timestamp | null;
+}
+
 /** A user joined a room. */
 export interface MemberJoinedFrame {
   type: "member.joined";
@@ -312,6 +388,9 @@ export interface ServerFrameMap {
   "presence.update": PresenceUpdateFrame;
   notification: NotificationFrame;
   "room.updated": RoomUpdatedFrame;
+  "reaction.added": ReactionFrame & { type: "reaction.added" };
+  "reaction.removed": ReactionFrame & { type: "reaction.removed" };
+  "thread.updated": ThreadUpdatedFrame;
   "member.joined": MemberJoinedFrame;
   "member.left": MemberLeftFrame;
   "sync.gap": SyncGapFrame;

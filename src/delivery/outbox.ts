@@ -30,12 +30,15 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
       room_id: room.room_id,
       recipient_id: recipient,
       room_metadata: room.metadata,
+      // Per recipient, from the mentions stored with the message.
+      mentioned: message.mentions.includes(recipient),
       message: {
         message_id: message.message_id,
         sender_id: message.sender_id,
         content: message.content,
         seq: message.seq,
         created_at: message.created_at,
+        parent_id: message.parent_id,
       },
     }));
   }

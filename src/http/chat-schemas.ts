@@ -28,6 +28,12 @@ export const RoomSchema = t.Object({
   updated_at: Timestamp,
 });
 
+export const ReactionSummarySchema = t.Object({
+  reaction: t.String(),
+  count: Type.Integer({ minimum: 1 }),
+  user_ids: t.Array(t.String(), { description: "The first 10 current reactors, in the order they added it" }),
+});
+
 export const MessageSchema = t.Object({
   message_id: t.String(),
   room_id: t.String(),
@@ -39,6 +45,11 @@ export const MessageSchema = t.Object({
   created_at: Timestamp,
   edited_at: NullableTimestamp,
   deleted_at: NullableTimestamp,
+  parent_id: t.Union([t.String(), t.Null()], { description: "The thread root this message replies to; null unless a reply" }),
+  reply_count: Type.Integer({ minimum: 0, description: "Non-deleted replies (thread roots; 0 for replies)" }),
+  last_reply_at: t.Union([Timestamp, t.Null()], { description: "created_at of the newest non-deleted reply; null when none" }),
+  mentions: t.Array(t.String(), { description: "Mentioned user ids" }),
+  reactions: t.Array(ReactionSummarySchema, { description: "In the order each reaction was first added; only counts > 0" }),
 });
 
 export const RoomSummarySchema = t.Composite([
@@ -46,6 +57,7 @@ export const RoomSummarySchema = t.Composite([
   t.Object({
     last_ack: Type.Integer({ minimum: 0 }),
     unread_count: Type.Integer({ minimum: 0 }),
+    unread_mentions: Type.Integer({ minimum: 0, description: "Unread messages (the unread_count rule) that mention the caller" }),
     last_message: t.Union([MessageSchema, t.Null()]),
   }),
 ]);
@@ -72,16 +84,32 @@ export const CreateRoomBody = t.Object(
   { additionalProperties: false },
 );
 
+export const MentionsSchema = t.Array(UserId, { maxItems: 1000, description: "0..50 distinct user ids, each a member of the room (repeats count once)" });
+
+export const EditMessageBody = t.Object(
+  { content: t.Optional(t.String()), meta: t.Optional(AnyJson), mentions: t.Optional(MentionsSchema) },
+  { additionalProperties: false },
+);
+
 export const SendMessageBody = t.Object(
   {
     content: t.String({ description: "1..max_message_bytes UTF-8 bytes (tenant config, default 4000)" }),
     meta: t.Optional(AnyJson),
     client_msg_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Idempotency key (same namespace as the Idempotency-Key header)" })),
+    parent_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Makes this a reply to that thread root (same room, not a reply, not deleted)" })),
+    mentions: t.Optional(MentionsSchema),
   },
   { additionalProperties: false },
 );
 
 export const HistoryQuery = t.Object({
+  after_seq: t.Optional(t.Integer({ minimum: 0 })),
+  before_seq: t.Optional(t.Integer({ minimum: 0 })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: undefined })),
+  top_level: t.Optional(t.Boolean({ description: "true: only messages that are not replies" })),
+});
+
+export const RepliesQuery = t.Object({
   after_seq: t.Optional(t.Integer({ minimum: 0 })),
   before_seq: t.Optional(t.Integer({ minimum: 0 })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: undefined })),

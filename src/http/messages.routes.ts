@@ -2,8 +2,8 @@
 import { Elysia, t } from "elysia";
 import type { MessageService } from "../chat/messages";
 import type { HttpAuth } from "./auth";
-import { AckBody, AckSchema, HistoryQuery, HistorySchema, MessageIdParam, MessageSchema, RoomIdParam, SendMessageBody } from "./chat-schemas";
-import { AnyJson, errorResponses } from "./schemas";
+import { AckBody, AckSchema, EditMessageBody, HistoryQuery, HistorySchema, MessageIdParam, MessageSchema, RoomIdParam, SendMessageBody } from "./chat-schemas";
+import { errorResponses } from "./schemas";
 import { userScoped } from "./tenant-auth";
 
 const RoomParams = t.Object({ room_id: RoomIdParam });
@@ -33,7 +33,7 @@ export function messageRoutes(deps: { auth: HttpAuth; messages: MessageService }
       params: RoomParams,
       query: HistoryQuery,
       response: { 200: HistorySchema, ...errorResponses },
-      detail: { summary: "History: after_seq, before_seq, both (window) or neither (latest); ascending; has_more" },
+      detail: { summary: "History: after_seq, before_seq, both (window) or neither (latest); ascending; has_more; top_level=true skips replies" },
     })
     .get("/rooms/:room_id/messages/:message_id", ({ actor, params }) => messages.get(actor, params.room_id, params.message_id), {
       params: MessageParams,
@@ -45,9 +45,9 @@ export function messageRoutes(deps: { auth: HttpAuth; messages: MessageService }
       ({ actor, params, body }) => messages.edit(actor, params.room_id, params.message_id, body),
       {
         params: MessageParams,
-        body: t.Object({ content: t.Optional(t.String()), meta: t.Optional(AnyJson) }, { additionalProperties: false }),
+        body: EditMessageBody,
         response: { 200: MessageSchema, ...errorResponses },
-        detail: { summary: "Edit (sender only); sets edited_at; emits message.edited" },
+        detail: { summary: "Edit (sender only); sets edited_at; mentions replaces them; emits message.edited" },
       },
     )
     .delete(

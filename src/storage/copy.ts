@@ -8,6 +8,8 @@ export const COPY_TABLES = [
   "rooms",
   "room_members",
   "messages",
+  "message_mentions",
+  "reactions",
   "notifications",
   "notification_recipients",
   "subscriptions",
@@ -21,6 +23,8 @@ export const COPY_KEYS: Record<CopyTable, readonly string[]> = {
   rooms: ["tenant_id", "room_id"],
   room_members: ["tenant_id", "room_id", "user_id"],
   messages: ["tenant_id", "room_id", "seq"],
+  message_mentions: ["tenant_id", "room_id", "user_id", "seq"],
+  reactions: ["tenant_id", "message_id", "reaction", "user_id"],
   notifications: ["tenant_id", "notification_id"],
   notification_recipients: ["tenant_id", "user_id", "notification_id"],
   subscriptions: ["tenant_id", "id"],
@@ -31,7 +35,11 @@ export const COPY_KEYS: Record<CopyTable, readonly string[]> = {
 export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boolean }[]>> = {
   tenants: [{ column: "config", notNull: true }, { column: "jwt_public_keys", notNull: false }],
   rooms: [{ column: "metadata", notNull: false }],
-  messages: [{ column: "meta", notNull: false }],
+  messages: [
+    { column: "meta", notNull: false },
+    { column: "mentions", notNull: false },
+    { column: "reactions", notNull: false },
+  ],
   notifications: [{ column: "payload", notNull: true }],
 };
 

@@ -78,6 +78,10 @@ export interface RoomReads {
   unackedRooms(tenantId: string, userId: string): Promise<UnackedRoom[]>;
   /** True when the two users share at least one room. */
   shareRoom(tenantId: string, a: string, b: string): Promise<boolean>;
+  /** How many of `userIds` (distinct) are members of the room: one statement for a mention list. */
+  countMembers(tenantId: string, roomId: string, userIds: string[]): Promise<number>;
+  /** The room's change position (rooms.last_change); null when no such room. */
+  lastChange(tenantId: string, roomId: string): Promise<number | null>;
 }
 
 /**
@@ -97,6 +101,13 @@ export interface RoomStore extends RoomReads {
    * Throws when the room does not exist.
    */
   nextSeq(tenantId: string, roomId: string, at: Instant): Promise<number>;
+  /**
+   * Reserves `n` change positions of the room (rooms.last_change += n) and returns the last one; the
+   * positions are last-n+1..last. Takes the room's row lock like nextSeq, so positions commit in order
+   * and a changes-feed read never skips one still uncommitted. Callers take it before locking a
+   * message row (one lock order: room, then message).
+   */
+  nextChange(tenantId: string, roomId: string, n: number): Promise<number>;
   /** Adds a member with the next join_order and last_ack 0; false (no change) when already a member. */
   addMember(tenantId: string, roomId: string, userId: string, role: Role, joinedAt: Instant): Promise<boolean>;
   /** False when the user was not a member. */

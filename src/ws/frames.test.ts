@@ -38,6 +38,12 @@ describe("valid frames of every type", () => {
     ["list_rooms", {}],
     ["list_rooms", { limit: 1, cursor: "abc" }],
     ["notification.ack", { notification_id: "n1" }],
+    ["send_message", { room_id: ROOM, content: "re", parent_id: "m1", mentions: ["bob", "carol"] }],
+    ["edit_message", { room_id: ROOM, message_id: "m1", mentions: [] }],
+    ["react", { room_id: ROOM, message_id: "m1", reaction: "👍" }],
+    ["unreact", { room_id: ROOM, message_id: "m1", reaction: ":+1:" }],
+    ["changes", { room_id: ROOM }],
+    ["changes", { room_id: ROOM, since: "MTcuYWJj", limit: 200 }],
     ["ping", {}],
   ];
   for (const [type, data] of valid) {

@@ -6,6 +6,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type {
   AckData,
+  ChangesData,
   ClientFrame,
   ClientFrameType,
   DeleteMessageData,
@@ -13,6 +14,7 @@ import type {
   ErrorDetail,
   ListRoomsData,
   NotificationAckData,
+  ReactData,
   SendMessageData,
   SyncData,
   TypingData,
@@ -39,16 +41,23 @@ const Content = t.String({ maxLength: MAX_CONTENT_CHARS });
 // `meta` is any JSON value (null included); its 4 KiB serialized limit is the domain's check.
 const Meta = t.Optional(t.Unknown());
 
+// Mentions: user ids; the 50-distinct limit and membership are the domain's checks.
+const Mentions = t.Optional(t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: 1000 }));
+
 /** `data` of `send_message`. */
 export const SendMessageDataSchema = t.Object(
-  { room_id: Id, content: Content, meta: Meta, client_msg_id: t.Optional(Id) },
+  { room_id: Id, content: Content, meta: Meta, client_msg_id: t.Optional(Id), parent_id: t.Optional(Id), mentions: Mentions },
   closed,
 );
 /** `data` of `edit_message`; whether anything changes is the domain's decision. */
 export const EditMessageDataSchema = t.Object(
-  { room_id: Id, message_id: Id, content: t.Optional(Content), meta: Meta },
+  { room_id: Id, message_id: Id, content: t.Optional(Content), meta: Meta, mentions: Mentions },
   closed,
 );
+/** `data` of `react` and `unreact`; the reaction's byte and character rules are the domain's check. */
+export const ReactDataSchema = t.Object({ room_id: Id, message_id: Id, reaction: t.String({ minLength: 1, maxLength: 256 }) }, closed);
+/** `data` of `changes`. */
+export const ChangesDataSchema = t.Object({ room_id: Id, since: t.Optional(t.String({ maxLength: 128 })), limit: t.Optional(Limit) }, closed);
 /** `data` of `delete_message`. */
 export const DeleteMessageDataSchema = t.Object({ room_id: Id, message_id: Id }, closed);
 /** `data` of `ack`; the upper bound (`last_seq`) is the domain's check. */
@@ -81,6 +90,9 @@ export const clientFrameDataSchemas = {
   sync: SyncDataSchema,
   list_rooms: ListRoomsDataSchema,
   "notification.ack": NotificationAckDataSchema,
+  react: ReactDataSchema,
+  unreact: ReactDataSchema,
+  changes: ChangesDataSchema,
   ping: PingDataSchema,
 } as const satisfies Record<ClientFrameType, TSchema>;
 
@@ -99,6 +111,8 @@ export type _SchemasMatchClientTypes = [
   Assert<Same<Static<typeof SyncDataSchema>, SyncData>>,
   Assert<Same<Static<typeof ListRoomsDataSchema>, ListRoomsData>>,
   Assert<Same<Static<typeof NotificationAckDataSchema>, NotificationAckData>>,
+  Assert<Same<Static<typeof ReactDataSchema>, ReactData>>,
+  Assert<Same<Static<typeof ChangesDataSchema>, ChangesData>>,
 ];
 
 // Compiled once at module load; checking a frame is then a plain function call.
@@ -113,8 +127,9 @@ const dataOptional = new Set<string>(["ping", "list_rooms"]);
 // API.md section 1: "omitted optional fields are absent or null". These optional fields therefore
 // accept null, which is removed before validation. `meta` is not listed: null is a value there.
 const nullMeansAbsent: Record<string, readonly string[]> = {
-  send_message: ["client_msg_id"],
-  edit_message: ["content"],
+  send_message: ["client_msg_id", "parent_id", "mentions"],
+  edit_message: ["content", "mentions"],
+  changes: ["since", "limit"],
   sync: ["after_seq", "before_seq", "limit"],
   list_rooms: ["limit", "cursor"],
 };

@@ -1,5 +1,7 @@
 // Client frames -> the same domain services REST calls; `reply` / `error` correlated by `id`.
+import type { ChangesService } from "../chat/changes";
 import type { MessageService } from "../chat/messages";
+import type { ReactionService } from "../chat/reactions";
 import type { RoomService } from "../chat/rooms";
 import type { Actor } from "../chat/types";
 import { AppError, WS_CLOSE } from "../errors";
@@ -15,6 +17,8 @@ import type { TypingTracker } from "./typing";
 export interface FrameServices {
   rooms: RoomService;
   messages: MessageService;
+  reactions: ReactionService;
+  changes: ChangesService;
   typing: TypingTracker;
   tenants: TenantService;
   buckets: TokenBuckets;
@@ -42,11 +46,11 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
   switch (frame.type) {
     case "send_message": {
       const d = frame.data;
-      return (await s.messages.send(actor, d.room_id, { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined })).message;
+      return (await s.messages.send(actor, d.room_id, { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined, parent_id: d.parent_id, mentions: d.mentions })).message;
     }
     case "edit_message": {
       const d = frame.data;
-      return s.messages.edit(actor, d.room_id, d.message_id, { content: d.content ?? undefined, meta: d.meta });
+      return s.messages.edit(actor, d.room_id, d.message_id, { content: d.content ?? undefined, meta: d.meta, mentions: d.mentions });
     }
     case "delete_message":
       await s.messages.delete(actor, frame.data.room_id, frame.data.message_id);
@@ -72,6 +76,13 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
       if (!s.notifications) throw new AppError("not_found", "notification not found");
       await s.notifications.ack(actor, frame.data.notification_id);
       return {};
+    case "react":
+      return s.reactions.react(actor, frame.data.room_id, frame.data.message_id, frame.data.reaction);
+    case "unreact":
+      await s.reactions.unreact(actor, frame.data.room_id, frame.data.message_id, frame.data.reaction);
+      return {};
+    case "changes":
+      return s.changes.changes(actor, frame.data.room_id, { since: frame.data.since, limit: frame.data.limit });
     case "ping":
       sendJson(ws, { type: "pong" });
       return {};

@@ -86,8 +86,8 @@ describe("RoomSummary", () => {
     const list = (await u.get("/rooms")).body;
     expect(list.next_cursor).toBeNull();
     const e = list.rooms.find((r: any) => r.room_id === empty.body.room_id);
-    expect(Object.keys(e).sort()).toEqual(["created_at", "created_by", "last_ack", "last_message", "last_seq", "metadata", "name", "room_id", "type", "unread_count", "updated_at"]);
-    expect(e).toEqual({ ...empty.body, last_ack: 0, unread_count: 0, last_message: null });
+    expect(Object.keys(e).sort()).toEqual(["created_at", "created_by", "last_ack", "last_message", "last_seq", "metadata", "name", "room_id", "type", "unread_count", "unread_mentions", "updated_at"]);
+    expect(e).toEqual({ ...empty.body, last_ack: 0, unread_count: 0, unread_mentions: 0, last_message: null });
     await u.post(`/rooms/${busy}/messages`, { content: "mine" });
     await t.as("peer").post(`/rooms/${busy}/messages`, { content: "p1" });
     const last = await t.as("peer").post(`/rooms/${busy}/messages`, { content: "p2", meta: { x: true } });

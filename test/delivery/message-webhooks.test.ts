@@ -38,13 +38,14 @@ describe("message.new", () => {
     expect(new Set(got.map((r) => r.body.event_id)).size).toBe(4);
     for (const r of got) {
       const m = r.body.message.seq === 1 ? m1 : m2;
-      expect(Object.keys(r.body)).toEqual(["event", "event_id", "tenant_id", "room_id", "recipient_id", "room_metadata", "message"]);
+      expect(Object.keys(r.body)).toEqual(["event", "event_id", "tenant_id", "room_id", "recipient_id", "room_metadata", "mentioned", "message"]);
       expect(r.body.event).toBe("message.new");
       expect(r.body.event_id).toMatch(UUIDV7);
       expect(r.body.tenant_id).toBe(t.tenantId);
       expect(r.body.room_id).toBe(t.roomId);
       expect(r.body.room_metadata).toEqual({ topic: "launch", n: 1 });
-      expect(r.body.message).toEqual({ message_id: m.message_id, sender_id: "alice", content: m.content, seq: m.seq, created_at: m.created_at });
+      expect(r.body.message).toEqual({ message_id: m.message_id, sender_id: "alice", content: m.content, seq: m.seq, created_at: m.created_at, parent_id: null });
+      expect(r.body.mentioned).toBe(false);
       expect(r.body.message.created_at).toMatch(RFC3339_MS);
       expect(r.path).toBe("/hook");
       expect(r.headers.get("content-type")).toStartWith("application/json");

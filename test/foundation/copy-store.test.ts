@@ -68,6 +68,10 @@ describe.skipIf(!available)("chatapi copy-store", () => {
       const hist = await owner.get(`/rooms/${rooms[0]}/messages?limit=50`);
       await owner.patch(`/rooms/${rooms[0]}/messages/${hist.body.messages[0].message_id}`, { content: "edited", meta: "now a string" });
       await owner.del(`/rooms/${rooms[0]}/messages/${hist.body.messages[1].message_id}`);
+      // Conversation data (replies, mentions, reactions) travels too, and so does the changes cursor.
+      const root = hist.body.messages[2];
+      expect((await owner.post(`/rooms/${rooms[0]}/messages`, { content: "reply", parent_id: root.message_id, mentions: ["m1"] })).status).toBe(201);
+      expect((await s.client(keys.c, "m1").post(`/rooms/${rooms[0]}/messages/${root.message_id}/reactions`, { reaction: "👍" })).status).toBe(200);
       await s.client(keys.c, "m1").post("/acks", { room_id: rooms[1], seq: 100 });
       await s.client(keys.c, "m1").post("/subscriptions", { topic: "news" });
       await s.client(keys.c).post("/notify", { topic: "news", payload: { n: 1 }, targets: { topic_subscribers: true } });

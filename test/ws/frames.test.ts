@@ -18,7 +18,7 @@ async function errorFor(c: WsConn, raw: string | Uint8Array<ArrayBuffer>): Promi
   return c.waitForFrame((f) => f.type === "error", 3000, `error for ${typeof raw === "string" ? raw.slice(0, 60) : "binary"}`, mark);
 }
 
-const MESSAGE_KEYS = ["client_msg_id", "content", "created_at", "deleted_at", "edited_at", "message_id", "meta", "room_id", "sender_id", "seq"];
+const MESSAGE_KEYS = ["client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq"];
 
 describe("malformed frames", () => {
   test("each malformed frame gets an error frame with the right code, id echoed when given, and the socket keeps working", async () => {

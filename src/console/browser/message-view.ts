@@ -2,6 +2,7 @@
 // The message list of the selected room: seq-ordered and deduped by seq, infinite scroll upwards,
 // inline edit/delete of one's own messages, and read receipts ("seen by") from members' last_ack.
 import type { Message } from "@chatapi/client";
+import { reactionBar, threadLink, type ConversationActions } from "./conversation-ui.ts";
 import { h, setChildren, shortTime } from "./dom.ts";
 
 export interface MessageViewOptions {
@@ -11,6 +12,8 @@ export interface MessageViewOptions {
   /** The page of messages just below `beforeSeq`, ascending. */
   loadOlder(beforeSeq: number): Promise<{ messages: Message[]; has_more: boolean }>;
   onError(text: string): void;
+  /** Reactions and threads (reaction bar, thread link); mentions of `me` are highlighted. */
+  conversation: ConversationActions;
 }
 
 interface Item {
@@ -126,6 +129,16 @@ export class MessageView {
     this.renderReceipts();
   }
 
+  /** Applies a change (reactions, reply count) to the shown message with this id, if any. */
+  patch(messageId: string, f: (m: Message) => Message): void {
+    for (const item of this.items.values()) {
+      if (item.msg.message_id !== messageId) continue;
+      item.msg = f(item.msg);
+      if (!item.editing) this.renderItem(item);
+      return;
+    }
+  }
+
   scrollToBottom(): void {
     this.el.scrollTop = this.el.scrollHeight;
   }
@@ -177,7 +190,8 @@ export class MessageView {
     const { msg } = item;
     const mine = msg.sender_id === this.o.me;
     const deleted = msg.deleted_at !== null;
-    item.el.className = `msg${mine ? " mine" : ""}${deleted ? " deleted" : ""}`;
+    const mentioned = msg.mentions.includes(this.o.me) && !deleted;
+    item.el.className = `msg${mine ? " mine" : ""}${deleted ? " deleted" : ""}${mentioned ? " mentioned" : ""}${msg.parent_id ? " reply" : ""}`;
     item.el.dataset.messageId = msg.message_id;
     const head = h(
       "div",
@@ -189,7 +203,8 @@ export class MessageView {
       mine && !deleted ? this.actions(item) : null,
     );
     const body = deleted ? h("div", { class: "msg-body" }, "message deleted") : h("div", { class: "msg-body" }, msg.content);
-    setChildren(item.el, h("div", { class: "bubble" }, head, body), item.receipts);
+    const extras = h("div", { class: "msg-extras" }, threadLink(msg, this.o.conversation), reactionBar(msg, this.o.conversation));
+    setChildren(item.el, h("div", { class: "bubble" }, head, body, extras), item.receipts);
   }
 
   private actions(item: Item): HTMLElement {

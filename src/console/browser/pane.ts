@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
 // One live chat pane: a user's own ChatClient (token minted with the in-memory key), room list
-// with unread counts, history, send box, typing, presence, receipts, edit/delete, reconnect.
+// with unread counts, history, send box, typing, presence, receipts, edit/delete, reconnect;
+// threads (a drawer), mentions ("@user" in the composer, highlights, badges) and reactions.
 import { createChatClient, type ChatClient, type ClientStateEvent, type Message } from "@chatapi/client";
+import { parseMentions, ThreadDrawer, type ConversationActions } from "./conversation-ui.ts";
 import { h, setChildren } from "./dom.ts";
 import { api, bearerHeaders, describeError, HttpError, userHeaders } from "./http.ts";
 import { MessageView } from "./message-view.ts";
@@ -36,6 +38,7 @@ export class ChatPane {
   private readonly client: ChatClient;
   private readonly dir: RoomDirectory;
   private readonly view: MessageView;
+  private readonly thread: ThreadDrawer;
   private readonly typing = new TypingBoard(() => this.renderTyping());
   private readonly ownTyping: OwnTyping;
   private selected: string | null = null;
@@ -75,7 +78,23 @@ export class ChatPane {
         this.renderHeader();
       },
     });
+    const conversation: ConversationActions = {
+      me: o.userId,
+      react: (m, r) => void this.client.react(m.room_id, m.message_id, r).then((x) => this.applyReactions(x.message_id, x.reactions), (err) => this.showError(`reaction failed: ${describeError(err)}`)),
+      unreact: (m, r) => void this.client.unreact(m.room_id, m.message_id, r).catch((err) => this.showError(`reaction failed: ${describeError(err)}`)),
+      openThread: (m) => void this.thread.open(m),
+    };
+    this.thread = new ThreadDrawer({
+      ...conversation,
+      load: async (root) => (await this.rest<History>("GET", `/rooms/${encodeURIComponent(root.room_id)}/messages/${encodeURIComponent(root.message_id)}/replies?limit=200`)).messages,
+      reply: async (root, content) => {
+        const members = this.dir.rooms.get(root.room_id)?.members ?? [];
+        this.thread.upsert(await this.client.sendReply(root.room_id, root.message_id, content, { mentions: parseMentions(content, members, this.userId) }));
+      },
+      onError: (t) => this.showError(t),
+    });
     this.view = new MessageView({
+      conversation,
       me: o.userId,
       edit: async (m, content) => this.view.upsert(await this.client.editMessage(m.room_id, m.message_id, { content })),
       remove: (m) => this.client.deleteMessage(m.room_id, m.message_id),
@@ -125,6 +144,7 @@ export class ChatPane {
     const gen = ++this.selectGen;
     this.ownTyping.stop();
     this.selected = roomId;
+    if (this.thread.rootId !== null) this.thread.close();
     savePref(`room:${this.userId}`, roomId);
     this.view.reset("Loading…");
     this.input.disabled = this.sendBtn.disabled = false;
@@ -186,6 +206,7 @@ export class ChatPane {
           this.typingEl,
           h("div", { class: "composer" }, this.input, this.sendBtn),
         ),
+        this.thread.el,
       ),
     );
   }
@@ -198,6 +219,13 @@ export class ChatPane {
       c.on("message", (m) => this.onMessage(m)),
       c.on("message.edited", (m) => this.onChanged(m)),
       c.on("message.deleted", (m) => this.onChanged(m)),
+      c.on("reaction.added", (f) => this.applyReactions(f.message_id, f.reactions)),
+      c.on("reaction.removed", (f) => this.applyReactions(f.message_id, f.reactions)),
+      c.on("thread.updated", (f) => {
+        const counts = (m: Message): Message => ({ ...m, reply_count: f.reply_count, last_reply_at: f.last_reply_at });
+        this.view.patch(f.message_id, counts);
+        this.thread.patch(f.message_id, counts);
+      }),
       c.on("ack.received", (f) => {
         if (f.user_id === this.userId) this.dir.markRead(f.room_id, f.seq);
         else if (f.room_id === this.selected) this.view.setAck(f.user_id, f.seq);
@@ -276,6 +304,7 @@ export class ChatPane {
   private onMessage(m: Message): void {
     this.typing.stop(m.room_id, m.sender_id);
     if (!this.dir.noteMessage(m, !this.viewing(m.room_id))) this.scheduleRefresh();
+    this.thread.upsert(m);
     if (this.selected !== m.room_id) return;
     this.view.upsert(m);
     // Sending moves the sender's last_ack to the message (API.md "Acks") without an ack.received.
@@ -286,6 +315,12 @@ export class ChatPane {
   private onChanged(m: Message): void {
     if (this.dir.noteChange(m)) this.scheduleRefresh(200);
     if (this.selected === m.room_id) this.view.upsert(m);
+    this.thread.upsert(m);
+  }
+
+  private applyReactions(messageId: string, reactions: Message["reactions"]): void {
+    this.view.patch(messageId, (m) => ({ ...m, reactions }));
+    this.thread.patch(messageId, (m) => ({ ...m, reactions }));
   }
 
   private onMembership(roomId: string, userId: string): void {
@@ -336,7 +371,8 @@ export class ChatPane {
     this.input.value = "";
     this.ownTyping.stop();
     try {
-      const m = await this.client.sendMessage(roomId, content);
+      const mentions = parseMentions(content, this.dir.rooms.get(roomId)?.members ?? [], this.userId);
+      const m = await this.client.sendMessage(roomId, content, mentions.length ? { mentions } : {});
       if (this.selected === roomId) this.view.upsert(m);
       this.hideError();
     } catch (err) {

@@ -51,6 +51,7 @@ export class RoomDirectory {
       if (countUnread && m.sender_id !== this.d.me && m.deleted_at === null) {
         e.unread++;
         e.countedLive.add(m.seq);
+        if (m.mentions.includes(this.d.me)) e.mentions++;
       }
     }
     this.d.changed();
@@ -74,6 +75,7 @@ export class RoomDirectory {
     const e = this.rooms.get(roomId);
     if (!e || e.unread === 0 || seq < e.lastSeq) return;
     e.unread = 0;
+    e.mentions = 0;
     e.countedLive.clear();
     this.d.changed();
   }
@@ -83,6 +85,7 @@ export class RoomDirectory {
     const e = this.rooms.get(roomId);
     if (!e || e.unread === unread) return;
     e.unread = unread;
+    if (unread === 0) e.mentions = 0;
     e.countedLive.clear();
     this.d.changed();
   }

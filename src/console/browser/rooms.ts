@@ -12,6 +12,8 @@ export interface RoomEntry {
   /** Highest seq known for the room (REST last_seq or a live message). */
   lastSeq: number;
   unread: number;
+  /** Unread messages that mention the user (GET /rooms unread_mentions, plus live ones). */
+  mentions: number;
   lastMessage: Message | null;
   activityAt: string;
   /** Member ids, once loaded (DM names and presence need them). */
@@ -30,6 +32,7 @@ export function mergeSummary(entry: RoomEntry | undefined, s: RoomSummary): Room
       created_at: s.created_at,
       lastSeq: s.last_seq,
       unread: s.unread_count,
+      mentions: s.unread_mentions,
       lastMessage: s.last_message,
       activityAt: s.last_message?.created_at ?? s.created_at,
       members: null,
@@ -41,6 +44,7 @@ export function mergeSummary(entry: RoomEntry | undefined, s: RoomSummary): Room
   entry.countedLive.clear();
   entry.name = s.name;
   entry.unread = s.unread_count + liveAfter;
+  entry.mentions = s.unread_mentions;
   if (s.last_seq >= entry.lastSeq) {
     entry.lastSeq = s.last_seq;
     entry.lastMessage = s.last_message;
@@ -94,6 +98,7 @@ export function renderRoomList(el: HTMLElement, entries: RoomEntry[], v: RoomLis
       const other = e.type === "dm" ? e.members?.find((m) => m !== v.me) : undefined;
       const status = other ? v.presence(other) : undefined;
       const unread = e.room_id === v.reading ? 0 : e.unread;
+      const mentions = e.room_id === v.reading ? 0 : e.mentions;
       return h(
         "li",
         null,
@@ -109,6 +114,7 @@ export function renderRoomList(el: HTMLElement, entries: RoomEntry[], v: RoomLis
           h("span", { class: "room-line" },
             e.type === "dm" ? h("span", { class: `dot ${status ?? "unknown"}`, title: status ?? "presence unknown" }) : h("span", { class: "room-kind", title: e.type }, "#"),
             h("span", { class: "room-name" }, roomTitle(e, v.me)),
+            mentions > 0 ? h("span", { class: "room-mentions", title: `${mentions} unread mentions` }, `@${mentions > 99 ? "99+" : mentions}`) : null,
             unread > 0 ? h("span", { class: "room-unread", title: `${unread} unread` }, unread > 99 ? "99+" : unread) : null,
           ),
           h("span", { class: `room-preview${typing.length ? " typing" : ""}` }, preview(e, v.me, typing)),

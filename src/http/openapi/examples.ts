@@ -45,14 +45,35 @@ export const EX_MESSAGE = {
   seq: 42,
   sender_id: "alice",
   content: "Shipping at 5 pm?",
-  meta: { mentions: ["bob"] },
+  meta: { priority: "high" },
   client_msg_id: "c0ffee00-1111-4222-8333-444455556666",
   created_at: T1,
   edited_at: null,
   deleted_at: null,
+  parent_id: null,
+  reply_count: 2,
+  last_reply_at: "2026-01-15T09:40:00.000Z",
+  mentions: ["bob"],
+  reactions: [{ reaction: "👍", count: 2, user_ids: ["bob", "carol"] }],
 };
 
-export const EX_ROOM_SUMMARY = { ...EX_ROOM, last_ack: 40, unread_count: 2, last_message: EX_MESSAGE };
+export const EX_REPLY = {
+  ...EX_MESSAGE,
+  message_id: "01945c24-5f70-7b8c-9d0e-1f2a3b4c5d6e",
+  seq: 44,
+  sender_id: "bob",
+  content: "Works for me",
+  meta: null,
+  client_msg_id: null,
+  created_at: "2026-01-15T09:40:00.000Z",
+  parent_id: EX_MESSAGE.message_id,
+  reply_count: 0,
+  last_reply_at: null,
+  mentions: [],
+  reactions: [],
+};
+
+export const EX_ROOM_SUMMARY = { ...EX_ROOM, last_ack: 40, unread_count: 2, unread_mentions: 1, last_message: EX_MESSAGE };
 
 export const EX_MEMBERS = {
   members: [

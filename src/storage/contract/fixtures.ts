@@ -24,6 +24,12 @@ export function messageRow(tenantId: string, roomId: string, seq: number, extra:
     created_at: at(seq),
     edited_at: null,
     deleted_at: null,
+    parent_id: null,
+    reply_count: 0,
+    last_reply_at: null,
+    mentions: [],
+    reactions: [],
+    change_seq: seq,
     ...extra,
   };
 }

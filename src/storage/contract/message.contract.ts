@@ -110,17 +110,17 @@ export function messageContract(name: string, factory: StoreFactory): void {
         await tx.messages.insert(row);
       });
       expect((await store.messages.byId("t1", row.message_id))?.meta).toEqual(meta);
-      expect(await store.transaction((tx) => tx.messages.edit("t1", row.message_id, "edited", ["x"], at(5)))).toBe(true);
+      expect(await store.transaction((tx) => tx.messages.edit("t1", row.message_id, "edited", ["x"], at(5), 5, null))).toBe(true);
       expect(await store.messages.byId("t1", row.message_id)).toMatchObject({ content: "edited", meta: ["x"], edited_at: at(5) });
-      expect(await store.transaction((tx) => tx.messages.tombstone("t1", row.message_id, at(6)))).toBe(true);
+      expect(await store.transaction((tx) => tx.messages.tombstone("t1", row.message_id, at(6), 6))).toBe(true);
       expect(await store.messages.byId("t1", row.message_id)).toMatchObject({ seq: 1, content: "", meta: null, deleted_at: at(6) });
-      expect(await store.transaction((tx) => tx.messages.edit("t1", "no-such-id", "x", null, at(7)))).toBe(false);
+      expect(await store.transaction((tx) => tx.messages.edit("t1", "no-such-id", "x", null, at(7), 7, null))).toBe(false);
     });
 
     test("unreadCount counts messages after a seq, not deleted, not the reader's own", async () => {
       for (let i = 0; i < 5; i++) await send(store, "r1", `m${i}`);
       const m2 = (await store.messages.bySeq("t1", "r1", 2))!;
-      await store.transaction((tx) => tx.messages.tombstone("t1", m2.message_id, at(9)));
+      await store.transaction((tx) => tx.messages.tombstone("t1", m2.message_id, at(9), 99));
       expect(await store.messages.unreadCount("t1", "r1", 0, "u2")).toBe(4);
       expect(await store.messages.unreadCount("t1", "r1", 3, "u2")).toBe(2);
       expect(await store.messages.unreadCount("t1", "r1", 0, "u1")).toBe(0);

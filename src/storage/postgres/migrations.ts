@@ -10,6 +10,7 @@ import m005 from "../../../migrations/postgres/005_delivery_fairness.sql" with {
 import m006 from "../../../migrations/postgres/006_room_member_count.sql" with { type: "text" };
 import m007 from "../../../migrations/postgres/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { type: "text" };
+import m010 from "../../../migrations/postgres/010_conversations.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
 import { classify } from "./errors";
@@ -25,6 +26,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { name: "007_jwt_keys.sql", sql: m007 },
   // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
+  { name: "010_conversations.sql", sql: m010 },
 ];
 
 // pg_advisory_xact_lock key of the migration runner ("chatapi" + "migr" as ASCII, arbitrary but fixed).

@@ -138,11 +138,11 @@ describe.skipIf(!available)("PostgresStore", () => {
       await tx.rooms.nextSeq("t1", "r1", row.created_at);
       await tx.messages.insert(row);
     });
-    const edit = (f: (m: { content: string; meta: unknown }) => { content: string; meta: unknown }) =>
+    const edit = (f: (m: { content: string; meta: unknown; change_seq: number }) => { content: string; meta: unknown }) =>
       store.transaction(async (tx) => {
         const cur = (await tx.messages.byId("t1", row.message_id))!;
         const next = f(cur);
-        await tx.messages.edit("t1", row.message_id, next.content, next.meta, new Date().toISOString());
+        await tx.messages.edit("t1", row.message_id, next.content, next.meta, new Date().toISOString(), cur.change_seq, null);
       });
     await Promise.all(Array.from({ length: 10 }, (_, i) => edit((m) => (i % 2 ? { ...m, content: `${m.content}+` } : { ...m, meta: { k: (m.meta as { k: number }).k + 1 } }))));
     const final = (await store.messages.byId("t1", row.message_id))!;

@@ -152,4 +152,22 @@ export class PgRoomStore implements RoomStore {
       WHERE x.tenant_id = ${tenantId} AND x.user_id = ${a} LIMIT 1`;
     return rows.length > 0;
   }
+  async nextChange(tenantId: string, roomId: string, n: number): Promise<number> {
+    // Same row lock as nextSeq: change positions of one room commit in the order they were taken.
+    const [r] = await this.c.q`UPDATE rooms SET last_change = last_change + ${n}
+      WHERE tenant_id = ${tenantId} AND room_id = ${roomId} RETURNING last_change`;
+    if (!r) throw new Error("room vanished during a change");
+    this.c.locked(roomKey(tenantId, roomId));
+    return Number(r.last_change);
+  }
+  async lastChange(tenantId: string, roomId: string): Promise<number | null> {
+    const [r] = await this.c.q`SELECT last_change FROM rooms WHERE tenant_id = ${tenantId} AND room_id = ${roomId}`;
+    return r ? Number(r.last_change) : null;
+  }
+  async countMembers(tenantId: string, roomId: string, userIds: string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    const [r] = await this.c.q`SELECT count(*)::int AS n FROM room_members WHERE tenant_id = ${tenantId} AND room_id = ${roomId}
+      AND user_id IN (SELECT json_array_elements_text(${JSON.stringify(userIds)}::text::json))`;
+    return r.n;
+  }
 }

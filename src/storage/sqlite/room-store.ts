@@ -7,8 +7,8 @@ import { fromJsonColumn, toJsonColumn } from "./json";
 
 /** Method names of RoomStore. */
 export const ROOM_METHODS = [
-  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom",
-  "insertRoom", "update", "nextSeq", "addMember", "removeMember", "setRole", "advanceAck",
+  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom", "lastChange", "countMembers",
+  "insertRoom", "update", "nextSeq", "nextChange", "addMember", "removeMember", "setRole", "advanceAck",
 ] as const;
 
 function room<T extends RoomRow>(r: (Omit<T, "metadata"> & { metadata: string | null }) | null): T | null {
@@ -31,6 +31,11 @@ export class SqliteRoomStore implements Sync<RoomStore> {
       ),
       get: db.query(`SELECT ${cols} FROM rooms WHERE tenant_id = ? AND room_id = ?`),
       byDmKey: db.query(`SELECT ${cols} FROM rooms WHERE tenant_id = ? AND dm_key = ?`),
+      nextChange: db.query("UPDATE rooms SET last_change = last_change + ? WHERE tenant_id = ? AND room_id = ? RETURNING last_change"),
+      countMembers: db.query(
+        "SELECT count(*) AS n FROM room_members WHERE tenant_id = ? AND room_id = ? AND user_id IN (SELECT value FROM json_each(?))",
+      ),
+      lastChange: db.query("SELECT last_change FROM rooms WHERE tenant_id = ? AND room_id = ?"),
       update: db.query("UPDATE rooms SET name = ?, metadata = ?, updated_at = ? WHERE tenant_id = ? AND room_id = ?"),
       nextSeq: db.query("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE tenant_id = ? AND room_id = ? RETURNING last_seq"),
       addMember: db.query(
@@ -131,5 +136,18 @@ export class SqliteRoomStore implements Sync<RoomStore> {
   }
   shareRoom(tenantId: string, a: string, b: string): boolean {
     return this.q.shareRoom!.get(tenantId, a, b) !== null;
+  }
+  nextChange(tenantId: string, roomId: string, n: number): number {
+    const r = this.q.nextChange!.get(n, tenantId, roomId) as { last_change: number } | null;
+    if (!r) throw new Error("room vanished during a change");
+    return r.last_change;
+  }
+  lastChange(tenantId: string, roomId: string): number | null {
+    const r = this.q.lastChange!.get(tenantId, roomId) as { last_change: number } | null;
+    return r ? r.last_change : null;
+  }
+  countMembers(tenantId: string, roomId: string, userIds: string[]): number {
+    if (userIds.length === 0) return 0;
+    return (this.q.countMembers!.get(tenantId, roomId, JSON.stringify(userIds)) as { n: number }).n;
   }
 }

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { conversationContract } from "../contract/conversation.contract";
 import { deliveryContract } from "../contract/delivery.contract";
 import type { StoreFactory } from "../contract/harness";
 import { messageContract } from "../contract/message.contract";
@@ -28,3 +29,4 @@ messageContract("sqlite", sqliteFile);
 roomContract("sqlite", sqliteFile);
 deliveryContract("sqlite", sqliteFile);
 miscContract("sqlite", sqliteFile);
+conversationContract("sqlite", sqliteFile);
