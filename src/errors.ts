@@ -33,6 +33,7 @@ export const WS_CLOSE = Object.freeze({
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  serviceRestart: 1012,
   tryAgainLater: 1013,
 });
 

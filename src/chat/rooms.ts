@@ -3,7 +3,7 @@ import { AppError, conflict, forbidden, invalid, notFound } from "../errors";
 import { UniqueViolationError } from "../storage/errors";
 import type { MemberRow, RoomRow } from "../storage/room-store";
 import type { Store } from "../storage/store";
-import type { Bus } from "./bus";
+import type { Bus } from "../bus/bus";
 import type { CachedRoom, RoomCache } from "./room-cache";
 import { toMessage, toRoom } from "./mappers";
 import type { Actor, Member, Role, Room, RoomSummary, RoomType } from "./types";
@@ -157,7 +157,8 @@ export class RoomService {
 
   /** After a send commits: the cached room's last_seq and activity follow (acks validate against it). */
   messageCommitted(tenantId: string, roomId: string, seq: number, at: string): void {
-    this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }));
+    // Not announced: other nodes' entries age out (a send is too frequent to invalidate them all).
+    this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }), false);
   }
 
   async get(actor: Actor, roomId: string): Promise<Room> {

@@ -1,7 +1,7 @@
 // The one auth pass of a request: API key (header only), X-User-Id, master key, tenant rate limit.
 import { AppError, invalid } from "../errors";
 import { constantTimeEqual } from "../tenancy/keys";
-import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import { rateLimitHeaders, rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { Tenant, TenantService } from "../tenancy/tenants";
 import { contextOf } from "./context";
 
@@ -23,7 +23,7 @@ export function isValidUserId(id: unknown): id is string {
 export class HttpAuth {
   constructor(
     private readonly tenants: TenantService,
-    private readonly buckets: TokenBuckets,
+    private readonly buckets: RateLimiter,
     private readonly masterKey: string,
   ) {}
 
@@ -33,7 +33,7 @@ export class HttpAuth {
     const tenant = key ? await this.tenants.authenticate(key) : null;
     if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header");
     contextOf(request).tenantId = tenant.id;
-    this.charge(tenant, headersOut);
+    await this.charge(tenant, headersOut);
     return tenant;
   }
 
@@ -48,8 +48,8 @@ export class HttpAuth {
   }
 
   /** Charges one token of the tenant bucket; throws 429 when empty. */
-  charge(tenant: Tenant, headersOut: Record<string, unknown>): void {
-    const r = this.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+  async charge(tenant: Tenant, headersOut: Record<string, unknown>): Promise<void> {
+    const r = await this.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
     Object.assign(headersOut, rateLimitHeaders(r));
     if (!r.ok) throw rateLimited(r, "tenant");
   }

@@ -79,7 +79,8 @@ export class TenantService {
 
   constructor(
     private readonly store: Store,
-    private readonly defaults: { rateLimit: number },
+    /** `announce`: tells the other nodes of a cluster that a tenant changed (they drop their cache). */
+    private readonly defaults: { rateLimit: number; announce?: (tenantId: string) => void },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -141,7 +142,7 @@ export class TenantService {
         updated_at: this.now().toISOString(),
       };
       await tx.tenants.update(tenantId, fields);
-      tx.afterCommit(() => this.forget(tenantId));
+      tx.afterCommit(() => this.changed(tenantId));
       return { ...row, ...fields };
     });
     return this.cache(next);
@@ -152,7 +153,7 @@ export class TenantService {
     const apiKey = generateSecret(32);
     await this.store.transaction(async (tx) => {
       if (!(await tx.tenants.setKeyHash(tenantId, sha256Hex(apiKey), this.now().toISOString()))) throw notFound("tenant not found");
-      tx.afterCommit(() => this.forget(tenantId));
+      tx.afterCommit(() => this.changed(tenantId));
     });
     return { tenantId, apiKey };
   }
@@ -179,6 +180,17 @@ export class TenantService {
     this.byHash.set(row.api_key_hash, t);
     this.byId.set(row.tenant_id, t);
     return t;
+  }
+
+  /** Another node changed this tenant: drop what is cached so the next request reads the store. */
+  invalidate(tenantId: string): void {
+    this.forget(tenantId);
+    this.unknownHashes.clear();
+  }
+
+  private changed(tenantId: string): void {
+    this.forget(tenantId);
+    this.defaults.announce?.(tenantId);
   }
 
   private forget(tenantId: string): void {

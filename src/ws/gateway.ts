@@ -1,7 +1,14 @@
-// The WebSocket gateway on Bun's native server: handshake, lifecycle, fan-out (the Bus), liveness,
-// slow consumers and shutdown. Frame handling is in handlers.ts, the connect replay in replay.ts.
+// The local socket hub on Bun's native server: handshake, lifecycle, liveness, slow consumers and
+// shutdown, and the inbound side of the bus: what the broker brings in (from this node or any other)
+// is delivered to this node's sockets. Nothing is published to local sockets directly: the domain,
+// presence and typing publish through the broker, so every node sees one order. Frame handling is in
+// handlers.ts, the connect replay in replay.ts, the cluster-wide presence in cluster-presence.ts.
 import type { Server, WebSocketHandler } from "bun";
-import type { Frame, Bus, OnlineDirectory } from "../chat/bus";
+import type { Broker, BusInbound, ControlEvent, Frame, OnlineDirectory } from "../bus/bus";
+import { RoomSequencer } from "../bus/sequencer";
+import { toMessage } from "../chat/mappers";
+import type { MessageReads } from "../storage/message-store";
+import type { ClusterPresence } from "./cluster-presence";
 import type { Config } from "../config";
 import { AppError, WS_CLOSE } from "../errors";
 import type { RequestContext } from "../http/context";
@@ -10,11 +17,11 @@ import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { RoomReads } from "../storage/room-store";
 import { isValidUserId } from "../http/auth";
-import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import { rateLimitHeaders, rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
-import { PresenceTracker } from "./presence";
+import { presenceToRooms, PresenceTracker, type PresenceView } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
 import type { WsTokenService } from "./tokens";
@@ -27,11 +34,18 @@ export interface GatewayDeps {
   metrics: Metrics;
   tenants: TenantService;
   /** The tenant buckets shared with HTTP: a handshake and every frame cost one token. */
-  buckets: TokenBuckets;
+  buckets: RateLimiter;
   roomStore: RoomReads;
   tokens: WsTokenService;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
+  broker: Broker;
+  /** This node's sockets (main.ts shares it with the OnlineDirectory). */
+  registry: ConnectionRegistry;
+  /** Cluster mode: presence and the socket cap over all nodes, and the reads the per-room sequencer needs. */
+  cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number };
+  /** Another node changed something this node caches. */
+  onControl?: (ev: ControlEvent) => void;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -40,10 +54,12 @@ const MAX_FRAME_BYTES = 64 * 1024;
 // CPU per idle connection.
 const SWEEP_INTERVAL_MS = 5000;
 const SWEEP_MIN_GAP_MS = 250;
+// Cluster mode: sockets' leases in Redis (cluster-presence.ts) are refreshed this often.
+const LEASE_REFRESH_MS = 5_000;
 
-/** One gateway per process; it is the Bus and the OnlineDirectory of the domain. */
-export class Gateway implements Bus, OnlineDirectory {
-  readonly registry = new ConnectionRegistry();
+/** One gateway per process: the broker's inbound handler and the domain's OnlineDirectory. */
+export class Gateway implements BusInbound, OnlineDirectory {
+  readonly registry: ConnectionRegistry;
   readonly presence: PresenceTracker;
   readonly typing: TypingTracker;
   /** Live frames held for sockets whose connect replay is running. */
@@ -52,32 +68,50 @@ export class Gateway implements Bus, OnlineDirectory {
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
+  private leases: ReturnType<typeof setInterval> | null = null;
   private sweepScheduled = false;
   private lastSweepMs = 0;
   private closing = false;
   private connCounter = 0;
+  private busDown = false;
+  /** Sockets of this node per topic: the broker subscription lives while one is left. */
+  private readonly topicRefs = new Map<string, number>();
+  private readonly sequencer: RoomSequencer | null = null;
+  readonly cluster: ClusterPresence | null = null;
 
   constructor(private readonly d: GatewayDeps) {
     this.websocket = this.handler();
+    this.registry = d.registry;
+    const c = d.cluster;
+    if (c) {
+      this.sequencer = new RoomSequencer(
+        {
+          lastSeq: async (topic) => {
+            const [, t, r] = topic.split(":") as [string, string, string];
+            return (await d.roomStore.get(t, r))?.last_seq ?? 0;
+          },
+          range: async (topic, from, to) => {
+            const [, t, r] = topic.split(":") as [string, string, string];
+            const rows = await c.messages.after(t, r, from - 1, to + 1, to - from + 1);
+            return rows.map((m) => ({ seq: m.seq, json: JSON.stringify({ type: "message", ...toMessage(m) }) }));
+          },
+        },
+        (topic, json) => this.deliver(topic, json),
+        c.gapMs ?? 250,
+        (err) => d.log.warn({ err: String(err) }, "bus: reading missing seqs failed"),
+      );
+      this.cluster = c.presence;
+    }
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
-      toUserRooms: (t, u, frame) => {
-        const json = JSON.stringify(frame);
-        // member_count comes with the room list (kept by the store): no member set is loaded here.
-        return d.roomStore.userRoomSizes(t, u).then(
-          (rooms) => {
-            for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(t, roomTopic(t, r.room_id), json, frame);
-          },
-          (err) => d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed"),
-        );
-      },
+      toUserRooms: presenceToRooms(d),
     });
     this.typing = new TypingTracker({
       timeoutMs: d.config.typingTimeoutMs,
       toOthers: (t, roomId, typist, frame) => {
         const json = JSON.stringify(frame);
         const send = (members: Iterable<string>) => {
-          for (const u of members) if (u !== typist) this.publishJson(t, userTopic(t, u), json, frame);
+          for (const u of members) if (u !== typist) d.broker.publishFrame(userTopic(t, u), json);
         };
         // The typist just passed the membership check, so the room is normally cached.
         const cached = d.services.rooms.cached(t, roomId);
@@ -93,17 +127,21 @@ export class Gateway implements Bus, OnlineDirectory {
     this.heartbeat = setInterval(() => this.beat(), this.d.config.wsHeartbeatMs);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.heartbeat.unref?.();
+    if (this.cluster) {
+      const cluster = this.cluster;
+      this.leases = setInterval(() => {
+        if (!this.busDown) cluster.refresh(this.registry.all()).catch((err) => this.d.log.warn({ err: String(err) }, "presence: lease refresh failed"));
+      }, LEASE_REFRESH_MS);
+      this.leases.unref?.();
+    }
     this.sweeper.unref?.();
   }
 
-  // ---- Bus -------------------------------------------------------------------------------------
+  // ---- bus inbound -------------------------------------------------------------------------------
 
-  toRoom(tenantId: string, roomId: string, frame: Frame): void {
-    this.publishJson(tenantId, roomTopic(tenantId, roomId), JSON.stringify(frame), frame);
-  }
-
-  toUser(tenantId: string, userId: string, frame: Frame): void {
-    this.publishJson(tenantId, userTopic(tenantId, userId), JSON.stringify(frame), frame);
+  frame(topic: string, json: string, seq?: number): void {
+    if (seq !== undefined && this.sequencer) this.sequencer.accept(topic, seq, json);
+    else this.deliver(topic, json);
   }
 
   membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
@@ -111,21 +149,80 @@ export class Gateway implements Bus, OnlineDirectory {
     // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
     this.held.membership(tenantId, userId, roomId, joined);
     for (const ws of this.registry.sockets(tenantId, userId)) {
-      if (this.pending.has(ws)) continue;
-      if (joined) ws.subscribe(topic);
-      else ws.unsubscribe(topic);
+      if (this.pending.has(ws)) {
+        if (joined) void this.ref(ws, topic).catch(() => {});
+        continue;
+      }
+      if (joined) {
+        ws.subscribe(topic);
+        void this.ref(ws, topic).catch(() => {});
+      } else {
+        ws.unsubscribe(topic);
+        this.unref(ws, topic);
+      }
     }
   }
 
-  isOnline(tenantId: string, userId: string): boolean {
-    return this.registry.isOnline(tenantId, userId);
+  control(ev: ControlEvent): void {
+    if (ev.kind === "presence") this.cluster?.heard(ev.tenantId, ev.userId, ev.online);
+    this.d.onControl?.(ev);
   }
 
-  /** One publish per frame: the JSON is built once, whatever the number of subscribers. */
-  private publishJson(tenantId: string, topic: string, json: string, frame: Frame | null): void {
+  down(reason: string): void {
+    this.busDown = true;
+    this.sequencer?.clear();
+    // Every socket would silently miss live frames: closed with 1012, clients reconnect and replay.
+    for (const ws of [...this.registry.all()]) ws.close(WS_CLOSE.serviceRestart, `bus unavailable (${reason}): reconnect`);
+  }
+
+  up(): void {
+    this.busDown = false;
+  }
+
+  isOnline(tenantId: string, userId: string): boolean {
+    return this.registry.isOnline(tenantId, userId) || (this.cluster?.isOnline(tenantId, userId) ?? false);
+  }
+
+  /** Presence as GET /presence reports it (cluster-wide in cluster mode). */
+  presenceView(tenantId: string, userId: string): PresenceView | Promise<PresenceView> {
+    return this.cluster ? this.cluster.view(tenantId, userId) : this.presence.view(tenantId, userId);
+  }
+
+  /** Takes one reference of `ws` on the broker topic; the first on this node subscribes (and positions the sequencer). */
+  private async ref(ws: Socket, topic: string): Promise<void> {
+    const mine = (ws.data.busTopics ??= new Set());
+    if (mine.has(topic)) return;
+    mine.add(topic);
+    const n = this.topicRefs.get(topic) ?? 0;
+    this.topicRefs.set(topic, n + 1);
+    if (n > 0) return;
+    try {
+      await this.d.broker.subscribe(topic);
+      if (this.sequencer && topic.startsWith("r:")) await this.sequencer.track(topic);
+    } catch (err) {
+      this.unref(ws, topic);
+      throw err;
+    }
+  }
+
+  private unref(ws: Socket, topic: string): void {
+    if (!ws.data.busTopics?.delete(topic)) return;
+    const n = this.topicRefs.get(topic) ?? 0;
+    if (n > 1) {
+      this.topicRefs.set(topic, n - 1);
+      return;
+    }
+    this.topicRefs.delete(topic);
+    this.d.broker.unsubscribe(topic);
+    this.sequencer?.forget(topic);
+  }
+
+  /** Delivers one frame that came through the broker to this node's sockets: one local publish. */
+  private deliver(topic: string, json: string): void {
     const server = this.server;
     if (!server) return;
-    this.held.frame(tenantId, topic, json, frame);
+    const tenantId = topic.slice(2, topic.indexOf(":", 2));
+    if (this.held.holds(tenantId)) this.held.frame(tenantId, topic, json, JSON.parse(json) as Frame);
     const status = server.publish(topic, json);
     this.d.metrics.wsFramesOut.inc();
     // -1 = buffered behind backpressure somewhere, 0 = dropped for at least one subscriber. Never
@@ -142,6 +239,7 @@ export class Gateway implements Bus, OnlineDirectory {
   async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
+      if (this.busDown || !this.d.broker.connected()) throw new AppError("unavailable", "bus unavailable: try again shortly");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
       const url = new URL(req.url);
@@ -166,7 +264,7 @@ export class Gateway implements Bus, OnlineDirectory {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       ctx.tenantId = tenantId;
       ctx.userId = userId;
-      const r = this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+      const r = await this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
       if (!r.ok) throw rateLimited(r, "tenant");
       const data: SocketData = {
         tenantId,
@@ -232,37 +330,53 @@ export class Gateway implements Bus, OnlineDirectory {
   private onOpen(ws: Socket): void {
     const { tenantId, userId } = ws.data;
     const count = this.registry.add(ws);
-    if (count > this.d.config.wsMaxConnectionsPerUser) {
-      ws.data.rejected = true;
-      this.registry.remove(ws);
-      ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
-      return;
-    }
+    if (count > this.d.config.wsMaxConnectionsPerUser) return this.reject(ws);
     this.d.metrics.activeConnections.inc();
-    // Held from now on: everything published for this tenant until the replay is done.
+    // Held from now on: everything delivered for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
-    let presenceSent: Promise<void>;
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-      // Presence goes out before this socket joins its room topics: it is not told about itself
-      // (the replay subscribes only once the publish is done: the room list is read asynchronously).
-      presenceSent = count === 1 ? this.presence.connected(tenantId, userId) : Promise.resolve();
     } catch (err) {
       this.openFailed(ws, pending, err);
       return;
     }
-    void this.replay(ws, pending, presenceSent);
+    void this.replay(ws, pending, count);
+  }
+
+  private reject(ws: Socket): void {
+    ws.data.rejected = true;
+    this.registry.remove(ws);
+    ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
   }
 
   /**
-   * The connect replay, then the held live frames, then the subscriptions. The last two steps are
-   * synchronous: no live frame of a room can overtake that room's replay, and none is lost between.
+   * Presence, then the broker subscriptions (confirmed before anything is read, so nothing committed
+   * later can be missed), the connect replay, the held live frames, and the local subscriptions. The
+   * last two steps are synchronous: no live frame of a room overtakes that room's replay, none is lost.
    */
-  private async replay(ws: Socket, pending: PendingSocket, presenceSent: Promise<void>): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, count: number): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
+      let presenceSent: Promise<void> = Promise.resolve();
+      if (this.cluster) {
+        // The cap counts sockets on every node; the socket is not told about its own presence.
+        if (!(await this.cluster.open(ws, this.d.config.wsMaxConnectionsPerUser))) {
+          this.held.end(pending);
+          this.pending.delete(ws);
+          this.d.metrics.activeConnections.dec();
+          if (ws.readyState === 1) this.reject(ws);
+          else ws.data.rejected = true;
+          return;
+        }
+        ws.data.leased = true;
+      } else if (count === 1) {
+        // Presence goes out before this socket joins its room topics: it is not told about itself.
+        presenceSent = this.presence.connected(tenantId, userId);
+      }
       const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
+      const wanted = [userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))];
+      await Promise.all(wanted.map((t) => this.ref(ws, t)));
       const { replayed, covered } = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
@@ -276,8 +390,10 @@ export class Gateway implements Bus, OnlineDirectory {
       this.held.end(pending);
       this.pending.delete(ws);
       if (pending.closed || ws.readyState !== 1) return;
-      const topics = new Set([userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))]);
-      for (const topic of LiveBuffer.flush(pending, topics, covered)) ws.subscribe(topic);
+      const topics = LiveBuffer.flush(pending, new Set(wanted), covered);
+      for (const topic of topics) ws.subscribe(topic);
+      // Rooms left during the replay: their broker references go too.
+      for (const t of [...(ws.data.busTopics ?? [])]) if (!topics.has(t)) this.unref(ws, t);
       // No close here for a buffered replay: the client had no chance to read yet, and a backlog
       // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
@@ -294,6 +410,10 @@ export class Gateway implements Bus, OnlineDirectory {
       if (ws.readyState === 1) ws.close(WS_CLOSE.tryAgainLater, "database unavailable");
       return;
     }
+    if (this.busDown || !this.d.broker.connected()) {
+      if (ws.readyState === 1) ws.close(WS_CLOSE.serviceRestart, "bus unavailable: reconnect");
+      return;
+    }
     this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
     if (ws.readyState === 1) ws.close(WS_CLOSE.internal, "internal error");
   }
@@ -306,10 +426,12 @@ export class Gateway implements Bus, OnlineDirectory {
       this.held.end(pending);
       this.pending.delete(ws);
     }
+    for (const t of [...(ws.data.busTopics ?? [])]) this.unref(ws, t);
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
+    if (ws.data.leased) this.cluster?.close(ws);
     if (remaining === 0) {
-      this.presence.disconnected(ws.data.tenantId, ws.data.userId);
+      if (!this.cluster) this.presence.disconnected(ws.data.tenantId, ws.data.userId);
       this.typing.userGone(ws.data.tenantId, ws.data.userId);
     }
   }
@@ -376,7 +498,9 @@ export class Gateway implements Bus, OnlineDirectory {
     this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.leases) clearInterval(this.leases);
     this.presence.stop();
+    this.cluster?.stop();
     this.typing.stopAll();
     for (const ws of [...this.registry.all()]) {
       ws.send(JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
