@@ -162,7 +162,9 @@ export class RoomService {
   }
 
   async get(actor: Actor, roomId: string): Promise<Room> {
-    return toRoom((await this.readable(actor, roomId)).row);
+    const room = await this.readable(actor, roomId);
+    // last_seq moves with every send on any node (other nodes do not announce sends): read it fresh.
+    return toRoom((await this.d.store.rooms.get(actor.tenant.id, roomId)) ?? room.row);
   }
 
   /** The actor's rooms, most recent activity first; the cursor pins a snapshot so pages stay stable. */
