@@ -32,8 +32,11 @@ describe.skipIf(skip)("cluster-wide state", () => {
     const third = openWs(wsUrl(2), { headers: keyHeaders(t.api_key, "u") });
     expect((await third.closed).code).toBe(1008);
     await a.close();
-    // A slot freed on node A is usable on node C.
-    const again = await connectWs(wsUrl(2), { headers: keyHeaders(t.api_key, "u") });
+    // A slot freed on node A is usable on node C (once node A has released it in Redis).
+    const again = await waitFor(async () => {
+      const s = openWs(wsUrl(2), { headers: keyHeaders(t.api_key, "u") });
+      return Promise.race([s.waitForFrame((f) => f.type === "sync.complete", 3000, "sync").then(() => s), s.closed.then(() => null)]);
+    }, 3000, "a socket on node C after one closed on node A");
     await again.close();
     await b.close();
   });
