@@ -16,6 +16,12 @@ const ROOT = resolve(import.meta.dir, "../..");
 
 /** Why the cluster cannot run here, or null. */
 export async function clusterUnavailable(): Promise<string | null> {
+  // `bun run test:pg` repeats the suite on PostgreSQL; the cluster tests always use PostgreSQL and
+  // already ran in `bun test`, so they are not repeated there (not a skip: nothing goes untested).
+  if (process.env.CHATAPI_TEST_STORE === "postgres" || process.env.CHATAPI_TEST_STORE === "cluster") {
+    console.warn(`cluster tests: not repeated under CHATAPI_TEST_STORE=${process.env.CHATAPI_TEST_STORE} (bun test runs them)`);
+    return "not repeated";
+  }
   let why: string | null = null;
   if (!Bun.which("redis-server")) why = "redis-server not installed";
   else if (!existsSync(NGINX)) why = `nginx not found at ${NGINX}`;
@@ -157,48 +163,7 @@ export async function startCluster(opts: { nodes?: number; env?: Record<string, 
   // The first node applies the migrations; the others start together.
   await startNode(0);
   await Promise.all(Array.from({ length: n - 1 }, (_, k) => startNode(k + 1)));
-  const lbPort = freePort();
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
-  upstream chatapi { ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join(" ")} }
-  server {
-    listen 127.0.0.1:${lbPort};
-    location / {
-      proxy_pass http://chatapi;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
-      proxy_read_timeout 3600s;
-      proxy_next_upstream error timeout;
-    }
-  }
-}
-`,
-  );
-  const nginx = Bun.spawn([NGINX, "-p", dir, "-c", join(dir, "nginx.conf")], { stdout: "ignore", stderr: "pipe" });
-  const url = `http://127.0.0.1:${lbPort}`;
-  await waitFor(async () => {
-    if (nginx.exitCode !== null) throw new Error(`nginx exited ${nginx.exitCode}`);
-    try {
-      return (await fetch(`${url}/health`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 10_000, "nginx up");
+  const { url, proc: nginx } = await startNginx(dir, ports);
   const master = restClient(url, { "x-master-key": TEST_MASTER_KEY });
   return {
     url,
@@ -227,4 +192,53 @@ http {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** nginx as a round-robin balancer over `ports` with WebSocket upgrades (config, pid and logs in `dir`). */
+export async function startNginx(dir: string, ports: number[]): Promise<{ url: string; proc: Subprocess }> {
+  const lbPort = freePort();
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  client_max_body_size 0;
+  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
+  upstream chatapi { ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join(" ")} keepalive 32; }
+  server {
+    listen 127.0.0.1:${lbPort};
+    location / {
+      proxy_pass http://chatapi;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+      proxy_buffering off;
+      proxy_read_timeout 3600s;
+      proxy_next_upstream error timeout;
+    }
+  }
+}
+`,
+  );
+  const proc = Bun.spawn([NGINX, "-p", dir, "-c", join(dir, "nginx.conf")], { stdout: "ignore", stderr: "pipe" });
+  const url = `http://127.0.0.1:${lbPort}`;
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`nginx exited ${proc.exitCode}`);
+    try {
+      return (await fetch(`${url}/health`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 10_000, "nginx up");
+  return { url, proc };
 }
