@@ -104,6 +104,12 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
   return key;
 }
 
+/** host:port/database of a PostgreSQL URL (no credentials): names per-database cluster locks. */
+function databaseName(url: string): string {
+  const u = new URL(url);
+  return `${u.host}${u.pathname}`;
+}
+
 /** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
 export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean } = {}): Promise<Store> {
   const onCallbackError = (err: unknown) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)");
@@ -218,7 +224,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   const retention = retentionWorker({
     store,
     log,
-    once: state ? clusterOnce(state, "retention", config.nodeId, config.workerIntervalMs) : undefined,
+    // The lock is named after the database: clusters sharing one Redis still clean their own database.
+    once: state && config.databaseUrl ? clusterOnce(state, `retention:${databaseName(config.databaseUrl)}`, config.nodeId, config.workerIntervalMs) : undefined,
     deliveryRetentionMs: config.deliveryRetentionMs,
     deadLetterRetentionMs: config.deadLetterRetentionMs,
     intervalMs: config.workerIntervalMs,
