@@ -140,7 +140,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   const broker: Broker = redis ?? new MemoryBroker();
   metrics.busConnected.set(redis ? 0 : 1);
   const state = redis ? new RedisState(() => redis.commands()) : null;
-  const announce = redis ? (ev: ControlEvent) => broker.publishControl(ev) : null;
+  const announce = redis ? (ev: ControlEvent): Promise<void> => broker.publishControl(ev) : null;
   const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit, announce: announce ? (tenantId) => announce({ kind: "tenant", tenantId }) : undefined });
   const buckets: RateLimiter = state ? new SharedBuckets(state) : new TokenBuckets();
   const auth = new HttpAuth(tenants, buckets, masterKey);
@@ -151,7 +151,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     : null;
   // Online = a socket on this node, or (cluster) one announced by any node.
   const online: OnlineDirectory = { isOnline: (t, u) => registry.isOnline(t, u) || (clusterPresence?.isOnline(t, u) ?? false) };
-  const cache = new RoomCache(store.rooms, 20_000, announce ? { announce: (tenantId, roomId) => announce({ kind: "room", tenantId, roomId }), maxAgeMs: 1000 } : {});
+  const cache = new RoomCache(store.rooms, 20_000, announce ? { announce: (tenantId, roomId) => void announce({ kind: "room", tenantId, roomId }), maxAgeMs: 1000 } : {});
   const rooms = new RoomService({ store, bus, cache });
   const webhooks = new WebhookWorker({
     store,

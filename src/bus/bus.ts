@@ -5,6 +5,16 @@
 /** A server frame (API.md section 4): flat, with `type`. */
 export type Frame = { type: string } & Record<string, unknown>;
 
+/**
+ * What a join carries so that a node which was not yet receiving the room misses nothing while it
+ * subscribes: the room's last_seq at the join's commit (later messages are read back if they went
+ * by) and the member.joined frame for the new member's own sockets.
+ */
+export interface JoinContext {
+  lastSeq: number;
+  frame?: Frame;
+}
+
 /** Fan-out of committed state changes to live sockets, on every node. Implementations must not throw. */
 export interface Bus {
   /** Every socket subscribed to the room (its online members), on every node. */
@@ -12,7 +22,7 @@ export interface Bus {
   /** Every socket of one user, on every node. */
   toUser(tenantId: string, userId: string, frame: Frame): void;
   /** The user's live sockets (on every node) join (or leave) the room's topic at once. */
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void;
+  membership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void;
 }
 
 /** Who has an open socket right now, on any node (decides webhooks for offline members). */
@@ -30,7 +40,7 @@ export type ControlEvent =
 export interface BusInbound {
   /** A frame for the local topic `topic` (r:tenant:room or u:tenant:user), already JSON; `seq` for room `message` frames. */
   frame(topic: string, json: string, seq?: number): void;
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void;
+  membership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void;
   control(ev: ControlEvent): void;
   /** The broker lost its connection: live frames may be missed until `up`. */
   down(reason: string): void;
@@ -45,9 +55,9 @@ export interface Broker {
   /** Publishes a frame; every node subscribed to the topic receives it, in publish order per publisher. */
   publishFrame(topic: string, json: string, seq?: number): void;
   /** A membership change, for the nodes subscribed to the user's topic. */
-  publishMembership(tenantId: string, roomId: string, userId: string, joined: boolean): void;
-  /** To every other node (this node applied the change itself). */
-  publishControl(ev: ControlEvent): void;
+  publishMembership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void;
+  /** To every other node (this node applied the change itself); resolves once the broker took it. */
+  publishControl(ev: ControlEvent): Promise<void>;
   /** Starts receiving a topic (reference-counted); resolves once the broker confirmed it. */
   subscribe(topic: string): Promise<void>;
   /** Drops one reference to the topic. */

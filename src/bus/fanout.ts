@@ -1,7 +1,7 @@
 // The domain's Bus over a Broker: frames are serialised once and published, never delivered to local
 // sockets directly, so every node (this one too) sees one order.
 import { roomTopic, userTopic } from "../ws/topics";
-import type { Broker, Bus, Frame } from "./bus";
+import type { Broker, Bus, Frame, JoinContext } from "./bus";
 
 /** Publishes committed changes through the broker; observers (tests) see each call. */
 export class BrokerBus implements Bus {
@@ -26,8 +26,8 @@ export class BrokerBus implements Bus {
     for (const o of this.observers) o.toUser(tenantId, userId, frame);
   }
 
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
-    this.broker.publishMembership(tenantId, roomId, userId, joined);
+  membership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void {
+    this.broker.publishMembership(tenantId, roomId, userId, joined, join);
     for (const o of this.observers) o.membership(tenantId, roomId, userId, joined);
   }
 }

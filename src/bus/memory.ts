@@ -1,6 +1,6 @@
 // The embedded default: one process, so a publish is delivered to this process's gateway at once,
 // synchronously, in call order (the store's commit order, hence seq order per room).
-import type { Broker, BusInbound, ControlEvent } from "./bus";
+import type { Broker, BusInbound, ControlEvent, JoinContext } from "./bus";
 
 /** In-process broker: no subscriptions to track, never down. */
 export class MemoryBroker implements Broker {
@@ -13,10 +13,10 @@ export class MemoryBroker implements Broker {
   publishFrame(topic: string, json: string, seq?: number): void {
     this.inbound?.frame(topic, json, seq);
   }
-  publishMembership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
-    this.inbound?.membership(tenantId, roomId, userId, joined);
+  publishMembership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void {
+    this.inbound?.membership(tenantId, roomId, userId, joined, join);
   }
-  publishControl(_ev: ControlEvent): void {
+  async publishControl(_ev: ControlEvent): Promise<void> {
     // No other node to tell.
   }
   async subscribe(): Promise<void> {}

@@ -16,7 +16,7 @@ export class RecordingBus implements Bus {
   toUser(tenantId: string, userId: string, frame: Frame): void {
     this.events.push({ to: "user", tenantId, userId, frame });
   }
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
+  membership(tenantId: string, roomId: string, userId: string, joined: boolean, _join?: unknown): void {
     this.events.push({ to: "membership", tenantId, roomId, userId, joined });
   }
 }

@@ -8,8 +8,9 @@
 //   {p}lock:{name}           SET NX PX: one node runs a periodic job per interval.
 import type { RedisClient } from "bun";
 
+// Times are the calling node's clock (ARGV): leases are refreshed with it too.
 const CONNECT = `
-local now = tonumber(redis.call('TIME')[1]) * 1000
+local now = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local n = redis.call('ZCARD', KEYS[1])
 if n >= tonumber(ARGV[2]) then return {0, n, 0} end
@@ -23,16 +24,16 @@ end
 return {1, n + 1, announce}`;
 
 const DISCONNECT = `
-local now = tonumber(redis.call('TIME')[1]) * 1000
+local now = tonumber(ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local n = redis.call('ZCARD', KEYS[1])
-if n == 0 then redis.call('HSET', KEYS[2], ARGV[2], now) end
+if n == 0 then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
 return n`;
 
 // Offline only if no socket is left anywhere and the user is still announced online.
 const GO_OFFLINE = `
-local now = tonumber(redis.call('TIME')[1]) * 1000
+local now = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= '1' then return 0 end
@@ -90,18 +91,18 @@ export class RedisState {
 
   /** Registers a socket unless the user already has `max` anywhere; `announce`: first socket since offline. */
   async connect(t: string, u: string, member: string, max: number, leaseMs: number): Promise<{ ok: boolean; count: number; announce: boolean }> {
-    const [ok, count, announce] = (await this.eval(CONNECT, [this.connKey(t, u), this.presKey(t)], [member, max, leaseMs, u])) as number[];
+    const [ok, count, announce] = (await this.eval(CONNECT, [this.connKey(t, u), this.presKey(t)], [member, max, leaseMs, u, Date.now()])) as number[];
     return { ok: ok === 1, count: count!, announce: announce === 1 };
   }
 
   /** Removes a socket; returns how many the user still has on all nodes. */
-  async disconnect(t: string, u: string, member: string): Promise<number> {
-    return (await this.eval(DISCONNECT, [this.connKey(t, u), this.seenKey(t)], [member, u])) as number;
+  async disconnect(t: string, u: string, member: string, atMs: number): Promise<number> {
+    return (await this.eval(DISCONNECT, [this.connKey(t, u), this.seenKey(t)], [member, u, atMs])) as number;
   }
 
   /** After the grace period: true when this call moved the user offline (send the frame once). */
-  async goOffline(t: string, u: string, atMs: number): Promise<boolean> {
-    return ((await this.eval(GO_OFFLINE, [this.connKey(t, u), this.presKey(t)], [u, atMs])) as number) === 1;
+  async goOffline(t: string, u: string): Promise<boolean> {
+    return ((await this.eval(GO_OFFLINE, [this.connKey(t, u), this.presKey(t)], [u, Date.now()])) as number) === 1;
   }
 
   /** Extends the leases of this node's sockets (one pipeline of ZADD XX). */

@@ -6,7 +6,7 @@
 // closes its sockets with 1012 and refuses upgrades) and reconnects with capped, jittered backoff.
 import { RedisClient } from "bun";
 import type { Logger } from "../log";
-import type { Broker, BusInbound, ControlEvent } from "./bus";
+import type { Broker, BusInbound, ControlEvent, JoinContext } from "./bus";
 
 export interface RedisBrokerOptions {
   url: string;
@@ -62,15 +62,15 @@ export class RedisBroker implements Broker {
   }
 
   publishFrame(topic: string, json: string, seq?: number): void {
-    this.publish(this.prefix + topic, `F${seq ?? ""}|${json}`);
+    void this.publish(this.prefix + topic, `F${seq ?? ""}|${json}`);
   }
 
-  publishMembership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
-    this.publish(`${this.prefix}u:${tenantId}:${userId}`, `M${JSON.stringify([tenantId, roomId, userId, joined])}`);
+  publishMembership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void {
+    void this.publish(`${this.prefix}u:${tenantId}:${userId}`, `M${JSON.stringify([tenantId, roomId, userId, joined, join ?? null])}`);
   }
 
-  publishControl(ev: ControlEvent): void {
-    this.publish(this.ctl, `C${JSON.stringify({ ...ev, origin: this.o.nodeId })}`);
+  publishControl(ev: ControlEvent): Promise<void> {
+    return this.publish(this.ctl, `C${JSON.stringify({ ...ev, origin: this.o.nodeId })}`);
   }
 
   async subscribe(topic: string): Promise<void> {
@@ -113,11 +113,15 @@ export class RedisBroker implements Broker {
     this.drop();
   }
 
-  private publish(channel: string, payload: string): void {
+  /** Resolves once Redis took the message (it is then on its way to every subscribed node). */
+  private publish(channel: string, payload: string): Promise<void> {
     // Nothing is queued while down: sockets are closed meanwhile and replay once back.
     const cmd = this.up ? this.cmd : null;
-    if (!cmd) return;
-    cmd.publish(channel, payload).catch((err) => this.lost(err));
+    if (!cmd) return Promise.resolve();
+    return cmd.publish(channel, payload).then(
+      () => {},
+      (err) => this.lost(err),
+    );
   }
 
   private onMessage(message: string, channel: string): void {
@@ -130,8 +134,8 @@ export class RedisBroker implements Broker {
         const seq = bar > 1 ? Number(message.slice(1, bar)) : undefined;
         inbound.frame(channel.slice(this.prefix.length), message.slice(bar + 1), seq);
       } else if (kind === 77 /* M */) {
-        const [t, r, u, joined] = JSON.parse(message.slice(1)) as [string, string, string, boolean];
-        inbound.membership(t, r, u, joined);
+        const [t, r, u, joined, join] = JSON.parse(message.slice(1)) as [string, string, string, boolean, JoinContext | null];
+        inbound.membership(t, r, u, joined, join ?? undefined);
       } else if (kind === 67 /* C */) {
         const ev = JSON.parse(message.slice(1)) as ControlEvent & { origin: string };
         if (ev.origin !== this.o.nodeId) inbound.control(ev);

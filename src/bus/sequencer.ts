@@ -33,13 +33,17 @@ export class RoomSequencer {
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Starts tracking a topic the node just subscribed to (idempotent); resolves once positioned. */
-  async track(topic: string): Promise<void> {
+  /**
+   * Starts tracking a topic the node just subscribed to (idempotent); resolves once positioned.
+   * `startAfterSeq`: deliver from the seq after it (a join names its own point), else from the
+   * room's last_seq read now.
+   */
+  async track(topic: string, startAfterSeq?: number): Promise<void> {
     if (this.states.has(topic)) return;
     const st: State = { next: null, held: new Map(), timer: null, filling: false };
     this.states.set(topic, st);
     try {
-      const last = await this.source.lastSeq(topic);
+      const last = startAfterSeq ?? (await this.source.lastSeq(topic));
       if (this.states.get(topic) !== st) return;
       st.next = last + 1;
       for (const s of st.held.keys()) if (s <= last) st.held.delete(s);

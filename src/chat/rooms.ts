@@ -138,7 +138,7 @@ export class RoomService {
           await tx.rooms.addMember(tenantId, row.room_id, u, role, at);
         }
         tx.afterCommit(() => {
-          for (const u of all) this.d.bus.membership(tenantId, row.room_id, u, true);
+          for (const u of all) this.d.bus.membership(tenantId, row.room_id, u, true, { lastSeq: 0 });
         });
         return { row, created: true };
       });
@@ -245,11 +245,14 @@ export class RoomService {
     return this.d.store.transaction(async (tx) => {
       const newOnes: string[] = [];
       for (const u of ids) if (await tx.rooms.addMember(tenantId, roomId, u, role, at)) newOnes.push(u);
+      // The room row is locked by addMember: messages committed after this join have a higher seq.
+      const lastSeq = newOnes.length ? ((await tx.rooms.get(tenantId, roomId))?.last_seq ?? 0) : 0;
       tx.afterCommit(() => {
         for (const u of newOnes) {
           this.d.cache.update(tenantId, roomId, (c) => void c.members.set(u, role));
-          this.d.bus.membership(tenantId, roomId, u, true);
-          this.d.bus.toRoom(tenantId, roomId, { type: "member.joined", room_id: roomId, user_id: u, role });
+          const joinedFrame = { type: "member.joined", room_id: roomId, user_id: u, role };
+          this.d.bus.membership(tenantId, roomId, u, true, { lastSeq, frame: joinedFrame });
+          this.d.bus.toRoom(tenantId, roomId, joinedFrame);
         }
       });
       return (await tx.rooms.members(tenantId, roomId)).map(toMember);

@@ -80,7 +80,7 @@ export class TenantService {
   constructor(
     private readonly store: Store,
     /** `announce`: tells the other nodes of a cluster that a tenant changed (they drop their cache). */
-    private readonly defaults: { rateLimit: number; announce?: (tenantId: string) => void },
+    private readonly defaults: { rateLimit: number; announce?: (tenantId: string) => Promise<void> },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -142,9 +142,11 @@ export class TenantService {
         updated_at: this.now().toISOString(),
       };
       await tx.tenants.update(tenantId, fields);
-      tx.afterCommit(() => this.changed(tenantId));
+      tx.afterCommit(() => this.forget(tenantId));
       return { ...row, ...fields };
     });
+    // Answered once the other nodes have been told (they drop their copy as the message arrives).
+    await this.announce(tenantId);
     return this.cache(next);
   }
 
@@ -153,8 +155,9 @@ export class TenantService {
     const apiKey = generateSecret(32);
     await this.store.transaction(async (tx) => {
       if (!(await tx.tenants.setKeyHash(tenantId, sha256Hex(apiKey), this.now().toISOString()))) throw notFound("tenant not found");
-      tx.afterCommit(() => this.changed(tenantId));
+      tx.afterCommit(() => this.forget(tenantId));
     });
+    await this.announce(tenantId);
     return { tenantId, apiKey };
   }
 
@@ -188,9 +191,8 @@ export class TenantService {
     this.unknownHashes.clear();
   }
 
-  private changed(tenantId: string): void {
-    this.forget(tenantId);
-    this.defaults.announce?.(tenantId);
+  private async announce(tenantId: string): Promise<void> {
+    await this.defaults.announce?.(tenantId).catch(() => {});
   }
 
   private forget(tenantId: string): void {

@@ -59,7 +59,9 @@ export class ClusterPresence {
   /** The socket closed: its lease goes; the user's last socket anywhere starts the grace period. */
   close(ws: Socket): void {
     const { tenantId: t, userId: u } = ws.data;
-    this.d.state.disconnect(t, u, this.member(ws)).then(
+    // last_seen is when the user's last socket closed, not when the grace ran out.
+    const closedAt = Date.now();
+    this.d.state.disconnect(t, u, this.member(ws), closedAt).then(
       (left) => {
         if (left > 0 || this.stopped) return;
         const k = key(t, u);
@@ -67,13 +69,12 @@ export class ClusterPresence {
         if (prev) clearTimeout(prev);
         const timer = setTimeout(() => {
           this.timers.delete(k);
-          const at = Date.now();
-          void this.d.state.goOffline(t, u, at).then(
+          void this.d.state.goOffline(t, u).then(
             (went) => {
               if (!went) return;
               this.mirror.delete(k);
               this.d.broker.publishControl({ kind: "presence", tenantId: t, userId: u, online: false });
-              return this.d.toUserRooms(t, u, { type: "presence.update", user_id: u, status: "offline", last_seen: new Date(at - this.d.graceMs).toISOString() });
+              return this.d.toUserRooms(t, u, { type: "presence.update", user_id: u, status: "offline", last_seen: new Date(closedAt).toISOString() });
             },
             (err) => this.d.log.warn({ err: String(err) }, "presence: offline check failed"),
           );
@@ -108,6 +109,11 @@ export class ClusterPresence {
     const p = await this.d.state.presence(tenantId, userId);
     if (p.online) return { user_id: userId, status: "online", last_seen: new Date().toISOString() };
     return { user_id: userId, status: "offline", last_seen: p.lastSeenMs ? new Date(p.lastSeenMs).toISOString() : null };
+  }
+
+  /** The bus went down: every node closes its sockets, so nobody is online any more. */
+  reset(): void {
+    this.mirror.clear();
   }
 
   stop(): void {

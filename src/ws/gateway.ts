@@ -4,7 +4,7 @@
 // presence and typing publish through the broker, so every node sees one order. Frame handling is in
 // handlers.ts, the connect replay in replay.ts, the cluster-wide presence in cluster-presence.ts.
 import type { Server, WebSocketHandler } from "bun";
-import type { Broker, BusInbound, ControlEvent, Frame, OnlineDirectory } from "../bus/bus";
+import type { Broker, BusInbound, ControlEvent, Frame, JoinContext, OnlineDirectory } from "../bus/bus";
 import { RoomSequencer } from "../bus/sequencer";
 import { toMessage } from "../chat/mappers";
 import type { MessageReads } from "../storage/message-store";
@@ -144,18 +144,25 @@ export class Gateway implements BusInbound, OnlineDirectory {
     else this.deliver(topic, json);
   }
 
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
+  membership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void {
     const topic = roomTopic(tenantId, roomId);
+    // Cluster: a room this node does not receive yet is subscribed now; what is published meanwhile
+    // (the member.joined frame, messages after the join) would pass it by, so the join's own frame
+    // goes to the new member's sockets directly and the sequencer starts at the join's seq (later
+    // messages that went by are read back from the store).
+    const cold = joined && this.sequencer !== null && !this.topicRefs.has(topic);
+    const start = cold ? join?.lastSeq : undefined;
     // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
     this.held.membership(tenantId, userId, roomId, joined);
     for (const ws of this.registry.sockets(tenantId, userId)) {
       if (this.pending.has(ws)) {
-        if (joined) void this.ref(ws, topic).catch(() => {});
+        if (joined) void this.ref(ws, topic, start).catch(() => {});
         continue;
       }
       if (joined) {
         ws.subscribe(topic);
-        void this.ref(ws, topic).catch(() => {});
+        if (cold && join?.frame) ws.send(JSON.stringify(join.frame));
+        void this.ref(ws, topic, start).catch(() => {});
       } else {
         ws.unsubscribe(topic);
         this.unref(ws, topic);
@@ -171,6 +178,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
   down(reason: string): void {
     this.busDown = true;
     this.sequencer?.clear();
+    this.cluster?.reset();
     // Every socket would silently miss live frames: closed with 1012, clients reconnect and replay.
     for (const ws of [...this.registry.all()]) ws.close(WS_CLOSE.serviceRestart, `bus unavailable (${reason}): reconnect`);
   }
@@ -189,7 +197,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
   }
 
   /** Takes one reference of `ws` on the broker topic; the first on this node subscribes (and positions the sequencer). */
-  private async ref(ws: Socket, topic: string): Promise<void> {
+  private async ref(ws: Socket, topic: string, startAfterSeq?: number): Promise<void> {
     const mine = (ws.data.busTopics ??= new Set());
     if (mine.has(topic)) return;
     mine.add(topic);
@@ -198,7 +206,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
     if (n > 0) return;
     try {
       await this.d.broker.subscribe(topic);
-      if (this.sequencer && topic.startsWith("r:")) await this.sequencer.track(topic);
+      if (this.sequencer && topic.startsWith("r:")) await this.sequencer.track(topic, startAfterSeq);
     } catch (err) {
       this.unref(ws, topic);
       throw err;

@@ -20,10 +20,10 @@ beforeAll(async () => {
   const r = await c.client(c.url, t.api_key, "alice").post("/rooms", { type: "group", name: "g", members: ["bob", "carol"] });
   expect(r.status).toBe(201);
   roomId = r.body.room_id;
-});
+}, 60_000);
 afterAll(async () => {
   if (!skip) await c.stop();
-});
+}, 30_000);
 
 describe.skipIf(skip)("cluster fan-out", () => {
   test("a message sent through node A reaches sockets on A, B and C in seq order, exactly once (concurrent senders on every node)", async () => {
@@ -65,6 +65,24 @@ describe.skipIf(skip)("cluster fan-out", () => {
     expect((await api.post(`/rooms/${roomId}/messages`, { content: "live" })).status).toBe(201);
     await back.waitForFrame((f) => f.type === "message" && f.seq === last + 4, 5000, "live message on the new node");
     await back.close();
+  });
+
+  test("regression: a member added through node A whose socket is on a node not yet receiving the room gets member.joined, then every later message in order", async () => {
+    const room = (await c.client(c.nodes[0]!.url, t.api_key, "owner").post("/rooms", { type: "group", name: "cold", members: ["someone"] })).body.room_id as string;
+    const eve = await ws(2, "eve");
+    const api = c.client(c.nodes[0]!.url, t.api_key, "owner");
+    expect((await api.post(`/rooms/${room}/members`, { user_ids: ["eve"] })).status).toBe(200);
+    // Sent at once: node C subscribes to the room while these are published.
+    for (let k = 1; k <= 3; k++) expect((await api.post(`/rooms/${room}/messages`, { content: `hot-${k}` })).status).toBe(201);
+    await eve.waitForFrame((f) => f.type === "member.joined" && f.room_id === room && f.user_id === "eve", 5000, "member.joined");
+    await eve.waitUntil((f) => f.filter((x) => x.type === "message" && x.room_id === room).length >= 3, 5000, "three messages");
+    expect(seqs(eve, room)).toEqual([1, 2, 3]);
+    const joinedAt = eve.frames.findIndex((f) => f.type === "member.joined" && f.room_id === room);
+    const firstMsg = eve.frames.findIndex((f) => f.type === "message" && f.room_id === room);
+    expect(joinedAt).toBeLessThan(firstMsg);
+    await eve.barrier();
+    expect(eve.ofType("member.joined").filter((f) => f.room_id === room).length).toBe(1);
+    await eve.close();
   });
 
   test("presence and typing cross nodes: online/offline and typing frames reach a socket on another node", async () => {

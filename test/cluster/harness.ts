@@ -212,6 +212,9 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   client_max_body_size 0;
+  # Bodies stream to the node (its own 413 and 400 answer, not nginx's temp files).
+  client_body_buffer_size 1m;
+  proxy_request_buffering off;
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   upstream chatapi { ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join(" ")} keepalive 32; }
   server {

@@ -16,12 +16,12 @@ beforeAll(async () => {
   if (skip) return;
   rx = new Receiver();
   c = await startCluster({ nodes: 3, env: { WORKER_INTERVAL: "100ms", RETRY_INTERVAL: "50ms" } });
-});
+}, 60_000);
 afterAll(async () => {
   if (skip) return;
   await c.stop();
   rx.stop();
-});
+}, 30_000);
 
 describe.skipIf(skip)("nodes and workers", () => {
   test("each webhook delivery is sent once while three nodes run workers", async () => {

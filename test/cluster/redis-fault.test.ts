@@ -12,10 +12,10 @@ const wsUrl = (node: number) => c.nodes[node]!.url.replace(/^http/, "ws") + "/ws
 
 beforeAll(async () => {
   if (!skip) c = await startCluster({ nodes: 2 });
-});
+}, 60_000);
 afterAll(async () => {
   if (!skip) await c.stop();
-});
+}, 30_000);
 
 const busUp = async (url: string) => {
   const r = await fetch(`${url}/health`);

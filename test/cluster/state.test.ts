@@ -12,10 +12,10 @@ const wsUrl = (node: number) => c.nodes[node]!.url.replace(/^http/, "ws") + "/ws
 
 beforeAll(async () => {
   if (!skip) c = await startCluster({ nodes: 3, env: { WS_MAX_CONNECTIONS_PER_USER: "2" } });
-});
+}, 60_000);
 afterAll(async () => {
   if (!skip) await c.stop();
-});
+}, 30_000);
 
 /** Polls until `pred` holds; returns how long it took (ms). */
 async function within(pred: () => Promise<boolean>, what: string): Promise<number> {
