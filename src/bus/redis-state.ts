@@ -75,8 +75,23 @@ export class RedisState {
     return c;
   }
 
-  private eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return this.redis().send("EVAL", [script, String(keys.length), ...keys, ...args.map(String)]);
+  private readonly shas = new Map<string, string>();
+
+  /** EVALSHA (the script text is sent once per Redis start), EVAL again after NOSCRIPT. */
+  private async eval(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const r = this.redis();
+    const rest = [String(keys.length), ...keys, ...args.map(String)];
+    let sha = this.shas.get(script);
+    if (!sha) {
+      sha = new Bun.CryptoHasher("sha1").update(script).digest("hex");
+      this.shas.set(script, sha);
+    }
+    try {
+      return await r.send("EVALSHA", [sha, ...rest]);
+    } catch (err) {
+      if (!String(err).includes("NOSCRIPT")) throw err;
+      return r.send("EVAL", [script, ...rest]);
+    }
   }
 
   private connKey(t: string, u: string): string {
