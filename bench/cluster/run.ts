@@ -174,16 +174,17 @@ async function wsRooms(c: Cluster, a: Args) {
 export async function clusterBench(argv: string[]): Promise<number> {
   const a = parse(argv);
   const rows: string[] = [];
-  for (const nodes of [1, 2]) {
-    const c = await startCluster({ nodes, env: { LOG_LEVEL: "error", WS_MAX_CONNECTIONS_PER_USER: "5" } });
+  // Baseline: one node on PostgreSQL without Redis (in-process bus), then cluster mode on 1 and 2 nodes.
+  for (const [label, nodes, redis] of [["1, no Redis", 1, false], ["1", 1, true], ["2", 2, true]] as const) {
+    const c = await startCluster({ nodes, env: { LOG_LEVEL: "error", WS_MAX_CONNECTIONS_PER_USER: "5", ...(redis ? {} : { REDIS_URL: "" }) } });
     try {
       const r = await restSend(c, a);
-      process.stdout.write(`${nodes} node(s) rest-send: ${JSON.stringify(r)}\n`);
-      rows.push(`| ${nodes} | rest-send, ${a.senders} clients, 100 rooms | ${r.msgs_per_s} msg/s | p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms | ${r.errors} errors |`);
+      process.stdout.write(`${label} node(s) rest-send: ${JSON.stringify(r)}\n`);
+      rows.push(`| ${label} | rest-send, ${a.senders} clients, 100 rooms | ${r.msgs_per_s} msg/s | p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms | ${r.errors} errors |`);
       const w = await wsRooms(c, a);
-      process.stdout.write(`${nodes} node(s) ws-rooms: ${JSON.stringify(w)}\n`);
+      process.stdout.write(`${label} node(s) ws-rooms: ${JSON.stringify(w)}\n`);
       rows.push(
-        `| ${nodes} | ws-rooms, 100 rooms of 10, ${w.offered_msgs_per_s} msg/s in | ${w.deliveries_per_s} deliveries/s | p50 ${w.p50_ms.toFixed(1)} ms, p99 ${w.p99_ms.toFixed(1)} ms${nodes > 1 ? `; cross-node p50 ${w.cross_node_p50_ms.toFixed(1)} ms, p99 ${w.cross_node_p99_ms.toFixed(1)} ms` : ""} | lost ${w.lost}, duplicated ${w.duplicated}; Redis CPU ${w.redis_cpu_s} s (${w.deliveries_per_redis_cpu_s ?? "n/a"} deliveries per Redis CPU-second) |`,
+        `| ${label} | ws-rooms, 100 rooms of 10, ${w.offered_msgs_per_s} msg/s in | ${w.deliveries_per_s} deliveries/s | p50 ${w.p50_ms.toFixed(1)} ms, p99 ${w.p99_ms.toFixed(1)} ms${nodes > 1 ? `; cross-node p50 ${w.cross_node_p50_ms.toFixed(1)} ms, p99 ${w.cross_node_p99_ms.toFixed(1)} ms` : ""} | lost ${w.lost}, duplicated ${w.duplicated}; ${redis ? `Redis CPU ${w.redis_cpu_s} s (${w.deliveries_per_redis_cpu_s ?? "n/a"} deliveries per Redis CPU-second)` : "no Redis"} |`,
       );
     } finally {
       await c.stop();

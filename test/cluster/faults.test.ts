@@ -1,8 +1,11 @@
-// Redis unreachable (API.md section 8 "Faults"): every node closes its sockets with 1012 and refuses
+// Faults (API.md section 8). Redis unreachable: every node closes its sockets with 1012 and refuses
 // upgrades with 503, REST keeps working (writes are in PostgreSQL), /health reports the bus down; when
-// Redis returns the nodes reconnect by themselves and a client that reconnects and replays misses nothing.
+// Redis returns the nodes reconnect by themselves and a client that reconnects and replays misses
+// nothing. PostgreSQL unreachable: what needs it answers 503, /health is 503 with {store, bus}.
+import { SQL } from "bun";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { waitFor } from "../helpers";
+import { TEST_POSTGRES_URL } from "../support/postgres";
 import { connectWs, keyHeaders, tryUpgrade } from "../ws/ws-helpers";
 import { clusterUnavailable, startCluster, type Cluster } from "./harness";
 
@@ -59,5 +62,40 @@ describe.skipIf(skip)("Redis stopped and restarted", () => {
     await other.waitForFrame((f) => f.type === "message" && f.seq === 6, 5000, "live on node B after Redis returned");
     await back.close();
     await other.close();
+  });
+});
+
+/** Refuses (or allows again) new connections to the cluster's database and ends the open ones. */
+async function databaseReachable(name: string, on: boolean): Promise<void> {
+  const sql = new SQL(TEST_POSTGRES_URL, { max: 1 });
+  try {
+    await sql.unsafe(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS ${on ? "true" : "false"}`);
+    if (!on) await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name}`;
+  } finally {
+    await sql.close();
+  }
+}
+
+describe.skipIf(skip)("PostgreSQL unreachable", () => {
+  test("requests that need the database get 503, /health is 503 with {store, bus} on every node; both recover when it returns", async () => {
+    const t = await c.createTenant();
+    const room = (await c.client(c.url, t.api_key, "alice").post("/rooms", { type: "group", name: "g", members: ["bob"] })).body.room_id as string;
+    await databaseReachable(c.db.name, false);
+    try {
+      for (const n of c.nodes) {
+        const h = await fetch(`${n.url}/health`);
+        expect(h.status).toBe(503);
+        const body = (await h.json()) as { store: unknown; bus: unknown };
+        expect(body.store).toEqual({ kind: "postgres", writable: false });
+        expect(body.bus).toEqual({ kind: "redis", connected: true });
+        const send = await c.client(n.url, t.api_key, "alice").post(`/rooms/${room}/messages`, { content: "x" });
+        expect(send.status).toBe(503);
+        expect(send.body.error).toBe("unavailable");
+      }
+    } finally {
+      await databaseReachable(c.db.name, true);
+    }
+    for (const n of c.nodes) await waitFor(async () => (await fetch(`${n.url}/health`)).status === 200, 10_000, "health back to 200");
+    expect((await c.client(c.url, t.api_key, "alice").post(`/rooms/${room}/messages`, { content: "back" })).status).toBe(201);
   });
 });
