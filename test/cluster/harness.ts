@@ -224,7 +224,7 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host;
       proxy_buffering off;
       proxy_read_timeout 3600s;
       proxy_next_upstream error timeout;
