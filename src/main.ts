@@ -190,7 +190,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       else if (ev.kind === "room") cache.invalidate(ev.tenantId, ev.roomId, false);
     },
   });
-  await broker.listen(gateway);
+  await broker.listen(gateway.bus);
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
 

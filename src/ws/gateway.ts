@@ -1,12 +1,11 @@
-// The local socket hub on Bun's native server: handshake, lifecycle, liveness, slow consumers and
-// shutdown, and the inbound side of the bus: what the broker brings in (from this node or any other)
-// is delivered to this node's sockets. Nothing is published to local sockets directly: the domain,
-// presence and typing publish through the broker, so every node sees one order. Frame handling is in
-// handlers.ts, the connect replay in replay.ts, the cluster-wide presence in cluster-presence.ts.
+// The local socket hub on Bun's native server: lifecycle, connect replay ordering, liveness, slow
+// consumers and shutdown. Nothing is published to local sockets directly: the domain, presence and
+// typing publish through the broker, and this node's bus adapter (bus-adapter.ts) hands what arrives
+// back here (publishLocal), so every node sees one order. The handshake is in handshake.ts, frame
+// handling in handlers.ts, the connect replay in replay.ts, cluster presence in cluster-presence.ts.
 import type { Server, WebSocketHandler } from "bun";
-import type { Broker, BusInbound, ControlEvent, Frame, JoinContext, OnlineDirectory } from "../bus/bus";
-import { RoomSequencer } from "../bus/sequencer";
-import { toMessage } from "../chat/mappers";
+import type { Broker, ControlEvent, Frame, OnlineDirectory } from "../bus/bus";
+import { BusAdapter, type LocalHub } from "./bus-adapter";
 import type { MessageReads } from "../storage/message-store";
 import type { ClusterPresence } from "./cluster-presence";
 import type { Config } from "../config";
@@ -16,8 +15,8 @@ import { errorResponse } from "../http/errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { RoomReads } from "../storage/room-store";
-import { isValidUserId } from "../http/auth";
-import { rateLimitHeaders, rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
+import { rateLimitHeaders, type RateLimiter } from "../tenancy/rate-limiter";
+import { authenticateUpgrade } from "./handshake";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
@@ -57,8 +56,8 @@ const SWEEP_MIN_GAP_MS = 250;
 // Cluster mode: sockets' leases in Redis (cluster-presence.ts) are refreshed this often.
 const LEASE_REFRESH_MS = 5_000;
 
-/** One gateway per process: the broker's inbound handler and the domain's OnlineDirectory. */
-export class Gateway implements BusInbound, OnlineDirectory {
+/** One gateway per process: the local socket hub (its bus adapter feeds it) and the domain's OnlineDirectory. */
+export class Gateway implements LocalHub, OnlineDirectory {
   readonly registry: ConnectionRegistry;
   readonly presence: PresenceTracker;
   readonly typing: TypingTracker;
@@ -73,35 +72,15 @@ export class Gateway implements BusInbound, OnlineDirectory {
   private lastSweepMs = 0;
   private closing = false;
   private connCounter = 0;
-  private busDown = false;
-  /** Sockets of this node per topic: the broker subscription lives while one is left. */
-  private readonly topicRefs = new Map<string, number>();
-  private readonly sequencer: RoomSequencer | null = null;
-  readonly cluster: ClusterPresence | null = null;
+  readonly cluster: ClusterPresence | null;
+  /** The broker's inbound handler for this node (main.ts hands it to broker.listen). */
+  readonly bus: BusAdapter;
 
   constructor(private readonly d: GatewayDeps) {
     this.websocket = this.handler();
     this.registry = d.registry;
-    const c = d.cluster;
-    if (c) {
-      this.sequencer = new RoomSequencer(
-        {
-          lastSeq: async (topic) => {
-            const [, t, r] = topic.split(":") as [string, string, string];
-            return (await d.roomStore.get(t, r))?.last_seq ?? 0;
-          },
-          range: async (topic, from, to) => {
-            const [, t, r] = topic.split(":") as [string, string, string];
-            const rows = await c.messages.after(t, r, from - 1, to + 1, to - from + 1);
-            return rows.map((m) => ({ seq: m.seq, json: JSON.stringify({ type: "message", ...toMessage(m) }) }));
-          },
-        },
-        (topic, json) => this.deliver(topic, json),
-        c.gapMs ?? 250,
-        (err) => d.log.warn({ err: String(err) }, "bus: reading missing seqs failed"),
-      );
-      this.cluster = c.presence;
-    }
+    this.cluster = d.cluster?.presence ?? null;
+    this.bus = new BusAdapter({ broker: d.broker, log: d.log, roomStore: d.roomStore, cluster: d.cluster, onControl: d.onControl }, this);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
       toUserRooms: presenceToRooms(d),
@@ -130,103 +109,25 @@ export class Gateway implements BusInbound, OnlineDirectory {
     if (this.cluster) {
       const cluster = this.cluster;
       this.leases = setInterval(() => {
-        if (!this.busDown) cluster.refresh(this.registry.all()).catch((err) => this.d.log.warn({ err: String(err) }, "presence: lease refresh failed"));
+        if (this.bus.available()) cluster.refresh(this.registry.all()).catch((err) => this.d.log.warn({ err: String(err) }, "presence: lease refresh failed"));
       }, LEASE_REFRESH_MS);
       this.leases.unref?.();
     }
     this.sweeper.unref?.();
   }
 
-  // ---- bus inbound -------------------------------------------------------------------------------
+  // ---- the hub side of the bus adapter ----------------------------------------------------------
 
-  frame(topic: string, json: string, seq?: number): void {
-    if (seq !== undefined && this.sequencer) this.sequencer.accept(topic, seq, json);
-    else this.deliver(topic, json);
+  isReplaying(ws: Socket): boolean {
+    return this.pending.has(ws);
   }
 
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean, join?: JoinContext): void {
-    const topic = roomTopic(tenantId, roomId);
-    // Cluster: a room this node does not receive yet is subscribed now; what is published meanwhile
-    // (the member.joined frame, messages after the join) would pass it by, so the join's own frame
-    // goes to the new member's sockets directly and the sequencer starts at the join's seq (later
-    // messages that went by are read back from the store).
-    const cold = joined && this.sequencer !== null && !this.topicRefs.has(topic);
-    const start = cold ? join?.lastSeq : undefined;
-    // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
+  holdMembership(tenantId: string, userId: string, roomId: string, joined: boolean): void {
     this.held.membership(tenantId, userId, roomId, joined);
-    for (const ws of this.registry.sockets(tenantId, userId)) {
-      if (this.pending.has(ws)) {
-        if (joined) void this.ref(ws, topic, start).catch(() => {});
-        continue;
-      }
-      if (joined) {
-        ws.subscribe(topic);
-        if (cold && join?.frame) ws.send(JSON.stringify(join.frame));
-        void this.ref(ws, topic, start).catch(() => {});
-      } else {
-        ws.unsubscribe(topic);
-        this.unref(ws, topic);
-      }
-    }
-  }
-
-  control(ev: ControlEvent): void {
-    if (ev.kind === "presence") this.cluster?.heard(ev.tenantId, ev.userId, ev.online);
-    this.d.onControl?.(ev);
-  }
-
-  down(reason: string): void {
-    this.busDown = true;
-    this.sequencer?.clear();
-    this.cluster?.reset();
-    // Every socket would silently miss live frames: closed with 1012, clients reconnect and replay.
-    for (const ws of [...this.registry.all()]) ws.close(WS_CLOSE.serviceRestart, `bus unavailable (${reason}): reconnect`);
-  }
-
-  up(): void {
-    this.busDown = false;
-  }
-
-  isOnline(tenantId: string, userId: string): boolean {
-    return this.registry.isOnline(tenantId, userId) || (this.cluster?.isOnline(tenantId, userId) ?? false);
-  }
-
-  /** Presence as GET /presence reports it (cluster-wide in cluster mode). */
-  presenceView(tenantId: string, userId: string): PresenceView | Promise<PresenceView> {
-    return this.cluster ? this.cluster.view(tenantId, userId) : this.presence.view(tenantId, userId);
-  }
-
-  /** Takes one reference of `ws` on the broker topic; the first on this node subscribes (and positions the sequencer). */
-  private async ref(ws: Socket, topic: string, startAfterSeq?: number): Promise<void> {
-    const mine = (ws.data.busTopics ??= new Set());
-    if (mine.has(topic)) return;
-    mine.add(topic);
-    const n = this.topicRefs.get(topic) ?? 0;
-    this.topicRefs.set(topic, n + 1);
-    if (n > 0) return;
-    try {
-      await this.d.broker.subscribe(topic);
-      if (this.sequencer && topic.startsWith("r:")) await this.sequencer.track(topic, startAfterSeq);
-    } catch (err) {
-      this.unref(ws, topic);
-      throw err;
-    }
-  }
-
-  private unref(ws: Socket, topic: string): void {
-    if (!ws.data.busTopics?.delete(topic)) return;
-    const n = this.topicRefs.get(topic) ?? 0;
-    if (n > 1) {
-      this.topicRefs.set(topic, n - 1);
-      return;
-    }
-    this.topicRefs.delete(topic);
-    this.d.broker.unsubscribe(topic);
-    this.sequencer?.forget(topic);
   }
 
   /** Delivers one frame that came through the broker to this node's sockets: one local publish. */
-  private deliver(topic: string, json: string): void {
+  publishLocal(topic: string, json: string): void {
     const server = this.server;
     if (!server) return;
     const tenantId = topic.slice(2, topic.indexOf(":", 2));
@@ -241,39 +142,24 @@ export class Gateway implements BusInbound, OnlineDirectory {
     }
   }
 
+  isOnline(tenantId: string, userId: string): boolean {
+    return this.registry.isOnline(tenantId, userId) || (this.cluster?.isOnline(tenantId, userId) ?? false);
+  }
+
+  /** Presence as GET /presence reports it (cluster-wide in cluster mode). */
+  presenceView(tenantId: string, userId: string): PresenceView | Promise<PresenceView> {
+    return this.cluster ? this.cluster.view(tenantId, userId) : this.presence.view(tenantId, userId);
+  }
+
   // ---- handshake ---------------------------------------------------------------------------------
 
-  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when upgraded. */
+  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429, no bus 503); undefined when upgraded. */
   async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
-      if (this.busDown || !this.d.broker.connected()) throw new AppError("unavailable", "bus unavailable: try again shortly");
-      const origin = req.headers.get("origin");
-      if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
-      const url = new URL(req.url);
-      const token = url.searchParams.get("token");
-      let tenantId: string;
-      let userId: string;
-      if (token !== null) {
-        // A token takes precedence: headers are ignored.
-        const t = await this.d.tokens.redeem(token);
-        tenantId = t.tenantId;
-        userId = t.userId;
-      } else {
-        const key = req.headers.get("x-api-key");
-        const tenant = key ? await this.d.tenants.authenticate(key) : null;
-        if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
-        const uid = req.headers.get("x-user-id");
-        if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
-        tenantId = tenant.id;
-        userId = uid;
-      }
-      const tenant = await this.d.tenants.get(tenantId);
+      if (!this.bus.available()) throw new AppError("unavailable", "bus unavailable: try again shortly");
+      const { tenantId, userId, rate } = await authenticateUpgrade(this.d, req, ctx);
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
-      ctx.tenantId = tenantId;
-      ctx.userId = userId;
-      const r = await this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
-      if (!r.ok) throw rateLimited(r, "tenant");
       const data: SocketData = {
         tenantId,
         userId,
@@ -283,30 +169,12 @@ export class Gateway implements BusInbound, OnlineDirectory {
         alive: true,
         rejected: false,
       };
-      if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(r) } })) return undefined;
+      if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(rate) } })) return undefined;
       throw new AppError("invalid_request", "expected a WebSocket upgrade request");
     } catch (err) {
       if (err instanceof AppError) return errorResponse(err, ctx.requestId);
       this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
       return errorResponse(new AppError("internal_error"), ctx.requestId);
-    }
-  }
-
-  /**
-   * ALLOWED_ORIGINS lists the allowed Origins (`*` = any); unset refuses every Origin. One addition:
-   * while the console is enabled, the server's own origin (Origin host == Host) is allowed, since the
-   * console page is served from it; a cross-site page cannot forge the Host its browser sends.
-   */
-  private originAllowed(origin: string, req: Request): boolean {
-    const o = origin.replace(/\/+$/, "");
-    const allowed = this.d.config.allowedOrigins;
-    if (allowed && (allowed.includes("*") || allowed.includes(o))) return true;
-    if (!this.d.config.consoleEnabled) return false;
-    const host = req.headers.get("host");
-    try {
-      return host !== null && new URL(o).host === host;
-    } catch {
-      return false;
     }
   }
 
@@ -384,7 +252,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
       }
       const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
       const wanted = [userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))];
-      await Promise.all(wanted.map((t) => this.ref(ws, t)));
+      await Promise.all(wanted.map((t) => this.bus.ref(ws, t)));
       const { replayed, covered } = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
@@ -401,7 +269,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
       const topics = LiveBuffer.flush(pending, new Set(wanted), covered);
       for (const topic of topics) ws.subscribe(topic);
       // Rooms left during the replay: their broker references go too.
-      for (const t of [...(ws.data.busTopics ?? [])]) if (!topics.has(t)) this.unref(ws, t);
+      for (const t of [...(ws.data.busTopics ?? [])]) if (!topics.has(t)) this.bus.unref(ws, t);
       // No close here for a buffered replay: the client had no chance to read yet, and a backlog
       // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
@@ -418,7 +286,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
       if (ws.readyState === 1) ws.close(WS_CLOSE.tryAgainLater, "database unavailable");
       return;
     }
-    if (this.busDown || !this.d.broker.connected()) {
+    if (!this.bus.available()) {
       if (ws.readyState === 1) ws.close(WS_CLOSE.serviceRestart, "bus unavailable: reconnect");
       return;
     }
@@ -434,7 +302,7 @@ export class Gateway implements BusInbound, OnlineDirectory {
       this.held.end(pending);
       this.pending.delete(ws);
     }
-    for (const t of [...(ws.data.busTopics ?? [])]) this.unref(ws, t);
+    this.bus.release(ws);
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
     if (ws.data.leased) this.cluster?.close(ws);
