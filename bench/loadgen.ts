@@ -40,6 +40,8 @@ export interface HistoryCfg extends Base {
   limit: number;
   perRoom: number;
   verifyEvery: number;
+  /** Signed user tokens (one per user, same order): sent as `Authorization: Bearer` instead of the key. */
+  bearerTokens?: string[];
 }
 
 export interface WsCfg extends Base {
@@ -195,7 +197,9 @@ async function historyMode(cfg: HistoryCfg): Promise<void> {
   const t = cfg.target;
   const conns = await openConns(t, cfg.clients);
   const host = `${t.host}:${t.port}`;
-  const headersFor = cfg.users.map((u) => ({ "X-API-Key": t.apiKey, "X-User-Id": u }));
+  const headersFor: Record<string, string>[] = cfg.bearerTokens
+    ? cfg.bearerTokens.map((token) => ({ Authorization: `Bearer ${token}` }))
+    : cfg.users.map((u) => ({ "X-API-Key": t.apiKey, "X-User-Id": u }));
   const expect = Math.min(cfg.limit, cfg.perRoom);
   const next = (ci: number, n: number) => {
     const room = cfg.rooms[(Math.random() * cfg.rooms.length) | 0]!;

@@ -25,6 +25,7 @@ import { markdownTable, printScenario, updateReadme, type Machine, type Scenario
 import { REPO } from "./lib/server";
 import { idle } from "./scenarios/idle";
 import { reconnectStorm } from "./scenarios/reconnect";
+import { jwtHistory } from "./scenarios/jwt-history";
 import { history, restSend } from "./scenarios/rest";
 import { startup } from "./scenarios/startup";
 import { fanout, wsLatency, wsRooms } from "./scenarios/ws";
@@ -39,6 +40,7 @@ export const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = 
   idle,
   "reconnect-storm": reconnectStorm,
   startup,
+  "jwt-history": jwtHistory,
 };
 
 export function machineInfo(pinning: string): Machine {

@@ -28,6 +28,8 @@ export interface Config {
   allowedOrigins: string[] | null;
   wsMaxConnectionsPerUser: number;
   wsTokenTtlMs: number;
+  /** Longest lifetime a signed user token (JWT) may claim: `exp` at most this far in the future. */
+  jwtMaxTtlMs: number;
   wsBackpressureBytes: number;
   wsHeartbeatMs: number;
   presenceGraceMs: number;
@@ -77,6 +79,7 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "ALLOWED_ORIGINS", def: "(unset)", unit: "list", description: "Comma-separated Origins allowed on /ws and CORS (`*` = any). Unset: requests with an Origin are refused.", aliases: ["WS_ALLOWED_ORIGINS"] },
   { name: "WS_MAX_CONNECTIONS_PER_USER", def: "5", unit: "count", description: "Open sockets per tenant+user; the next one is closed with 1008." },
   { name: "WS_TOKEN_TTL", def: "60s", unit: "duration", description: "Lifetime of a single-use /ws/token." },
+  { name: "JWT_MAX_TTL", def: "24h", unit: "duration", description: "Signed user tokens (JWT) with an `exp` further in the future are refused (1s..7d)." },
   { name: "WS_BACKPRESSURE_BYTES", def: "1048576", unit: "bytes", description: "Unsent bytes after which a slow consumer is closed with 1013." },
   { name: "WS_HEARTBEAT", def: "30s", unit: "duration", description: "Interval of server WebSocket pings; a peer silent for two intervals is closed." },
   { name: "PRESENCE_GRACE", def: "5s", unit: "duration", description: "Delay before `offline` after a user's last socket closes." },
@@ -145,11 +148,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }
     return n;
   };
-  const duration = (name: string, def: string, minMs = 0): number => {
+  const duration = (name: string, def: string, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): number => {
     const raw = get(name, def);
     const ms = parseDuration(raw);
-    if (ms === null || ms < minMs) {
-      problems.push(`${name}: "${raw}" is not a duration like 500ms, 30s, 2m${minMs > 0 ? ` (at least ${minMs}ms)` : ""}`);
+    if (ms === null || ms < minMs || ms > maxMs) {
+      const range = maxMs < Number.MAX_SAFE_INTEGER ? ` (${minMs}ms..${maxMs}ms)` : minMs > 0 ? ` (at least ${minMs}ms)` : "";
+      problems.push(`${name}: "${raw}" is not a duration like 500ms, 30s, 2m${range}`);
       return parseDuration(def)!;
     }
     return ms;
@@ -234,6 +238,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     allowedOrigins,
     wsMaxConnectionsPerUser: int("WS_MAX_CONNECTIONS_PER_USER", "5", 1, 10_000),
     wsTokenTtlMs: duration("WS_TOKEN_TTL", "60s", 1000),
+    jwtMaxTtlMs: duration("JWT_MAX_TTL", "24h", 1000, 7 * 86_400_000),
     wsBackpressureBytes: int("WS_BACKPRESSURE_BYTES", "1048576", 1024, 1 << 30),
     wsHeartbeatMs: duration("WS_HEARTBEAT", "30s", 100),
     presenceGraceMs: duration("PRESENCE_GRACE", "5s"),

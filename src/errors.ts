@@ -35,6 +35,8 @@ export const WS_CLOSE = Object.freeze({
   internal: 1011,
   serviceRestart: 1012,
   tryAgainLater: 1013,
+  /** The signed user token of the socket expired or no longer verifies (its tenant's keys changed): reconnect with a fresh one. */
+  tokenExpired: 4001,
 });
 
 /** One field-level validation problem; `path` is a JSON pointer like "/content". */

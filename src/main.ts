@@ -1,12 +1,13 @@
 // Entry point: parses the command line, loads config, wires every implementation, starts.
 // The only place that constructs implementations.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json";
-import { ConfigError, CONFIG_VARS, loadConfig, type Config } from "./config";
+import { ConfigError, CONFIG_VARS, loadConfig, parseDuration, type Config } from "./config";
 import { createHttpApp } from "./http/app";
 import { HttpAuth } from "./http/auth";
+import { healthUrl, probeHealth } from "./http/healthcheck";
 import { adminRoutes } from "./http/admin.routes";
 import { opsRoutes } from "./http/ops.routes";
 import { startHttpServer, type HttpServer } from "./http/server";
@@ -18,6 +19,10 @@ import { openPostgresStore } from "./storage/postgres/postgres-store";
 import { copyStoreCommand } from "./copy-store-cli";
 import type { Store } from "./storage/store";
 import { UnsupportedByStoreError } from "./storage/errors";
+import { ensurePrivateDir } from "./storage/private-files";
+import { JwtVerifier } from "./tenancy/jwt";
+import { signUserToken } from "./tenancy/jwt-sign";
+import { isValidUserId } from "./http/auth";
 import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
@@ -47,7 +52,7 @@ import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
-import { consoleRoutes } from "./console/console.routes";
+import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
 
 export const VERSION: string = pkg.version;
@@ -62,6 +67,8 @@ export interface ChatApi {
   log: Logger;
   metrics: Metrics;
   tenants: TenantService;
+  /** Verifier of signed user tokens (its cache is inspected by tests). */
+  jwt: JwtVerifier;
   rooms: RoomService;
   messages: MessageService;
   /** The domain's publish side (tests tap it). */
@@ -96,7 +103,7 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
     if (key.length >= 16) return key;
     throw new Error(`${path} exists but holds no usable key (at least 16 characters)`);
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   const key = generateSecret(32);
   writeFileSync(path, `${key}\n`, { mode: 0o600, flag: "wx" });
   chmodSync(path, 0o600);
@@ -111,7 +118,7 @@ function databaseName(url: string): string {
 }
 
 /** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
-export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean } = {}): Promise<Store> {
+export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean; instanceLock?: boolean } = {}): Promise<Store> {
   const onCallbackError = (err: unknown) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)");
   if (config.databaseUrl !== null) {
     const pg = await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, migrate: opts.migrate, onCallbackError });
@@ -122,6 +129,7 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
     path: config.databasePath,
     synchronous: config.sqliteSynchronous,
     migrate: opts.migrate,
+    instanceLock: opts.instanceLock,
     onCallbackError: (err) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)"),
   });
   if (store.applied.length) log.info({ applied: store.applied }, "migrations applied");
@@ -131,7 +139,8 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
 /** Wires and starts the server. */
 export async function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): Promise<ChatApi> {
   const log = createLogger(config.logLevel, opts.logDestination, { node_id: config.nodeId });
-  const store = await openStore(config, log);
+  // Before the database is touched: a second server on the same database stops here (SQLite lock).
+  const store = await openStore(config, log, { instanceLock: true });
   const masterKey = resolveMasterKey(config, log);
   // Cluster mode labels every series with the node (one process keeps the plain series).
   const metrics = new Metrics(config.redisUrl ? config.nodeId : undefined);
@@ -141,9 +150,13 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   metrics.busConnected.set(redis ? 0 : 1);
   const state = redis ? new RedisState(() => redis.commands()) : null;
   const announce = redis ? (ev: ControlEvent): Promise<void> => broker.publishControl(ev) : null;
-  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit, announce: announce ? (tenantId) => announce({ kind: "tenant", tenantId }) : undefined });
+  const tenants = new TenantService(store, {
+    rateLimit: config.defaultRateLimit,
+    announce: announce ? (tenantId, jwtKeysChanged) => announce({ kind: "tenant", tenantId, jwtKeysChanged }) : undefined,
+  });
   const buckets: RateLimiter = state ? new SharedBuckets(state) : new TokenBuckets();
-  const auth = new HttpAuth(tenants, buckets, masterKey);
+  const jwt = new JwtVerifier({ tenants, maxTtlMs: config.jwtMaxTtlMs });
+  const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
   const bus = new BrokerBus(broker);
   const registry = new ConnectionRegistry();
   const clusterPresence = state
@@ -179,16 +192,23 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     buckets,
     roomStore: store.rooms,
     tokens,
+    jwt,
     services: { rooms, messages, tenants, buckets, log },
     notifications,
     broker,
     registry,
     cluster: clusterPresence ? { presence: clusterPresence, messages: store.messages } : undefined,
-    // Another node changed a tenant or a room: drop this node's cached copy.
+    // Another node changed a tenant or a room: drop this node's cached copy (a JWT key change also
+    // re-verifies this node's JWT sockets, through the listener below).
     onControl: (ev) => {
-      if (ev.kind === "tenant") tenants.invalidate(ev.tenantId);
+      if (ev.kind === "tenant") tenants.invalidate(ev.tenantId, ev.jwtKeysChanged === true);
       else if (ev.kind === "room") cache.invalidate(ev.tenantId, ev.roomId, false);
     },
+  });
+  // A key change ends the old tokens at once: cached verifications go first, then open sockets are re-verified.
+  tenants.onJwtKeysChanged((tenantId) => {
+    jwt.invalidateTenant(tenantId);
+    gateway.revalidateJwtSockets(tenantId);
   });
   await broker.listen(gateway.bus);
   let shuttingDown = false;
@@ -208,16 +228,23 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       ...(config.consoleEnabled ? [consoleRoutes()] : []),
     ],
   });
-  const http = startHttpServer({
-    app,
-    hostname: config.listenHost,
-    port: config.listenPort,
-    maxBodyBytes: config.maxBodyBytes,
-    allowedOrigins: config.allowedOrigins,
-    log,
-    metrics,
-    ws: gateway,
-  });
+  let http: HttpServer;
+  try {
+    http = startHttpServer({
+      app,
+      hostname: config.listenHost,
+      port: config.listenPort,
+      maxBodyBytes: config.maxBodyBytes,
+      allowedOrigins: config.allowedOrigins,
+      log,
+      metrics,
+      ws: gateway,
+    });
+  } catch (err) {
+    // Nothing else has started yet (workers start below): give the database and its lock back.
+    await store.close();
+    throw err;
+  }
   gateway.attach(http.server);
   webhooks.start();
   // Cluster mode: retention runs on one node per interval (a Redis lock), not on every node.
@@ -271,7 +298,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)
@@ -280,6 +307,8 @@ Usage:
   chatapi [serve]              run the server
   chatapi tenants create NAME  create a tenant; prints it as JSON (with its API key)
   chatapi tenants list         print {"tenants":[...]}
+  chatapi token TENANT_ID USER_ID [--ttl 1h]
+                               print a user JWT signed with the tenant's jwt_secret (default TTL 1h)
   chatapi migrate              apply pending database migrations
   chatapi backup FILE          write a consistent online copy of the database to FILE (SQLite; PostgreSQL: pg_dump)
   chatapi copy-store --to DSN  copy every record of the configured store into an empty other one
@@ -345,6 +374,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           await store.close();
         }
       }
+      case "token":
+        return await tokenCommand(config, rest, cliLog());
       case "backup": {
         const file = rest[0];
         if (!file) {
@@ -371,15 +402,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case "copy-store":
         return await copyStoreCommand(config, rest, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
       case "healthcheck": {
-        const host = config.listenHost === "0.0.0.0" || config.listenHost === "::" ? "127.0.0.1" : config.listenHost;
-        const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.listenPort}/health`;
-        try {
-          const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-          const body = (await res.json()) as { status?: string };
-          return res.ok && body.status === "ok" ? 0 : 1;
-        } catch {
-          return 1;
-        }
+        const r = await probeHealth(healthUrl(config.listenHost, config.listenPort));
+        if (!r.ok) process.stderr.write(`healthcheck: ${r.reason}\n`);
+        return r.ok ? 0 : 1;
       }
       default:
         process.stderr.write(`unknown command "${cmd}"\n\n${HELP}`);
@@ -392,6 +417,41 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     process.stderr.write(`${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
+  }
+}
+
+const TOKEN_USAGE = "usage: chatapi token TENANT_ID USER_ID [--ttl 1h]\n";
+
+// `chatapi token`: exit 2 for bad arguments, an unknown tenant, a tenant without jwt_secret, a TTL over JWT_MAX_TTL.
+async function tokenCommand(config: Readonly<Config>, args: string[], log: Logger): Promise<number> {
+  const fail = (message: string) => (process.stderr.write(`token: ${message}\n`), 2);
+  const positional: string[] = [];
+  let ttlText = "1h";
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--ttl") {
+      const v = args[++i];
+      if (v === undefined) return fail("--ttl needs a duration like 15m or 1h");
+      ttlText = v;
+    } else if (a.startsWith("--ttl=")) ttlText = a.slice(6);
+    else if (a.startsWith("--")) return (process.stderr.write(`token: unknown option ${a}\n${TOKEN_USAGE}`), 2);
+    else positional.push(a);
+  }
+  const [tenantId, userId] = positional;
+  if (positional.length !== 2 || !tenantId || userId === undefined) return (process.stderr.write(TOKEN_USAGE), 2);
+  if (!isValidUserId(userId)) return fail("USER_ID must be 1..128 characters without control characters");
+  const ttlMs = parseDuration(ttlText);
+  if (ttlMs === null || ttlMs < 1000) return fail(`--ttl "${ttlText}" is not a duration of at least 1s (like 15m, 1h)`);
+  if (ttlMs > config.jwtMaxTtlMs) return fail(`--ttl ${ttlText} is over JWT_MAX_TTL (${Math.round(config.jwtMaxTtlMs / 1000)} s): the server would refuse the token`);
+  const store = await openStore(config, log);
+  try {
+    const tenant = await new TenantService(store, { rateLimit: config.defaultRateLimit }).find(tenantId);
+    if (!tenant) return fail(`no tenant ${JSON.stringify(tenantId)}`);
+    if (tenant.jwt.secret === null) return fail("the tenant has no jwt_secret: set one with PATCH /admin/tenants/{tenant_id} {\"config\":{\"jwt_secret\":\"...\"}}");
+    process.stdout.write(`${await signUserToken(tenant.jwt.secret, tenant.id, userId, ttlMs)}\n`);
+    return 0;
+  } finally {
+    await store.close();
   }
 }
 

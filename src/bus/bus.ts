@@ -32,7 +32,7 @@ export interface OnlineDirectory {
 
 /** Cache invalidations and cluster state changes every node hears. */
 export type ControlEvent =
-  | { kind: "tenant"; tenantId: string }
+  | { kind: "tenant"; tenantId: string; jwtKeysChanged?: boolean }
   | { kind: "room"; tenantId: string; roomId: string }
   | { kind: "presence"; tenantId: string; userId: string; online: boolean };
 

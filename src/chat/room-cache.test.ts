@@ -8,7 +8,7 @@ async function setup() {
   const store = openSqliteStore({ path: ":memory:", synchronous: "full" });
   const at = new Date().toISOString();
   await store.transaction(async (tx) => {
-    await tx.tenants.insert({ tenant_id: "t", name: "t", api_key_hash: "h", config: {}, webhook_secret: null, created_at: at, updated_at: at });
+    await tx.tenants.insert({ tenant_id: "t", name: "t", api_key_hash: "h", config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: at, updated_at: at });
     for (const id of ["a", "b"]) {
       await tx.rooms.insertRoom({ tenant_id: "t", room_id: id, type: "group", name: null, metadata: null, dm_key: null, last_seq: 0, last_activity_at: at, created_by: "u", created_at: at, updated_at: at });
       await tx.rooms.addMember("t", id, "u", "owner", at);

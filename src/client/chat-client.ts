@@ -16,11 +16,15 @@ import type { ClientFrameType, ClientRequests, Message, ServerFrame } from "./ty
 import { ChatClientMethods } from "./chat-client-methods.ts";
 import { Liveness } from "./liveness.ts";
 import { RequestTable } from "./request-table.ts";
+import { RestClient } from "./rest-client.ts";
+import { TokenCache } from "./token-cache.ts";
 import { socketUrl } from "./util.ts";
 
 const OPEN = 1;
 // Client-chosen close code (4000-4999 are application codes) for a socket the client gave up on.
 const GIVE_UP_CLOSE_CODE = 4000;
+// Server close code: the socket's signed user token expired or no longer verifies; reconnect with a fresh one.
+const TOKEN_EXPIRED_CLOSE_CODE = 4001;
 
 const defaultFactory: WebSocketFactory = (url, headers) => {
   const Ctor = (globalThis as { WebSocket?: new (url: string, options?: unknown) => unknown }).WebSocket;
@@ -50,6 +54,8 @@ export class ChatClient extends ChatClientMethods {
   private openWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private currentUserId: string | undefined;
   private currentConnectionId: string | undefined;
+  private readonly tokens: TokenCache | undefined;
+  private restClient: RestClient | undefined;
 
   constructor(private readonly options: ChatClientOptions) {
     super();
@@ -59,6 +65,7 @@ export class ChatClient extends ChatClientMethods {
     }
     socketUrl(options.url); // validates the URL now rather than at the first connect
     this.currentUserId = options.userId;
+    this.tokens = options.getToken === undefined ? undefined : new TokenCache(options.getToken, { refreshBeforeMs: options.tokenRefreshBeforeMs });
     this.factory = options.webSocketFactory ?? defaultFactory;
     this.random = options.random ?? Math.random;
     this.noReconnect = new Set(options.noReconnectCloseCodes ?? [1008]);
@@ -88,6 +95,21 @@ export class ChatClient extends ChatClientMethods {
   /** The acting user: from the options, or from `connected` on the token path. */
   get userId(): string | undefined {
     return this.currentUserId;
+  }
+
+  /**
+   * REST calls with the same credentials (a JWT from getToken, shared and refreshed with the socket's,
+   * or the API key); the base URL is the socket URL without `/ws`, unless `restUrl` is given.
+   */
+  get rest(): RestClient {
+    if (this.restClient === undefined) {
+      const baseUrl = this.options.restUrl ?? restBaseOf(socketUrl(this.options.url));
+      this.restClient =
+        this.tokens !== undefined
+          ? new RestClient({ baseUrl, tokens: this.tokens })
+          : new RestClient({ baseUrl, apiKey: this.options.apiKey!, userId: this.options.userId! });
+    }
+    return this.restClient;
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -161,14 +183,14 @@ export class ChatClient extends ChatClientMethods {
     let headers: Record<string, string> | undefined;
     let socket: WebSocketLike;
     try {
-      if (this.options.getToken !== undefined) {
-        // Tokens are single use: every attempt asks for a fresh one.
-        const token = await this.options.getToken();
+      if (this.tokens !== undefined) {
+        // Single-use tokens: every attempt asks for a fresh one. A JWT is reused until shortly before its exp.
+        const token = await this.tokens.get();
         if (generation !== this.generation) return;
         url = socketUrl(this.options.url, token);
       } else {
         url = socketUrl(this.options.url);
-        headers = { "X-API-Key": this.options.apiKey, "X-User-Id": this.options.userId };
+        headers = { "X-API-Key": this.options.apiKey!, "X-User-Id": this.options.userId! };
       }
       socket = this.factory(url, headers);
     } catch (error) {
@@ -243,6 +265,8 @@ export class ChatClient extends ChatClientMethods {
   }
 
   private lost(code: number, reason: string): void {
+    // Expired or revoked (4001), or refused before `connected` (e.g. 401 at the handshake): fetch a new token.
+    if (code === TOKEN_EXPIRED_CLOSE_CODE || this.currentState !== "open") this.tokens?.invalidate();
     this.socket = undefined;
     this.liveness.stop();
     const willReconnect = this.options.reconnect !== false && !this.noReconnect.has(code);
@@ -326,4 +350,14 @@ export class ChatClient extends ChatClientMethods {
 /** Creates a ChatClient (not yet connected: call `connect()`). */
 export function createChatClient(options: ChatClientOptions): ChatClient {
   return new ChatClient(options);
+}
+
+// `wss://host/base/ws?x` -> `https://host/base`: the REST API is served beside the socket.
+function restBaseOf(wsUrl: string): string {
+  const u = new URL(wsUrl);
+  u.protocol = u.protocol === "wss:" ? "https:" : "http:";
+  u.search = "";
+  u.hash = "";
+  u.pathname = u.pathname.replace(/\/ws\/?$/, "");
+  return u.toString().replace(/\/+$/, "");
 }

@@ -45,6 +45,8 @@ export interface ChatClientBaseOptions {
   random?: () => number;
   /** Socket constructor override. Default: the global WebSocket. */
   webSocketFactory?: WebSocketFactory;
+  /** Base URL of `client.rest`. Default: `url` with http(s) and without the trailing `/ws`. */
+  restUrl?: string;
 }
 
 /** Server-side (Bun) auth: the tenant key and the acting user travel as handshake headers. */
@@ -52,11 +54,18 @@ export interface ApiKeyAuth {
   apiKey: string;
   userId: string;
   getToken?: undefined;
+  tokenRefreshBeforeMs?: undefined;
 }
 
-/** Browser auth: a fresh single-use token from the app's backend (`POST /ws/token`) per connect. */
+/**
+ * Browser auth: `getToken` returns either a single-use token (`POST /ws/token`, fetched again for
+ * every connect) or a signed user token (JWT), reused for the socket and `client.rest` until shortly
+ * before its `exp`, then fetched again (also after a 4001 close or a refused call).
+ */
 export interface TokenAuth {
   getToken: () => Promise<string>;
+  /** Fetch a new JWT this long before its exp (at most half its remaining life). Default 60 000. */
+  tokenRefreshBeforeMs?: number;
   apiKey?: undefined;
   userId?: undefined;
 }

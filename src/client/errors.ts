@@ -12,12 +12,17 @@ export class ChatClientError extends Error {
   readonly retryAfterMs?: number;
   /** Schema violations reported by the server, JSON-pointer paths into the frame. */
   readonly details?: ErrorDetail[];
+  /** REST calls only: the HTTP status and the response's request id. */
+  readonly status?: number;
+  readonly requestId?: string;
 
-  constructor(code: ChatClientErrorCode, message: string, extra?: { retryAfterMs?: number; details?: ErrorDetail[] }) {
+  constructor(code: ChatClientErrorCode, message: string, extra?: { retryAfterMs?: number; details?: ErrorDetail[]; status?: number; requestId?: string }) {
     super(message);
     this.code = code;
     if (extra?.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
     if (extra?.details !== undefined) this.details = extra.details;
+    if (extra?.status !== undefined) this.status = extra.status;
+    if (extra?.requestId !== undefined) this.requestId = extra.requestId;
   }
 
   /** Builds the error carried by a server `error` frame. */

@@ -9,5 +9,7 @@ export type {
 } from "./chat-client-methods.ts";
 export type * from "./connection-types.ts";
 export { ChatClientError, type ChatClientErrorCode } from "./errors.ts";
+export { createRestClient, RestClient, type CreateRoomInput, type HistoryOptions, type RestClientOptions } from "./rest-client.ts";
+export { isJwt, jwtExpiryMs, TokenCache, type TokenCacheOptions } from "./token-cache.ts";
 export type { Handler } from "./emitter.ts";
 export type * from "./types.ts";

@@ -11,7 +11,7 @@ async function setup(tenantIds: string[], rowsPerTenant: number) {
   const at = new Date(0).toISOString();
   await store.transaction(async (tx) => {
     for (const t of tenantIds) {
-      await tx.tenants.insert({ tenant_id: t, name: "t", api_key_hash: `h-${t}`, config: {}, webhook_secret: null, created_at: at, updated_at: at });
+      await tx.tenants.insert({ tenant_id: t, name: "t", api_key_hash: `h-${t}`, config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: at, updated_at: at });
       const rows: DeliveryRow[] = [];
       for (let i = 0; i < rowsPerTenant; i++) {
         const id = `${t}-${i}`;

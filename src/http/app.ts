@@ -1,8 +1,9 @@
-// The Elysia application: error mapping, OpenAPI docs, and every route module.
-import { swagger } from "@elysiajs/swagger";
+// The Elysia application: error mapping, every route module, and the OpenAPI docs (docs.routes.ts).
 import { Elysia } from "elysia";
 import type { Logger } from "../log";
 import { contextOf } from "./context";
+import { docsRoutes } from "./docs.routes";
+import type { RouteInfo } from "./openapi/generate";
 import { errorResponse, toAppError } from "./errors";
 import { guardJsonBody } from "./json-safety";
 
@@ -21,41 +22,11 @@ export function createHttpApp(opts: { version: string; log: Logger; modules: Rou
     })
     // Before validation: a body Elysia cannot print in its validation error would turn a 400 into a
     // 500, or hold the event loop for seconds (json-safety.ts).
-    .onTransform({ as: "global" }, ({ body }) => guardJsonBody(body))
-    .use(
-      swagger({
-        // API.md section 3 promises Swagger UI at /docs (the plugin defaults to Scalar).
-        provider: "swagger-ui",
-        path: "/docs",
-        specPath: "/docs/json",
-        exclude: ["/docs", "/docs/json"],
-        documentation: {
-          info: {
-            title: "ChatAPI",
-            version: opts.version,
-            description:
-              "Multitenant chat backend. Tenant routes take `X-API-Key` (+ `X-User-Id` for user-scoped routes); admin tenant routes take `X-Master-Key`. Errors: `{error, message, request_id, details?}`. The WebSocket protocol (`GET /ws`) is described in the README.",
-          },
-          tags: [
-            { name: "Operations", description: "Health, metrics" },
-            { name: "Admin: tenants", description: "Master key" },
-            { name: "Admin: dead letters", description: "Tenant key" },
-            { name: "Rooms", description: "Rooms and members" },
-            { name: "Messages", description: "Messages, history, acks" },
-            { name: "Notifications", description: "Notifications and topic subscriptions" },
-            { name: "Realtime", description: "WebSocket tokens, presence, the /ws upgrade" },
-          ],
-          components: {
-            securitySchemes: {
-              ApiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
-              UserId: { type: "apiKey", in: "header", name: "X-User-Id" },
-              MasterKey: { type: "apiKey", in: "header", name: "X-Master-Key" },
-            },
-          },
-        },
-      }),
-    );
+    .onTransform({ as: "global" }, ({ body }) => guardJsonBody(body));
   for (const m of opts.modules) app = app.use(m) as typeof app;
+  // Last, so that the document lists every module above (docs routes hide themselves).
+  const docs = docsRoutes({ version: opts.version, routes: () => app.routes as unknown as RouteInfo[] });
+  app = app.use(docs) as unknown as typeof app;
   return app;
 }
 

@@ -7,18 +7,21 @@ import type { PresenceView } from "../ws/presence";
 import type { WsTokenService } from "../ws/tokens";
 import type { HttpAuth } from "./auth";
 import { errorResponses } from "./schemas";
-import { userScoped } from "./tenant-auth";
+import { keyUserScoped, userScoped } from "./tenant-auth";
 
 const MAX_PRESENCE_IDS = 200;
 
 /** POST /ws/token, GET /presence, GET /ws (non-upgrade requests get 400; upgrades never reach Elysia). */
 export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; presence: { view(tenantId: string, userId: string): PresenceView | Promise<PresenceView> }; roomStore: RoomReads }) {
-  return new Elysia({ tags: ["Realtime"] })
-    .use(userScoped(deps.auth))
+  // K U only: a user token cannot mint single-use tokens (403).
+  const keyOnly = new Elysia({ tags: ["Realtime"] })
+    .use(keyUserScoped(deps.auth))
     .post("/ws/token", ({ actor }) => deps.tokens.mint(actor.tenant.id, actor.userId), {
       response: { 200: t.Object({ token: t.String(), expires_in: Type.Integer({ description: "Whole seconds" }) }), ...errorResponses },
-      detail: { summary: "A single-use token for a browser: connect to /ws?token=... within expires_in seconds" },
-    })
+      detail: { summary: "A single-use token for a browser: connect to /ws?token=... within expires_in seconds (API key only; a user JWT gets 403)" },
+    });
+  const perUser = new Elysia({ tags: ["Realtime"] })
+    .use(userScoped(deps.auth))
     .get(
       "/presence",
       async ({ actor, request }) => {
@@ -50,11 +53,12 @@ export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; p
         throw new AppError("invalid_request", "GET /ws must be a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)");
       },
       {
-        query: t.Object({ token: t.Optional(t.String({ description: "Single-use token from POST /ws/token; takes precedence over headers" })) }),
+        query: t.Object({ token: t.Optional(t.String({ description: "Single-use token from POST /ws/token, or a signed user token (JWT); takes precedence over headers" })) }),
         response: { 101: t.Void({ description: "Switching Protocols: the frame protocol is in the README" }), ...errorResponses },
         detail: {
-          summary: "WebSocket upgrade. Auth: X-API-Key + X-User-Id headers, or ?token=. Refused before upgrade: 400 user, 401 credentials, 403 origin, 429 rate",
+          summary: "WebSocket upgrade. Auth: X-API-Key + X-User-Id headers, Authorization: Bearer <jwt>, or ?token= (single-use token or JWT). Refused before upgrade: 400 user, 401 credentials, 403 origin, 429 rate",
         },
       },
     );
+  return new Elysia().use(keyOnly).use(perUser);
 }

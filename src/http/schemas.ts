@@ -34,6 +34,19 @@ export const UserIdHeader = t.String({ minLength: 1, maxLength: 128, description
 /** Any JSON value up to 4 KiB serialized (room metadata, message meta). */
 export const AnyJson = t.Unknown({ description: "Any JSON value (object, array, string, number, boolean, null); at most 4 KiB serialized" });
 
+/** A stored public JWK (only public members). */
+export const PublicJwkSchema = t.Object({
+  kty: t.String(),
+  kid: t.String(),
+  alg: t.String(),
+  use: t.Optional(t.String()),
+  n: t.Optional(t.String()),
+  e: t.Optional(t.String()),
+  crv: t.Optional(t.String()),
+  x: t.Optional(t.String()),
+  y: t.Optional(t.String()),
+});
+
 export const TenantConfigSchema = t.Object({
   rate_limit: Type.Integer({ minimum: 1 }),
   rate_limit_burst: Type.Integer({ minimum: 1 }),
@@ -41,6 +54,8 @@ export const TenantConfigSchema = t.Object({
   max_message_bytes: Type.Integer({ minimum: 1, maximum: 8192 }),
   webhook_url: t.Union([t.String(), t.Null()]),
   has_webhook_secret: t.Boolean(),
+  has_jwt_secret: t.Boolean({ description: "A jwt_secret (HS256) is set; the secret itself is write-only" }),
+  jwt_public_keys: t.Array(PublicJwkSchema, { description: "Public JWKs that verify signed user tokens (RS256, ES256, EdDSA), selected by the token's kid" }),
 });
 
 export const TenantSchema = t.Object({
@@ -59,6 +74,15 @@ export const TenantConfigInputSchema = t.Object(
     max_message_bytes: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 8192 }), t.Null()])),
     webhook_url: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 2048 }), t.Null()])),
     webhook_secret: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 256 }), t.Null()])),
+    jwt_secret: t.Optional(
+      t.Union([t.String({ minLength: 1, maxLength: 2048, description: "HS256 secret of signed user tokens, 32..512 bytes; write-only; null clears it" }), t.Null()]),
+    ),
+    jwt_public_keys: t.Optional(
+      t.Union([
+        t.Array(t.Record(t.String(), t.Unknown()), { maxItems: 20, description: "Public JWKs (RS256, ES256 on P-256, EdDSA on Ed25519), each with a unique kid; replaces the list; null clears it" }),
+        t.Null(),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );

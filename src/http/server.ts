@@ -10,7 +10,7 @@ import { errorResponse } from "./errors";
 
 /** The WebSocket gateway as the HTTP server sees it. */
 export interface UpgradeHandler {
-  /** Authenticates and upgrades; returns undefined when upgraded, else the error response. */
+  /** Authenticates and upgrades; resolves undefined when upgraded, else the error response. */
   upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined>;
   websocket: WebSocketHandler<any>;
 }
@@ -37,6 +37,12 @@ export interface HttpServer {
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// CORS (API.md section 1): what a browser calling the API directly (API key or Bearer JWT) may send and read.
+export const CORS_ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
+export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key";
+export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
+// Browsers cap it (Chromium at 2 h); 10 min keeps a changed ALLOWED_ORIGINS effective soon after a restart.
+export const CORS_MAX_AGE_S = "600";
 
 function originAllowed(origin: string, allowed: string[] | null): boolean {
   if (!allowed) return false;
@@ -67,7 +73,33 @@ async function readCapped(req: Request, max: number): Promise<ArrayBuffer | null
   return out.buffer;
 }
 
-/** Starts Bun.serve with the app and the optional WebSocket gateway. */
+/** Thrown when the listen address is taken (or otherwise refused); the message says what to do. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ListenError";
+  }
+}
+
+type ServeOptions = Omit<Parameters<typeof Bun.serve<any>>[0], "hostname" | "port" | "reusePort" | "unix">;
+
+// Bun.serve with the port never shared: without reusePort: false a second server could bind the
+// same address and the kernel would split the connections between the two processes.
+function listen(hostname: string, port: number, options: ServeOptions): Server<any> {
+  try {
+    return Bun.serve({ ...options, hostname, port, reusePort: false } as Parameters<typeof Bun.serve<any>>[0]);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const where = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+    if (code === "EADDRINUSE") {
+      throw new ListenError(`cannot listen on ${where}: the address is already in use (another ChatAPI server, or another program, listens there). Stop it or choose another LISTEN_ADDR.`);
+    }
+    if (code === "EACCES") throw new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges). Choose another LISTEN_ADDR.`);
+    throw new ListenError(`cannot listen on ${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Starts Bun.serve with the app and the optional WebSocket gateway; throws ListenError when the address is taken. */
 export function startHttpServer(opts: HttpServerOptions): HttpServer {
   const { app, log, metrics, maxBodyBytes, allowedOrigins } = opts;
   let inflight = 0;
@@ -80,10 +112,11 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     // Elysia answers "application/json;charset=utf-8"; API.md section 1 spells it with a space.
     if (ct !== null && /^application\/json\s*(;\s*charset=utf-8)?$/i.test(ct)) res.headers.set("content-type", "application/json; charset=utf-8");
     const origin = req.headers.get("origin");
+    // Vary on every answer once origins are configured: a shared cache must not hand one origin's answer to another.
+    if (allowedOrigins) res.headers.append("Vary", "Origin");
     if (origin && originAllowed(origin, allowedOrigins)) {
       res.headers.set("Access-Control-Allow-Origin", origin);
-      res.headers.append("Vary", "Origin");
-      res.headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset");
+      res.headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
     }
     const status = res.status;
     metrics.httpRequests.inc({ method: req.method, status: `${Math.floor(status / 100)}xx` });
@@ -114,9 +147,9 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
       const origin = req.headers.get("origin");
       const res = new Response(null, { status: 204 });
       if (origin && originAllowed(origin, allowedOrigins)) {
-        res.headers.set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
-        res.headers.set("Access-Control-Allow-Headers", "Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key");
-        res.headers.set("Access-Control-Max-Age", "600");
+        res.headers.set("Access-Control-Allow-Methods", CORS_ALLOW_METHODS);
+        res.headers.set("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+        res.headers.set("Access-Control-Max-Age", CORS_MAX_AGE_S);
       }
       return finish(req, url, ctx, res);
     }
@@ -137,9 +170,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
     return finish(req, url, ctx, res);
   };
 
-  const server = Bun.serve({
-    hostname: opts.hostname,
-    port: opts.port,
+  const server = listen(opts.hostname, opts.port, {
     // The wrapper enforces MAX_BODY_BYTES itself (JSON 413 with X-Request-Id, before the body is read;
     // chunked bodies are read under the cap). Bun's own limit would answer a bare 413 without either,
     // and Bun never buffers a body nobody reads, so it is not needed as a memory backstop.

@@ -29,7 +29,7 @@ export const COPY_KEYS: Record<CopyTable, readonly string[]> = {
 
 /** JSON columns (values in a CopyRow); `notNull` ones store JSON null as the text 'null'. */
 export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boolean }[]>> = {
-  tenants: [{ column: "config", notNull: true }],
+  tenants: [{ column: "config", notNull: true }, { column: "jwt_public_keys", notNull: false }],
   rooms: [{ column: "metadata", notNull: false }],
   messages: [{ column: "meta", notNull: false }],
   notifications: [{ column: "payload", notNull: true }],

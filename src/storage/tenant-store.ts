@@ -1,5 +1,5 @@
 // The contract of tenant persistence. Implementations: sqlite/tenant-store.ts, postgres/.
-import type { Instant } from "./store";
+import type { Instant, JsonValue } from "./store";
 
 /**
  * The config keys a tenant set explicitly (defaults resolve at read, in tenancy/). Stored as one
@@ -14,6 +14,10 @@ export interface TenantRow {
   api_key_hash: string;
   config: StoredTenantConfig;
   webhook_secret: string | null;
+  /** HS256 secret of signed user tokens, or null. */
+  jwt_secret: string | null;
+  /** Public JWKs (a JSON array, each with a unique kid), or null. */
+  jwt_public_keys: JsonValue[] | null;
   created_at: Instant;
   updated_at: Instant;
 }
@@ -23,6 +27,8 @@ export interface TenantUpdate {
   name: string;
   config: StoredTenantConfig;
   webhook_secret: string | null;
+  jwt_secret: string | null;
+  jwt_public_keys: JsonValue[] | null;
   updated_at: Instant;
 }
 
@@ -41,7 +47,7 @@ export interface TenantReads {
  */
 export interface TenantStore extends TenantReads {
   insert(row: TenantRow): Promise<void>;
-  /** Replaces name, config, secret; false when there is no such tenant. */
+  /** Replaces name, config, secrets and keys; false when there is no such tenant. */
   update(tenantId: string, fields: TenantUpdate): Promise<boolean>;
   /** Replaces the key hash (the old key stops working at commit); false when there is no such tenant. */
   setKeyHash(tenantId: string, hash: string, updatedAt: Instant): Promise<boolean>;

@@ -1,7 +1,8 @@
 // Tenants: creation, configuration, key rotation, and the cached API-key lookup used by every request.
-import { AppError, invalid, notFound } from "../errors";
+import { AppError, invalid, notFound, type ErrorDetail } from "../errors";
 import type { Store } from "../storage/store";
 import type { TenantRow } from "../storage/tenant-store";
+import { checkJwtSecret, parsePublicJwks, type PublicJwk } from "./jwt-keys";
 import { constantTimeEqual, generateSecret, sha256Hex } from "./keys";
 
 /** Config keys a tenant may set (API.md section 3, Tenant). `null` resets a key to its default. */
@@ -12,6 +13,10 @@ export interface TenantConfigInput {
   max_message_bytes?: number | null;
   webhook_url?: string | null;
   webhook_secret?: string | null;
+  /** HS256 secret of signed user tokens (32..512 bytes); write-only. */
+  jwt_secret?: string | null;
+  /** Public JWKs (RS256, ES256, EdDSA), each with a unique kid. */
+  jwt_public_keys?: unknown[] | null;
 }
 
 /** The resolved, public view of a tenant's config: numbers always resolved, secret write-only. */
@@ -22,6 +27,8 @@ export interface TenantConfigView {
   max_message_bytes: number;
   webhook_url: string | null;
   has_webhook_secret: boolean;
+  has_jwt_secret: boolean;
+  jwt_public_keys: PublicJwk[];
 }
 
 /** The public Tenant object. */
@@ -38,7 +45,15 @@ export interface Tenant {
   name: string;
   config: TenantConfigView;
   webhookSecret: string | null;
+  /** Keys of signed user tokens; a new object whenever they change. */
+  jwt: TenantJwtKeys;
   view: TenantView;
+}
+
+/** A tenant's keys of signed user tokens. */
+export interface TenantJwtKeys {
+  secret: string | null;
+  publicKeys: PublicJwk[];
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4000;
@@ -53,9 +68,16 @@ interface StoredConfig {
   webhook_url?: string;
 }
 
-/** Checks config input beyond its schema (URL form, cross-field rules); throws invalid_request with details. */
-export function validateTenantConfig(input: TenantConfigInput): void {
-  const details: { path: string; message: string }[] = [];
+/** Checks config input beyond its schema (URL form, JWT keys); throws invalid_request with details; returns the normalized public keys. */
+export function validateTenantConfig(input: TenantConfigInput): PublicJwk[] | null | undefined {
+  const details: ErrorDetail[] = [];
+  if (typeof input.jwt_secret === "string") details.push(...checkJwtSecret(input.jwt_secret));
+  let keys: PublicJwk[] | null | undefined = input.jwt_public_keys === null ? null : undefined;
+  if (Array.isArray(input.jwt_public_keys)) {
+    const parsed = parsePublicJwks(input.jwt_public_keys);
+    details.push(...parsed.problems);
+    keys = parsed.keys;
+  }
   if (typeof input.webhook_url === "string") {
     let ok = false;
     try {
@@ -67,6 +89,7 @@ export function validateTenantConfig(input: TenantConfigInput): void {
     if (!ok) details.push({ path: "/config/webhook_url", message: "must be an absolute http(s) URL" });
   }
   if (details.length) throw invalid("invalid tenant config", details);
+  return keys;
 }
 
 /** Owns tenants and the key -> tenant cache. One instance per process. */
@@ -76,26 +99,30 @@ export class TenantService {
   private readonly unknownHashes = new Set<string>();
   // Bumped by every change: a lookup that started before a change must not cache what it read.
   private generation = 0;
+  private readonly jwtListeners: ((tenantId: string) => void)[] = [];
 
   constructor(
     private readonly store: Store,
     /** `announce`: tells the other nodes of a cluster that a tenant changed (they drop their cache). */
-    private readonly defaults: { rateLimit: number; announce?: (tenantId: string) => Promise<void> },
+    private readonly defaults: { rateLimit: number; announce?: (tenantId: string, jwtKeysChanged: boolean) => Promise<void> },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Creates a tenant; the plain API key is returned only here. */
   async create(name: string, config: TenantConfigInput = {}): Promise<{ tenant: Tenant; apiKey: string }> {
-    validateTenantConfig(config);
+    const jwks = validateTenantConfig(config);
     const apiKey = generateSecret(32);
     const at = this.now().toISOString();
     const { stored, secret } = mergeConfig({}, null, config);
+    const jwt = mergeJwt({ secret: null, publicKeys: [] }, config, jwks);
     const row: TenantRow = {
       tenant_id: Bun.randomUUIDv7(),
       name,
       api_key_hash: sha256Hex(apiKey),
       config: stored as Record<string, unknown>,
       webhook_secret: secret,
+      jwt_secret: jwt.secret,
+      jwt_public_keys: jwt.publicKeys.length ? jwt.publicKeys : null,
       created_at: at,
       updated_at: at,
     };
@@ -123,6 +150,21 @@ export class TenantService {
     return gen === this.generation ? this.cache(row) : this.resolve(row);
   }
 
+  /** The tenant by id, or null. */
+  async find(tenantId: string): Promise<Tenant | null> {
+    try {
+      return await this.get(tenantId);
+    } catch (err) {
+      if (err instanceof AppError && err.code === "not_found") return null;
+      throw err;
+    }
+  }
+
+  /** Calls `fn` after a PATCH changed a tenant's jwt_secret or jwt_public_keys (tokens must be re-verified). */
+  onJwtKeysChanged(fn: (tenantId: string) => void): void {
+    this.jwtListeners.push(fn);
+  }
+
   /** The cached tenant by id, or null (no database read): for paths that must not wait. */
   cached(tenantId: string): Tenant | null {
     return this.byId.get(tenantId) ?? null;
@@ -130,24 +172,31 @@ export class TenantService {
 
   /** Merges name and config keys; invalidates the cache. */
   async patch(tenantId: string, patch: { name?: string; config?: TenantConfigInput }): Promise<Tenant> {
-    if (patch.config) validateTenantConfig(patch.config);
-    const next = await this.store.transaction(async (tx) => {
+    const jwks = patch.config ? validateTenantConfig(patch.config) : undefined;
+    const { next, keysChanged } = await this.store.transaction(async (tx) => {
       const row = await tx.tenants.get(tenantId);
       if (!row) throw notFound("tenant not found");
       const { stored, secret } = mergeConfig(row.config as StoredConfig, row.webhook_secret, patch.config ?? {});
+      const jwt = mergeJwt(jwtKeysOf(row), patch.config ?? {}, jwks);
       const fields = {
         name: patch.name ?? row.name,
         config: stored as Record<string, unknown>,
         webhook_secret: secret,
+        jwt_secret: jwt.secret,
+        jwt_public_keys: jwt.publicKeys.length ? jwt.publicKeys : null,
         updated_at: this.now().toISOString(),
       };
       await tx.tenants.update(tenantId, fields);
       tx.afterCommit(() => this.forget(tenantId));
-      return { ...row, ...fields };
+      const changed = fields.jwt_secret !== row.jwt_secret || JSON.stringify(fields.jwt_public_keys) !== JSON.stringify(row.jwt_public_keys ?? null);
+      return { next: { ...row, ...fields }, keysChanged: changed };
     });
-    // Answered once the other nodes have been told (they drop their copy as the message arrives).
-    await this.announce(tenantId);
-    return this.cache(next);
+    const tenant = this.cache(next);
+    if (keysChanged) for (const fn of this.jwtListeners) fn(tenantId);
+    // Answered once the other nodes have been told (they drop their copy; on a key change they
+    // re-verify their JWT sockets too).
+    await this.announce(tenantId, keysChanged);
+    return tenant;
   }
 
   /** Issues a new key; the old one stops working at once. */
@@ -159,6 +208,14 @@ export class TenantService {
     });
     await this.announce(tenantId);
     return { tenantId, apiKey };
+  }
+
+  /** From the caches only: the tenant of this key, null when known to be unknown, undefined when not cached. */
+  authenticateCached(apiKey: string): Tenant | null | undefined {
+    const hash = sha256Hex(apiKey);
+    const cached = this.byHash.get(hash);
+    if (cached) return cached;
+    return this.unknownHashes.has(hash) ? null : undefined;
   }
 
   /** The tenant owning this API key, or null. Cached; unknown keys are cached negatively (bounded). */
@@ -185,14 +242,15 @@ export class TenantService {
     return t;
   }
 
-  /** Another node changed this tenant: drop what is cached so the next request reads the store. */
-  invalidate(tenantId: string): void {
+  /** Another node changed this tenant: drop what is cached so the next request reads the store; a JWT key change also re-verifies this node's tokens. */
+  invalidate(tenantId: string, jwtKeysChanged = false): void {
     this.forget(tenantId);
     this.unknownHashes.clear();
+    if (jwtKeysChanged) for (const fn of this.jwtListeners) fn(tenantId);
   }
 
-  private async announce(tenantId: string): Promise<void> {
-    await this.defaults.announce?.(tenantId).catch(() => {});
+  private async announce(tenantId: string, jwtKeysChanged = false): Promise<void> {
+    await this.defaults.announce?.(tenantId, jwtKeysChanged).catch(() => {});
   }
 
   private forget(tenantId: string): void {
@@ -203,6 +261,7 @@ export class TenantService {
 
   private resolve(row: TenantRow): Tenant {
     const c = row.config as StoredConfig;
+    const jwt = jwtKeysOf(row);
     const rate = c.rate_limit ?? this.defaults.rateLimit;
     const config: TenantConfigView = {
       rate_limit: rate,
@@ -211,9 +270,11 @@ export class TenantService {
       max_message_bytes: c.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       webhook_url: c.webhook_url ?? null,
       has_webhook_secret: row.webhook_secret !== null,
+      has_jwt_secret: row.jwt_secret !== null,
+      jwt_public_keys: jwt.publicKeys,
     };
     const view: TenantView = { tenant_id: row.tenant_id, name: row.name, config, created_at: row.created_at };
-    return { id: row.tenant_id, name: row.name, config, webhookSecret: row.webhook_secret, view };
+    return { id: row.tenant_id, name: row.name, config, webhookSecret: row.webhook_secret, jwt, view };
   }
 }
 
@@ -236,4 +297,15 @@ function mergeConfig(
   else if (input.webhook_secret !== undefined) secret = input.webhook_secret;
   if (stored.rate_limit_burst !== undefined && stored.rate_limit_burst < 1) throw new AppError("invalid_request", "rate_limit_burst must be >= 1");
   return { stored, secret };
+}
+
+function jwtKeysOf(row: TenantRow): TenantJwtKeys {
+  return { secret: row.jwt_secret ?? null, publicKeys: (row.jwt_public_keys as PublicJwk[] | null) ?? [] };
+}
+
+// `null` clears a key, an absent key keeps it; the public keys are replaced as a whole list.
+function mergeJwt(current: TenantJwtKeys, input: TenantConfigInput, jwks: PublicJwk[] | null | undefined): TenantJwtKeys {
+  const secret = input.jwt_secret === undefined ? current.secret : input.jwt_secret;
+  const publicKeys = jwks === undefined ? current.publicKeys : (jwks ?? []);
+  return { secret, publicKeys };
 }

@@ -15,10 +15,12 @@ import { errorResponse } from "../http/errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { RoomReads } from "../storage/room-store";
-import { rateLimitHeaders, type RateLimiter } from "../tenancy/rate-limiter";
-import { authenticateUpgrade } from "./handshake";
+import { bearerToken, isValidUserId } from "../http/auth";
+import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
+import { rateLimitHeaders, rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
+import { JwtSockets } from "./jwt-sockets";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
 import { presenceToRooms, PresenceTracker, type PresenceView } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
@@ -36,6 +38,8 @@ export interface GatewayDeps {
   buckets: RateLimiter;
   roomStore: RoomReads;
   tokens: WsTokenService;
+  /** Verifier of signed user tokens (`?token=<jwt>`, `Authorization: Bearer`); absent: JWTs are refused. */
+  jwt?: JwtVerifier;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
   broker: Broker;
@@ -64,6 +68,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
   /** Live frames held for sockets whose connect replay is running. */
   private readonly held = new LiveBuffer();
   private readonly pending = new WeakMap<Socket, PendingSocket>();
+  private readonly jwtSockets: JwtSockets;
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
@@ -81,6 +86,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
     this.registry = d.registry;
     this.cluster = d.cluster?.presence ?? null;
     this.bus = new BusAdapter({ broker: d.broker, log: d.log, roomStore: d.roomStore, cluster: d.cluster, onControl: d.onControl }, this);
+    this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
       toUserRooms: presenceToRooms(d),
@@ -153,12 +159,50 @@ export class Gateway implements LocalHub, OnlineDirectory {
 
   // ---- handshake ---------------------------------------------------------------------------------
 
-  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429, no bus 503); undefined when upgraded. */
+  /**
+   * Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); resolves undefined
+   * when upgraded. `?token=` first (a JWT by its shape, else a single-use token), then `Authorization:
+   * Bearer <jwt>`, then X-API-Key + X-User-Id.
+   */
   async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
+      // No bus, no live frames: a socket must not silently miss them (503 until it is back).
       if (!this.bus.available()) throw new AppError("unavailable", "bus unavailable: try again shortly");
-      const { tenantId, userId, rate } = await authenticateUpgrade(this.d, req, ctx);
+      const origin = req.headers.get("origin");
+      if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
+      const token = new URL(req.url).searchParams.get("token");
+      const jwt = token !== null ? (looksLikeJwt(token) ? token : null) : bearerToken(req);
+      if (jwt !== null) {
+        if (!this.d.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
+        const c: JwtCaller = await this.d.jwt.verify(jwt);
+        return await this.accept(req, server, ctx, c.tenant.id, c.userId, { token: jwt, expMs: c.expMs });
+      }
+      if (token !== null) {
+        // A token takes precedence: headers are ignored.
+        const t = await this.d.tokens.redeem(token);
+        return await this.accept(req, server, ctx, t.tenantId, t.userId);
+      }
+      const key = req.headers.get("x-api-key");
+      const tenant = key ? await this.d.tenants.authenticate(key) : null;
+      if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header or ?token=");
+      const uid = req.headers.get("x-user-id");
+      if (uid === null || !isValidUserId(uid)) throw new AppError("invalid_request", "missing or invalid X-User-Id header", [{ path: "/headers/x-user-id", message: "invalid" }]);
+      return await this.accept(req, server, ctx, tenant.id, uid);
+    } catch (err) {
+      return this.refuse(err, ctx);
+    }
+  }
+
+  // Charges the handshake to the tenant bucket and upgrades.
+  private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }): Promise<Response | undefined> {
+    try {
+      const tenant = await this.d.tenants.get(tenantId);
+      ctx.tenantId = tenantId;
+      ctx.userId = userId;
+      const r = await this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+      if (!r.ok) throw rateLimited(r, "tenant");
+      // Checked after the awaits: shutdown may have begun meanwhile.
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const data: SocketData = {
         tenantId,
@@ -169,12 +213,43 @@ export class Gateway implements LocalHub, OnlineDirectory {
         alive: true,
         rejected: false,
       };
-      if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(rate) } })) return undefined;
+      if (jwt) {
+        data.jwt = jwt.token;
+        data.jwtExpMs = jwt.expMs;
+      }
+      if ((server as Server<SocketData>).upgrade(req, { data, headers: { "X-Request-Id": ctx.requestId, ...rateLimitHeaders(r) } })) return undefined;
       throw new AppError("invalid_request", "expected a WebSocket upgrade request");
     } catch (err) {
-      if (err instanceof AppError) return errorResponse(err, ctx.requestId);
-      this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
-      return errorResponse(new AppError("internal_error"), ctx.requestId);
+      return this.refuse(err, ctx);
+    }
+  }
+
+  private refuse(err: unknown, ctx: RequestContext): Response {
+    if (err instanceof AppError) return errorResponse(err, ctx.requestId);
+    this.d.log.error({ request_id: ctx.requestId, err: String(err) }, "ws upgrade failed");
+    return errorResponse(new AppError("internal_error"), ctx.requestId);
+  }
+
+  /** The tenant's JWT keys changed: its JWT sockets whose token no longer verifies are closed with 4001. */
+  revalidateJwtSockets(tenantId: string): void {
+    this.jwtSockets.revalidate(tenantId, this.registry.all());
+  }
+
+  /**
+   * ALLOWED_ORIGINS lists the allowed Origins (`*` = any); unset refuses every Origin. One addition:
+   * while the console is enabled, the server's own origin (Origin host == Host) is allowed, since the
+   * console page is served from it; a cross-site page cannot forge the Host its browser sends.
+   */
+  private originAllowed(origin: string, req: Request): boolean {
+    const o = origin.replace(/\/+$/, "");
+    const allowed = this.d.config.allowedOrigins;
+    if (allowed && (allowed.includes("*") || allowed.includes(o))) return true;
+    if (!this.d.config.consoleEnabled) return false;
+    const host = req.headers.get("host");
+    try {
+      return host !== null && new URL(o).host === host;
+    } catch {
+      return false;
     }
   }
 
@@ -208,7 +283,8 @@ export class Gateway implements LocalHub, OnlineDirectory {
     const count = this.registry.add(ws);
     if (count > this.d.config.wsMaxConnectionsPerUser) return this.reject(ws);
     this.d.metrics.activeConnections.inc();
-    // Held from now on: everything delivered for this tenant until the replay is done.
+    this.jwtSockets.opened(ws);
+    // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
     try {
@@ -237,13 +313,17 @@ export class Gateway implements LocalHub, OnlineDirectory {
       let presenceSent: Promise<void> = Promise.resolve();
       if (this.cluster) {
         // The cap counts sockets on every node; the socket is not told about its own presence.
-        if (!(await this.cluster.open(ws, this.d.config.wsMaxConnectionsPerUser))) {
+        const admitted = await this.cluster.open(ws, this.d.config.wsMaxConnectionsPerUser);
+        // Closed meanwhile: onClose already cleaned up; only a lease just taken must go again.
+        if (pending.closed) {
+          if (admitted) this.cluster.close(ws);
+          return;
+        }
+        if (!admitted) {
           this.held.end(pending);
           this.pending.delete(ws);
           this.d.metrics.activeConnections.dec();
-          if (ws.readyState === 1) this.reject(ws);
-          else ws.data.rejected = true;
-          return;
+          return this.reject(ws);
         }
         ws.data.leased = true;
       } else if (count === 1) {
@@ -295,6 +375,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
   }
 
   private onClose(ws: Socket): void {
+    this.jwtSockets.closed(ws);
     if (ws.data.rejected) return;
     const pending = this.pending.get(ws);
     if (pending) {

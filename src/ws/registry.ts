@@ -19,6 +19,11 @@ export interface SocketData {
   busTopics?: Set<string>;
   /** Registered in the cluster's connection set (cluster mode): removed again on close. */
   leased?: boolean;
+  /** The signed user token (JWT) that opened this socket: re-verified when the tenant's keys change. */
+  jwt?: string;
+  /** That token's `exp` (unix ms): the socket is closed with 4001 by exp + leeway. */
+  jwtExpMs?: number;
+  jwtTimer?: ReturnType<typeof setTimeout>;
 }
 
 export type Socket = ServerWebSocket<SocketData>;

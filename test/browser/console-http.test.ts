@@ -1,7 +1,7 @@
 // The console over plain HTTP (no browser needed): the page and its assets, the security headers,
 // CONSOLE_ENABLED=false, and the same-origin WebSocket the page opens without ALLOWED_ORIGINS.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { consoleCsp } from "../../src/console/console.routes";
+import { consoleCsp } from "../../src/console/server/console.routes";
 import { startTestServer, type TestServer } from "../helpers";
 
 let s: TestServer;

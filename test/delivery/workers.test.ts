@@ -35,7 +35,7 @@ test("retention pass: delivered past DELIVERY_RETENTION and dead past DEAD_LETTE
   const store = openSqliteStore({ path: ":memory:", synchronous: "normal" });
   const now = 100 * DAY;
   await store.transaction(async (tx) => {
-    await tx.tenants.insert({ tenant_id: "t1", name: "t", api_key_hash: "h", config: {}, webhook_secret: null, created_at: iso(0), updated_at: iso(0) });
+    await tx.tenants.insert({ tenant_id: "t1", name: "t", api_key_hash: "h", config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: iso(0), updated_at: iso(0) });
     await tx.deliveries.insert([
       row("old-delivered", "delivered", now - 8 * DAY),
       row("new-delivered", "delivered", now - 6 * DAY),

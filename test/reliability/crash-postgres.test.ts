@@ -14,7 +14,7 @@ const available = await postgresAvailable();
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const OFFLINE = ["off-0", "off-1"];
 let db: TestDatabase | null = null;
-afterAll(() => db?.drop());
+afterAll(() => db?.drop(), 30_000);
 
 async function spawnServer(url: string, dataDir: string): Promise<{ proc: Bun.Subprocess; base: string }> {
   const port = freePort();

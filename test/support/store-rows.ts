@@ -10,7 +10,7 @@ export async function seedRoom(store: Store, tenantId: string, roomId: string, m
   const now = iso();
   await store.transaction(async (tx) => {
     if (!(await tx.tenants.get(tenantId))) {
-      await tx.tenants.insert({ tenant_id: tenantId, name: tenantId, api_key_hash: `hash-${tenantId}`, config: {}, webhook_secret: null, created_at: now, updated_at: now });
+      await tx.tenants.insert({ tenant_id: tenantId, name: tenantId, api_key_hash: `hash-${tenantId}`, config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: now, updated_at: now });
     }
     await tx.rooms.insertRoom({ tenant_id: tenantId, room_id: roomId, type: "group", name: null, metadata: null, dm_key: null, last_seq: 0, last_activity_at: now, created_by: members[0]!, created_at: now, updated_at: now });
     for (const [i, u] of members.entries()) await tx.rooms.addMember(tenantId, roomId, u, i === 0 ? "owner" : "member", now);

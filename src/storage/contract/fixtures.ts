@@ -50,7 +50,7 @@ export function deliveryRow(tenantId: string, id: string, extra: Partial<Deliver
 export async function tenantWithRoom(store: Store, tenantId: string, roomId: string, members = ["u1", "u2"]): Promise<void> {
   await store.transaction(async (tx) => {
     if (!(await tx.tenants.get(tenantId))) {
-      await tx.tenants.insert({ tenant_id: tenantId, name: tenantId, api_key_hash: `hash-${tenantId}`, config: {}, webhook_secret: null, created_at: at(), updated_at: at() });
+      await tx.tenants.insert({ tenant_id: tenantId, name: tenantId, api_key_hash: `hash-${tenantId}`, config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: at(), updated_at: at() });
     }
     await tx.rooms.insertRoom(roomRow(tenantId, roomId));
     for (const [i, u] of members.entries()) await tx.rooms.addMember(tenantId, roomId, u, i === 0 ? "owner" : "member", at(i));

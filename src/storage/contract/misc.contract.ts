@@ -19,15 +19,15 @@ export function miscContract(name: string, factory: StoreFactory): void {
 
     test("tenants: config is a JSON object in and out; key hash unique and replaceable; list oldest first", async () => {
       await store.transaction((tx) =>
-        tx.tenants.insert({ tenant_id: "t0", name: "zero", api_key_hash: "h0", config: { rate_limit: 5, webhook_url: "http://x/" }, webhook_secret: "s", created_at: at(-1), updated_at: at(-1) }),
+        tx.tenants.insert({ tenant_id: "t0", name: "zero", api_key_hash: "h0", config: { rate_limit: 5, webhook_url: "http://x/" }, webhook_secret: "s", jwt_secret: null, jwt_public_keys: null, created_at: at(-1), updated_at: at(-1) }),
       );
       expect((await store.tenants.byKeyHash("h0"))?.config).toEqual({ rate_limit: 5, webhook_url: "http://x/" });
       expect((await store.tenants.list()).map((t) => t.tenant_id)).toEqual(["t0", "t1"]);
-      const dup = await store.transaction((tx) => tx.tenants.insert({ tenant_id: "t9", name: "x", api_key_hash: "h0", config: {}, webhook_secret: null, created_at: at(), updated_at: at() })).catch((e) => e);
+      const dup = await store.transaction((tx) => tx.tenants.insert({ tenant_id: "t9", name: "x", api_key_hash: "h0", config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: at(), updated_at: at() })).catch((e) => e);
       expect(dup).toBeInstanceOf(UniqueViolationError);
       expect(await store.transaction((tx) => tx.tenants.setKeyHash("t0", "h0b", at(5)))).toBe(true);
       expect(await store.tenants.byKeyHash("h0")).toBeNull();
-      expect(await store.transaction((tx) => tx.tenants.update("t0", { name: "renamed", config: {}, webhook_secret: null, updated_at: at(6) }))).toBe(true);
+      expect(await store.transaction((tx) => tx.tenants.update("t0", { name: "renamed", config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, updated_at: at(6) }))).toBe(true);
       expect(await store.tenants.get("t0")).toMatchObject({ name: "renamed", config: {}, webhook_secret: null, api_key_hash: "h0b" });
       expect(await store.transaction((tx) => tx.tenants.setKeyHash("nope", "h", at()))).toBe(false);
     });

@@ -8,6 +8,7 @@ import m003 from "../../../migrations/postgres/003_delivery.sql" with { type: "t
 import m004 from "../../../migrations/postgres/004_ws_tokens.sql" with { type: "text" };
 import m005 from "../../../migrations/postgres/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../../migrations/postgres/006_room_member_count.sql" with { type: "text" };
+import m007 from "../../../migrations/postgres/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
@@ -21,7 +22,8 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { name: "004_ws_tokens.sql", sql: m004 },
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
-  // 007 and 008 are taken by other changes in flight (JWT, fairness).
+  { name: "007_jwt_keys.sql", sql: m007 },
+  // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
 ];
 

@@ -1,6 +1,6 @@
 // Tenants on PostgreSQL. `config` is a json object column.
 import type { TenantRow, TenantStore, TenantUpdate } from "../tenant-store";
-import { instant, type Conn } from "./conn";
+import { instant, jsonParam, type Conn } from "./conn";
 
 function row(r: any): TenantRow {
   return {
@@ -9,6 +9,8 @@ function row(r: any): TenantRow {
     api_key_hash: r.api_key_hash,
     config: r.config,
     webhook_secret: r.webhook_secret,
+    jwt_secret: r.jwt_secret ?? null,
+    jwt_public_keys: r.jwt_public_keys ?? null,
     created_at: instant(r.created_at),
     updated_at: instant(r.updated_at),
   };
@@ -19,8 +21,9 @@ export class PgTenantStore implements TenantStore {
   constructor(private readonly c: Conn) {}
 
   async insert(r: TenantRow): Promise<void> {
-    await this.c.q`INSERT INTO tenants (tenant_id, name, api_key_hash, config, webhook_secret, created_at, updated_at)
-      VALUES (${r.tenant_id}, ${r.name}, ${r.api_key_hash}, ${JSON.stringify(r.config)}::text::json, ${r.webhook_secret}, ${r.created_at}::timestamptz, ${r.updated_at}::timestamptz)`;
+    await this.c.q`INSERT INTO tenants (tenant_id, name, api_key_hash, config, webhook_secret, jwt_secret, jwt_public_keys, created_at, updated_at)
+      VALUES (${r.tenant_id}, ${r.name}, ${r.api_key_hash}, ${JSON.stringify(r.config)}::text::json, ${r.webhook_secret}, ${r.jwt_secret},
+        ${jsonParam(r.jwt_public_keys)}::text::json, ${r.created_at}::timestamptz, ${r.updated_at}::timestamptz)`;
   }
   async get(tenantId: string): Promise<TenantRow | null> {
     // In a transaction the row is locked: a config patch merges into what it read (see Conn.inTx).
@@ -38,7 +41,8 @@ export class PgTenantStore implements TenantStore {
   }
   async update(tenantId: string, f: TenantUpdate): Promise<boolean> {
     const r = await this.c.q`UPDATE tenants SET name = ${f.name}, config = ${JSON.stringify(f.config)}::text::json,
-      webhook_secret = ${f.webhook_secret}, updated_at = ${f.updated_at}::timestamptz WHERE tenant_id = ${tenantId}`;
+      webhook_secret = ${f.webhook_secret}, jwt_secret = ${f.jwt_secret}, jwt_public_keys = ${jsonParam(f.jwt_public_keys)}::text::json,
+      updated_at = ${f.updated_at}::timestamptz WHERE tenant_id = ${tenantId}`;
     return r.count > 0;
   }
   async setKeyHash(tenantId: string, hash: string, updatedAt: string): Promise<boolean> {

@@ -1,13 +1,12 @@
 // Opens the SQLite database with the pragmas the service relies on, and runs migrations.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import type { SqliteSynchronous } from "../../config";
 import type { Migration } from "./migrations";
+import { ensurePrivateDatabaseFile } from "../private-files";
 
 /** Opens (creating if needed) the database in WAL mode with foreign keys and a busy timeout. */
 export function openDatabase(path: string, synchronous: SqliteSynchronous, opts: { readonly?: boolean; reader?: boolean } = {}): Database {
-  if (path !== ":memory:" && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:" && !opts.readonly && !opts.reader) ensurePrivateDatabaseFile(path);
   const db = opts.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: !opts.reader, strict: true });
   db.exec("PRAGMA busy_timeout = 5000");
   // The read connection of a store: writes through it would bypass the group commit.

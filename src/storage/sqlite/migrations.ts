@@ -5,6 +5,7 @@ import m003 from "../../../migrations/sqlite/003_delivery.sql" with { type: "tex
 import m004 from "../../../migrations/sqlite/004_ws_tokens.sql" with { type: "text" };
 import m005 from "../../../migrations/sqlite/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../../migrations/sqlite/006_room_member_count.sql" with { type: "text" };
+import m007 from "../../../migrations/sqlite/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "004_ws_tokens.sql", sql: m004 },
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
-  // 007 and 008 are taken by other changes in flight (JWT, fairness).
+  { name: "007_jwt_keys.sql", sql: m007 },
+  // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
 ];

@@ -1,7 +1,7 @@
 // The SQLite Store: one write connection behind the group-commit writer, one read connection
 // (WAL: reads never see uncommitted rows and never wait for a commit).
 import type { Database, Statement } from "bun:sqlite";
-import { statSync } from "node:fs";
+import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import type { SqliteSynchronous } from "../../config";
 import type { DeliveryStore } from "../delivery-store";
 import { TransactionClosedError } from "../errors";
@@ -23,6 +23,7 @@ import { NOTIFICATION_METHODS, SqliteNotificationStore } from "./notification-st
 import { ROOM_METHODS, SqliteRoomStore } from "./room-store";
 import { SqliteSubscriptionStore, SUBSCRIPTION_METHODS } from "./subscription-store";
 import { SqliteTenantStore, TENANT_METHODS } from "./tenant-store";
+import { acquireInstanceLock, type InstanceLock } from "./instance-lock";
 import { GroupCommitWriter, type TxGate } from "./writer";
 import { SqliteWsTokenStore, WS_TOKEN_METHODS } from "./ws-token-store";
 
@@ -100,6 +101,8 @@ export interface SqliteStoreOptions {
   synchronous: SqliteSynchronous;
   /** Apply pending migrations at open (default true). */
   migrate?: boolean;
+  /** Hold `<path>.lock` for the life of the store: the server's own database (CLI commands share it). */
+  instanceLock?: boolean;
   /** Where errors of after-commit callbacks go (the commit stands). */
   onCallbackError?: (err: unknown) => void;
   now?: () => Date;
@@ -124,7 +127,8 @@ export class SqliteStore implements Store {
 
   constructor(
     readonly db: Database,
-    private readonly o: SqliteStoreOptions,
+    o: SqliteStoreOptions,
+    private readonly lock: InstanceLock | null = null,
   ) {
     this.applied = o.migrate === false ? [] : migrate(db, MIGRATIONS);
     // ":memory:" cannot be opened twice: such a store reads on its write connection.
@@ -157,6 +161,7 @@ export class SqliteStore implements Store {
       await this.writer.flush();
       if (this.reader !== this.db) this.reader.close();
       this.db.close();
+      this.lock?.release();
     })());
   }
 }
@@ -199,8 +204,20 @@ function maintenanceStore(writer: GroupCommitWriter<Tx>, db: Database, path: str
         const r = (mode === "truncate" ? truncate : passive).get();
         return { busy: (r?.busy ?? 0) !== 0, walBytes: walBytes() };
       }),
-    // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
-    backup: (file) => writer.exclusive(() => void db.query("VACUUM INTO ?").run(file)),
+    backup: (file) =>
+      writer.exclusive(() => {
+        let created = false;
+        try {
+          // The copy holds what the database holds: private like it (VACUUM INTO fills an empty file).
+          closeSync(openSync(file, "wx", 0o600));
+          created = true;
+          // VACUUM INTO reads one consistent snapshot while writers continue (WAL).
+          db.query("VACUUM INTO ?").run(file);
+        } catch (err) {
+          if (created) rmSync(file, { force: true });
+          throw err;
+        }
+      }),
   };
 }
 
@@ -221,11 +238,15 @@ function dumpAll(db: Database): Map<string, Map<string, Record<string, unknown>>
 
 /** Opens (creating and migrating) a SQLite store. Throws MigrationError when a migration fails. */
 export function openSqliteStore(o: SqliteStoreOptions): SqliteStore {
-  const db = openDatabase(o.path, o.synchronous);
+  // Before the database is touched: a second server on the same database stops here.
+  const lock = o.instanceLock ? acquireInstanceLock(o.path) : null;
+  let db: Database | null = null;
   try {
-    return new SqliteStore(db, o);
+    db = openDatabase(o.path, o.synchronous);
+    return new SqliteStore(db, o, lock);
   } catch (err) {
-    db.close();
+    db?.close();
+    lock?.release();
     throw err;
   }
 }
