@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { waitFor } from "../helpers";
 import { connectWs, keyHeaders, openWs, tryUpgrade } from "../ws/ws-helpers";
+import { claims, SECRET, signHs } from "../auth/jwt-helpers";
 import { clusterUnavailable, startCluster, type Cluster } from "./harness";
 
 const skip = (await clusterUnavailable()) !== null;
@@ -85,6 +86,22 @@ describe.skipIf(skip)("cluster-wide state", () => {
       const ms = await within(async () => (await c.client(c.nodes[i]!.url, t.api_key, "u").get("/rooms")).headers.get("ratelimit-limit") === "1000", `new config on node ${i}`);
       expect(ms).toBeLessThan(1000);
     }
+  });
+
+  test("a JWT key change on node A closes the tenant's JWT sockets on B and C with 4001 within 1 s; API-key sockets stay", async () => {
+    const { TEST_MASTER_KEY } = await import("../helpers");
+    const t = await c.createTenant({ jwt_secret: SECRET });
+    const token = await signHs(SECRET, claims(t.tenant_id, "jay"));
+    const onB = await connectWs(`${wsUrl(1)}`, { token });
+    const onC = await connectWs(`${wsUrl(2)}`, { token });
+    const byKey = await connectWs(wsUrl(2), { headers: keyHeaders(t.api_key, "kay") });
+    const start = performance.now();
+    expect((await c.client(c.nodes[0]!.url, "").patch(`/admin/tenants/${t.tenant_id}`, { config: { jwt_secret: "r".repeat(40) } }, { "x-master-key": TEST_MASTER_KEY })).status).toBe(200);
+    for (const s of [onB, onC]) expect((await s.closed).code).toBe(4001);
+    expect(performance.now() - start).toBeLessThan(1000);
+    await byKey.barrier();
+    expect(byKey.closeInfo).toBeUndefined();
+    await byKey.close();
   });
 
   test("member removal on node A: the removed member's sockets on B and C get nothing more, and B and C refuse them within 1 s", async () => {
