@@ -19,6 +19,7 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
 local announce = 0
 if redis.call('HGET', KEYS[2], ARGV[4]) ~= '1' then
   redis.call('HSET', KEYS[2], ARGV[4], '1')
+  redis.call('SADD', KEYS[3], ARGV[6])
   announce = 1
 end
 return {1, n + 1, announce}`;
@@ -38,7 +39,31 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= '1' then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], '0:' .. ARGV[2])
+redis.call('SREM', KEYS[3], ARGV[3])
 return 1`;
+
+// Users announced online whose sockets all expired (their node died): offline now, once. Members of
+// the online set are "tenant:user" (tenant ids have no ":"); keys are built here from the prefix.
+const REAP = `
+local now = tonumber(ARGV[2])
+local out = {}
+for _, m in ipairs(redis.call('SRANDMEMBER', KEYS[1], tonumber(ARGV[3]))) do
+  local i = string.find(m, ':', 1, true)
+  local t = string.sub(m, 1, i - 1)
+  local u = string.sub(m, i + 1)
+  local conn = ARGV[1] .. 'conn:' .. t .. ':' .. u
+  redis.call('ZREMRANGEBYSCORE', conn, '-inf', now)
+  if redis.call('ZCARD', conn) == 0 then
+    redis.call('SREM', KEYS[1], m)
+    local pres = ARGV[1] .. 'pres:' .. t
+    if redis.call('HGET', pres, u) == '1' then
+      redis.call('HSET', pres, u, '0:' .. now)
+      if redis.call('HEXISTS', ARGV[1] .. 'seen:' .. t, u) == 0 then redis.call('HSET', ARGV[1] .. 'seen:' .. t, u, now) end
+      table.insert(out, m)
+    end
+  end
+end
+return out`;
 
 const TAKE = `
 local t = redis.call('TIME')
@@ -100,13 +125,16 @@ export class RedisState {
   private seenKey(t: string): string {
     return `${this.prefix}seen:${t}`;
   }
+  private onlineKey(): string {
+    return `${this.prefix}online`;
+  }
   private presKey(t: string): string {
     return `${this.prefix}pres:${t}`;
   }
 
   /** Registers a socket unless the user already has `max` anywhere; `announce`: first socket since offline. */
   async connect(t: string, u: string, member: string, max: number, leaseMs: number): Promise<{ ok: boolean; count: number; announce: boolean }> {
-    const [ok, count, announce] = (await this.eval(CONNECT, [this.connKey(t, u), this.presKey(t)], [member, max, leaseMs, u, Date.now()])) as number[];
+    const [ok, count, announce] = (await this.eval(CONNECT, [this.connKey(t, u), this.presKey(t), this.onlineKey()], [member, max, leaseMs, u, Date.now(), `${t}:${u}`])) as number[];
     return { ok: ok === 1, count: count!, announce: announce === 1 };
   }
 
@@ -117,7 +145,16 @@ export class RedisState {
 
   /** After the grace period: true when this call moved the user offline (send the frame once). */
   async goOffline(t: string, u: string): Promise<boolean> {
-    return ((await this.eval(GO_OFFLINE, [this.connKey(t, u), this.presKey(t)], [u, Date.now()])) as number) === 1;
+    return ((await this.eval(GO_OFFLINE, [this.connKey(t, u), this.presKey(t), this.onlineKey()], [u, Date.now(), `${t}:${u}`])) as number) === 1;
+  }
+
+  /** Up to `max` users whose node died with their last sockets: now offline (each reported once). */
+  async reap(max: number): Promise<{ tenantId: string; userId: string }[]> {
+    const gone = (await this.eval(REAP, [this.onlineKey()], [this.prefix, Date.now(), max])) as string[];
+    return gone.map((m) => {
+      const i = m.indexOf(":");
+      return { tenantId: m.slice(0, i), userId: m.slice(i + 1) };
+    });
   }
 
   /** Extends the leases of this node's sockets (one pipeline of ZADD XX). */

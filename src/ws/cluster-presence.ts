@@ -98,6 +98,19 @@ export class ClusterPresence {
     return this.mirror.has(key(tenantId, userId));
   }
 
+  /**
+   * Users whose sockets all lived on a node that died: their leases expired without a close, so
+   * nobody started a grace period. One node per interval (a lock) marks them offline and announces it.
+   */
+  async reap(): Promise<void> {
+    if (!(await this.d.state.lock("presence-reap", this.d.nodeId, 4000).catch(() => false))) return;
+    for (const { tenantId: t, userId: u } of await this.d.state.reap(1000)) {
+      this.mirror.delete(key(t, u));
+      void this.d.broker.publishControl({ kind: "presence", tenantId: t, userId: u, online: false });
+      void this.d.toUserRooms(t, u, { type: "presence.update", user_id: u, status: "offline", last_seen: new Date().toISOString() });
+    }
+  }
+
   /** Extends this node's socket leases (every heartbeat). */
   refresh(sockets: Iterable<Socket>): Promise<void> {
     const members = [...sockets].map((ws) => ({ t: ws.data.tenantId, u: ws.data.userId, member: this.member(ws) }));

@@ -115,7 +115,9 @@ export class Gateway implements LocalHub, OnlineDirectory {
     if (this.cluster) {
       const cluster = this.cluster;
       this.leases = setInterval(() => {
-        if (this.bus.available()) cluster.refresh(this.registry.all()).catch((err) => this.d.log.warn({ err: String(err) }, "presence: lease refresh failed"));
+        if (!this.bus.available()) return;
+        cluster.refresh(this.registry.all()).catch((err) => this.d.log.warn({ err: String(err) }, "presence: lease refresh failed"));
+        cluster.reap().catch((err) => this.d.log.warn({ err: String(err) }, "presence: reaping expired sockets failed"));
       }, LEASE_REFRESH_MS);
       this.leases.unref?.();
     }
