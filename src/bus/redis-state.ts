@@ -148,6 +148,15 @@ export class RedisState {
     return ((await this.eval(GO_OFFLINE, [this.connKey(t, u), this.presKey(t), this.onlineKey()], [u, Date.now(), `${t}:${u}`])) as number) === 1;
   }
 
+  /** Every user announced online (tenant, user), for a node that just connected. */
+  async onlineUsers(): Promise<{ tenantId: string; userId: string }[]> {
+    const all = (await this.redis().send("SMEMBERS", [this.onlineKey()])) as string[];
+    return all.map((m) => {
+      const i = m.indexOf(":");
+      return { tenantId: m.slice(0, i), userId: m.slice(i + 1) };
+    });
+  }
+
   /** Up to `max` users whose node died with their last sockets: now offline (each reported once). */
   async reap(max: number): Promise<{ tenantId: string; userId: string }[]> {
     const gone = (await this.eval(REAP, [this.onlineKey()], [this.prefix, Date.now(), max])) as string[];

@@ -117,6 +117,7 @@ export class BusAdapter implements BusInbound {
 
   up(): void {
     this.busDown = false;
+    this.d.cluster?.presence.load().catch((err) => this.d.log.warn({ err: String(err) }, "presence: loading who is online failed"));
   }
 
   /** Takes one reference of `ws` on the broker topic; the first on this node subscribes (and positions the sequencer). */

@@ -124,6 +124,11 @@ export class ClusterPresence {
     return { user_id: userId, status: "offline", last_seen: p.lastSeenMs ? new Date(p.lastSeenMs).toISOString() : null };
   }
 
+  /** The bus is (back) up: learn who is online on the other nodes (webhook decisions need it). */
+  async load(): Promise<void> {
+    for (const { tenantId, userId } of await this.d.state.onlineUsers()) this.mirror.add(key(tenantId, userId));
+  }
+
   /** The bus went down: every node closes its sockets, so nobody is online any more. */
   reset(): void {
     this.mirror.clear();

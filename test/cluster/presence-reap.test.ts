@@ -33,12 +33,15 @@ describe.skipIf(skip)("cluster presence in Redis", () => {
   test("a dead node's sockets expire with their lease; reap reports the user offline once, with last_seen", async () => {
     expect((await state.connect("t2", "dead", "nodeX|c1", 5, 50)).announce).toBe(true);
     expect((await state.presence("t2", "dead")).online).toBe(true);
+    // A node starting now learns it (its webhook decisions treat the user as online).
+    expect(await state.onlineUsers()).toContainEqual({ tenantId: "t2", userId: "dead" });
     const gone = await waitFor(async () => {
       const r = await state.reap(100);
       return r.length ? r : null;
     }, 3000, "the expired user reaped");
     expect(gone).toEqual([{ tenantId: "t2", userId: "dead" }]);
     expect(await state.reap(100)).toEqual([]);
+    expect(await state.onlineUsers()).not.toContainEqual({ tenantId: "t2", userId: "dead" });
     const p = await state.presence("t2", "dead");
     expect(p.online).toBe(false);
     expect(typeof p.lastSeenMs).toBe("number");
