@@ -214,6 +214,8 @@ http {
   client_max_body_size 0;
   # Bodies stream to the node (its own 413 and 400 answer, not nginx's temp files).
   client_body_buffer_size 1m;
+  # Long headers (JWTs, hostile input) reach the node, which answers them itself.
+  large_client_header_buffers 4 64k;
   proxy_request_buffering off;
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   upstream chatapi { ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join(" ")} keepalive 32; }
