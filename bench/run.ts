@@ -2,6 +2,7 @@
 // raw baseline in the same run, prints each figure beside its baseline, writes bench/results/<date>.json
 // and (for a full run) the results table of bench/README.md.
 //
+//   bun run bench cluster [--seconds S] [--rate N] [--senders N]   (bench/cluster/run.ts)
 //   bun run bench [scenario ...] [--smoke] [--runs N] [--seconds S] [--warmup S] [--source]
 //                 [--profile DIR] [--no-pin] [--json FILE] [--readme | --no-readme]
 //
@@ -168,6 +169,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `bun run bench cluster`: its own runner (several processes: PostgreSQL, Redis, nodes).
+  if (argv[0] === "cluster") return (await import("./cluster/run")).clusterBench(argv.slice(1));
   const args = parseArgs(argv);
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const all = args.names.length ? args.names : Object.keys(SCENARIOS);

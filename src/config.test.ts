@@ -132,6 +132,22 @@ describe("loadConfig", () => {
     expect(problemsOf({ DATABASE_POOL_SIZE: "0" })[0]).toStartWith("DATABASE_POOL_SIZE:");
   });
 
+  test("REDIS_URL needs a PostgreSQL DATABASE_DSN and a redis:// URL; it hides passwords", () => {
+    expect(loadConfig({}).redisUrl).toBeNull();
+    const c = loadConfig({ DATABASE_DSN: "postgres://db/chat", REDIS_URL: "redis://cache:6379/0" });
+    expect(c.redisUrl).toBe("redis://cache:6379/0");
+    expect(problemsOf({ REDIS_URL: "redis://cache:6379/0" })[0]).toStartWith("REDIS_URL:");
+    const bad = problemsOf({ DATABASE_DSN: "postgres://db/chat", REDIS_URL: "http://u:hunter2secret@cache" });
+    expect(bad[0]).toStartWith("REDIS_URL:");
+    expect(bad.join()).not.toContain("hunter2secret");
+  });
+
+  test("NODE_ID defaults to hostname plus a short suffix; an explicit one is kept; junk is a problem", () => {
+    expect(loadConfig({}).nodeId).toMatch(/^[A-Za-z0-9._-]+-[a-z0-9]{1,4}$/);
+    expect(loadConfig({ NODE_ID: "node-a" }).nodeId).toBe("node-a");
+    expect(problemsOf({ NODE_ID: "has space" })[0]).toStartWith("NODE_ID:");
+  });
+
   test("ALLOWED_ORIGINS is a trimmed list; WS_ALLOWED_ORIGINS is its alias; bad origins are problems", () => {
     expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example.com, http://localhost:3000/" }).allowedOrigins).toEqual(["https://a.example.com", "http://localhost:3000"]);
     expect(loadConfig({ WS_ALLOWED_ORIGINS: "*" }).allowedOrigins).toEqual(["*"]);

@@ -1,5 +1,6 @@
 // The only module that reads the environment. Every variable: name, default, unit, description.
 // Parsed and validated once; the result is frozen. Invalid values are all reported together.
+import { hostname } from "node:os";
 
 export type SqliteSynchronous = "full" | "normal";
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -45,6 +46,10 @@ export interface Config {
   webhookTimeoutMs: number;
   webhookConcurrencyPerTenant: number;
   walCheckpointIntervalMs: number;
+  /** Redis URL connecting the nodes of a cluster; null = one process, in-memory bus. */
+  redisUrl: string | null;
+  /** This node's name in logs and metric labels (hostname plus a random suffix by default). */
+  nodeId: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +95,8 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "WEBHOOK_TIMEOUT", def: "5s", unit: "duration", description: "A webhook attempt must answer 2xx within this." },
   { name: "WEBHOOK_CONCURRENCY_PER_TENANT", def: "4", unit: "count", description: "Webhook requests in flight per tenant." },
   { name: "WAL_CHECKPOINT_INTERVAL", def: "60s", unit: "duration", description: "Interval of the passive WAL checkpoint." },
+  { name: "REDIS_URL", def: "(unset)", unit: "url", description: "Cluster mode: `redis://host:6379/0` connects several nodes (requires a PostgreSQL DATABASE_DSN). Unset: one process." },
+  { name: "NODE_ID", def: "(hostname-xxxx)", unit: "name", description: "This node's name in logs and as the `node` label of metrics. Default: hostname plus a short random suffix." },
 ];
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -110,6 +117,12 @@ export function parseListenAddr(text: string): { host: string; port: number } | 
   if (port > 65535) return null;
   const host = m[1] ?? (m[2] ? m[2] : "0.0.0.0");
   return { host, port };
+}
+
+/** hostname-xxxx: stable enough to read in logs, unique across restarts of one host. */
+function defaultNodeId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, "").slice(0, 40) || "node";
+  return `${host}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
 /** Thrown by loadConfig with one line per invalid variable. */
@@ -195,6 +208,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const boolRaw = get("CONSOLE_ENABLED", "true").toLowerCase();
   if (!["true", "false", "1", "0", "yes", "no"].includes(boolRaw)) problems.push(`CONSOLE_ENABLED: "${boolRaw}" must be true or false`);
 
+  const redisRaw = get("REDIS_URL", "");
+  let redisUrl: string | null = null;
+  if (redisRaw) {
+    if (!/^rediss?:\/\//i.test(redisRaw) || !URL.canParse(redisRaw)) problems.push(`REDIS_URL: "${redisRaw.replace(/\/\/.*@/, "//***@")}" is not a redis:// URL`);
+    else redisUrl = redisRaw;
+    // Several nodes need one shared store: SQLite lives in one process's DATA_DIR.
+    if (databaseUrl === null) problems.push("REDIS_URL: cluster mode needs a PostgreSQL DATABASE_DSN (postgres://...); SQLite serves one process only");
+  }
+  const nodeIdRaw = get("NODE_ID", "");
+  if (nodeIdRaw && !/^[A-Za-z0-9._-]{1,64}$/.test(nodeIdRaw)) problems.push(`NODE_ID: "${nodeIdRaw}" must be 1..64 characters of A-Z a-z 0-9 . _ -`);
+  const nodeId = nodeIdRaw && /^[A-Za-z0-9._-]{1,64}$/.test(nodeIdRaw) ? nodeIdRaw : defaultNodeId();
+
   const config: Config = {
     listenHost: listen.host,
     listenPort: listen.port,
@@ -229,6 +254,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     webhookTimeoutMs: duration("WEBHOOK_TIMEOUT", "5s", 10),
     webhookConcurrencyPerTenant: int("WEBHOOK_CONCURRENCY_PER_TENANT", "4", 1, 1000),
     walCheckpointIntervalMs: duration("WAL_CHECKPOINT_INTERVAL", "60s", 10),
+    redisUrl,
+    nodeId,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -33,6 +33,7 @@ export const WS_CLOSE = Object.freeze({
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  serviceRestart: 1012,
   tryAgainLater: 1013,
   /** The signed user token of the socket expired or no longer verifies (its tenant's keys changed): reconnect with a fresh one. */
   tokenExpired: 4001,

@@ -5,11 +5,11 @@ import type { LogLevel } from "./config";
 export type { Logger };
 
 /** A JSON-lines logger with ISO timestamps; `destination` lets tests capture the output. */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, base: Record<string, string> = {}): Logger {
   return pino(
     {
       level,
-      base: { service: "chatapi" },
+      base: { service: "chatapi", ...base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // Defence in depth: these header names never reach the output even if passed by mistake.

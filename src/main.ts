@@ -26,8 +26,18 @@ import { isValidUserId } from "./http/auth";
 import { generateSecret } from "./tenancy/keys";
 import { TokenBuckets } from "./tenancy/rate-limiter";
 import { TenantService } from "./tenancy/tenants";
-import { DeferredBus, type OnlineDirectory } from "./chat/bus";
 import { ChangesService } from "./chat/changes";
+import type { Broker, ControlEvent, OnlineDirectory } from "./bus/bus";
+import { BrokerBus } from "./bus/fanout";
+import { MemoryBroker } from "./bus/memory";
+import { RedisBroker } from "./bus/redis";
+import { RedisState } from "./bus/redis-state";
+import { SharedBuckets } from "./tenancy/shared-buckets";
+import type { RateLimiter } from "./tenancy/rate-limiter";
+import { ClusterPresence, LEASE_MS } from "./ws/cluster-presence";
+import { presenceToRooms } from "./ws/presence";
+import { ConnectionRegistry } from "./ws/registry";
+import { clusterOnce } from "./delivery/cluster-once";
 import { MessageService } from "./chat/messages";
 import { ReactionService } from "./chat/reactions";
 import { RoomCache } from "./chat/room-cache";
@@ -64,7 +74,10 @@ export interface ChatApi {
   jwt: JwtVerifier;
   rooms: RoomService;
   messages: MessageService;
-  bus: DeferredBus;
+  /** The domain's publish side (tests tap it). */
+  bus: BrokerBus;
+  /** The transport between nodes: memory (one process) or Redis. */
+  broker: Broker;
   gateway: Gateway;
   tokens: WsTokenService;
   notifications: NotificationService;
@@ -101,6 +114,12 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
   return key;
 }
 
+/** host:port/database of a PostgreSQL URL (no credentials): names per-database cluster locks. */
+function databaseName(url: string): string {
+  const u = new URL(url);
+  return `${u.host}${u.pathname}`;
+}
+
 /** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
 export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean; instanceLock?: boolean } = {}): Promise<Store> {
   const onCallbackError = (err: unknown) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)");
@@ -122,20 +141,33 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
 
 /** Wires and starts the server. */
 export async function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): Promise<ChatApi> {
-  const log = createLogger(config.logLevel, opts.logDestination);
+  const log = createLogger(config.logLevel, opts.logDestination, { node_id: config.nodeId });
   // Before the database is touched: a second server on the same database stops here (SQLite lock).
   const store = await openStore(config, log, { instanceLock: true });
   const masterKey = resolveMasterKey(config, log);
-  const metrics = new Metrics();
-  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
-  const buckets = new TokenBuckets();
+  // Cluster mode labels every series with the node (one process keeps the plain series).
+  const metrics = new Metrics(config.redisUrl ? config.nodeId : undefined);
+  // Cluster mode (REDIS_URL): the broker, shared buckets and presence live in Redis.
+  const redis = config.redisUrl ? new RedisBroker({ url: config.redisUrl, nodeId: config.nodeId, log, onState: (up) => metrics.busConnected.set(up ? 1 : 0) }) : null;
+  const broker: Broker = redis ?? new MemoryBroker();
+  metrics.busConnected.set(redis ? 0 : 1);
+  const state = redis ? new RedisState(() => redis.commands()) : null;
+  const announce = redis ? (ev: ControlEvent): Promise<void> => broker.publishControl(ev) : null;
+  const tenants = new TenantService(store, {
+    rateLimit: config.defaultRateLimit,
+    announce: announce ? (tenantId, jwtKeysChanged) => announce({ kind: "tenant", tenantId, jwtKeysChanged }) : undefined,
+  });
+  const buckets: RateLimiter = state ? new SharedBuckets(state) : new TokenBuckets();
   const jwt = new JwtVerifier({ tenants, maxTtlMs: config.jwtMaxTtlMs });
   const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
-  const bus = new DeferredBus();
-  // The gateway is built after the services it calls; the directory delegates to it.
-  let gateway: Gateway | null = null;
-  const online: OnlineDirectory = { isOnline: (t, u) => gateway?.isOnline(t, u) ?? false };
-  const cache = new RoomCache(store.rooms);
+  const bus = new BrokerBus(broker);
+  const registry = new ConnectionRegistry();
+  const clusterPresence = state
+    ? new ClusterPresence({ state, broker, nodeId: config.nodeId, graceMs: config.presenceGraceMs, leaseMs: LEASE_MS, log, toUserRooms: presenceToRooms({ roomStore: store.rooms, broker, config, log }) })
+    : null;
+  // Online = a socket on this node, or (cluster) one announced by any node.
+  const online: OnlineDirectory = { isOnline: (t, u) => registry.isOnline(t, u) || (clusterPresence?.isOnline(t, u) ?? false) };
+  const cache = new RoomCache(store.rooms, 20_000, announce ? { announce: (tenantId, roomId) => void announce({ kind: "room", tenantId, roomId }), maxAgeMs: 1000 } : {});
   const rooms = new RoomService({ store, bus, cache });
   const webhooks = new WebhookWorker({
     store,
@@ -150,21 +182,40 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
   });
   const outbox = new DeliveryOutbox({ worker: webhooks });
-  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
+  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: state ? new SharedBuckets(state) : new TokenBuckets(), metrics });
   const reactions = new ReactionService({ rooms, store, bus });
   const changes = new ChangesService({ rooms, store });
   const subscriptions = new SubscriptionService({ store });
   const notifications = new NotificationService({ store, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store, worker: webhooks });
   const tokens = new WsTokenService(store, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore: store.rooms, tokens, jwt, services: { rooms, messages, reactions, changes, tenants, buckets, log }, notifications });
-  bus.attach(gateway);
-  const gw = gateway;
+  const gateway = new Gateway({
+    config,
+    log,
+    metrics,
+    tenants,
+    buckets,
+    roomStore: store.rooms,
+    tokens,
+    jwt,
+    services: { rooms, messages, reactions, changes, tenants, buckets, log },
+    notifications,
+    broker,
+    registry,
+    cluster: clusterPresence ? { presence: clusterPresence, messages: store.messages } : undefined,
+    // Another node changed a tenant or a room: drop this node's cached copy (a JWT key change also
+    // re-verifies this node's JWT sockets, through the listener below).
+    onControl: (ev) => {
+      if (ev.kind === "tenant") tenants.invalidate(ev.tenantId, ev.jwtKeysChanged === true);
+      else if (ev.kind === "room") cache.invalidate(ev.tenantId, ev.roomId, false);
+    },
+  });
   // A key change ends the old tokens at once: cached verifications go first, then open sockets are re-verified.
   tenants.onJwtKeysChanged((tenantId) => {
     jwt.invalidateTenant(tenantId);
-    gw.revalidateJwtSockets(tenantId);
+    gateway.revalidateJwtSockets(tenantId);
   });
+  await broker.listen(gateway.bus);
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];
 
@@ -172,12 +223,12 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     version: VERSION,
     log,
     modules: [
-      opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => store.health.probe(new Date().toISOString()), storeKind: store.kind }),
+      opsRoutes({ version: VERSION, metrics, isShuttingDown: () => shuttingDown, dbWritable: () => store.health.probe(new Date().toISOString()), storeKind: store.kind, bus: () => ({ kind: broker.kind, connected: broker.connected() }) }),
       adminRoutes({ auth, tenants }),
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
       conversationRoutes({ auth, messages, reactions, changes }),
-      realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore: store.rooms }),
+      realtimeRoutes({ auth, tokens, presence: { view: (t, u) => gateway.presenceView(t, u) }, roomStore: store.rooms }),
       notifyRoutes({ auth, notifications, subscriptions }),
       deadLetterRoutes({ auth, deadLetters }),
       ...(config.consoleEnabled ? [consoleRoutes()] : []),
@@ -202,9 +253,12 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   }
   gateway.attach(http.server);
   webhooks.start();
+  // Cluster mode: retention runs on one node per interval (a Redis lock), not on every node.
   const retention = retentionWorker({
     store,
     log,
+    // The lock is named after the database: clusters sharing one Redis still clean their own database.
+    once: state && config.databaseUrl ? clusterOnce(state, `retention:${databaseName(config.databaseUrl)}`, config.nodeId, config.workerIntervalMs) : undefined,
     deliveryRetentionMs: config.deliveryRetentionMs,
     deadLetterRetentionMs: config.deadLetterRetentionMs,
     intervalMs: config.workerIntervalMs,
@@ -216,7 +270,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
-  log.info({ url: http.url, version: VERSION, store: store.health.describe(), synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined }, "chatapi listening");
+  log.info({ url: http.url, version: VERSION, node_id: config.nodeId, bus: broker.kind, store: store.health.describe(), synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined }, "chatapi listening");
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -225,7 +279,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       log.info({ drain_timeout_ms: config.shutdownDrainTimeoutMs }, "shutdown: draining");
       void http.server.stop(false);
       // Sockets hear server.shutdown and close 1001 before the drain completes.
-      gateway?.shutdown();
+      gateway.shutdown();
       const drained = await Promise.race([
         http.idle().then(() => true),
         Bun.sleep(config.shutdownDrainTimeoutMs).then(() => false),
@@ -244,12 +298,13 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       } catch (err) {
         log.error({ err: String(err) }, "shutdown: WAL checkpoint failed");
       }
+      await broker.close();
       await store.close();
       log.info("shutdown complete");
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)

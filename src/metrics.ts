@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client). Labels never carry tenant, room or user ids: /metrics is public.
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Every metric of the process, registered on a private registry. */
 export class Metrics {
@@ -25,6 +25,18 @@ export class Metrics {
   readonly outboxDepth = new Gauge({ name: "chatapi_outbox_depth", help: "Webhook deliveries pending.", registers: [this.registry] });
   readonly outboxOldestPendingSeconds = new Gauge({ name: "chatapi_outbox_oldest_pending_seconds", help: "Age of the oldest pending webhook delivery.", registers: [this.registry] });
   readonly walBytes = new Gauge({ name: "chatapi_wal_bytes", help: "Size of the SQLite WAL file.", registers: [this.registry] });
+  readonly busConnected = new Gauge({ name: "chatapi_bus_connected", help: "1 while the bus between nodes is up (always 1 on one node without Redis).", registers: [this.registry] });
+  readonly sendSeconds = new Histogram({
+    name: "chatapi_message_send_seconds",
+    help: "Time to persist a message (REST or WS send), from the service call to the commit.",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** `nodeId` labels every series (node="...") so one dashboard shows every node of a cluster. */
+  constructor(nodeId?: string) {
+    if (nodeId) this.registry.setDefaultLabels({ node: nodeId });
+  }
 
   uptimeSeconds(): number {
     return Math.floor((Date.now() - this.startedMs) / 1000);

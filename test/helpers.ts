@@ -6,6 +6,7 @@ import type { DestinationStream } from "pino";
 import { loadConfig } from "../src/config";
 import { startServer, type ChatApi } from "../src/main";
 import { createTestDatabase, type TestDatabase } from "./support/postgres";
+import { addSecondNode, sharedRedis } from "./support/cluster-mode";
 
 export const TEST_MASTER_KEY = "test-master-key-0123456789abcdef";
 
@@ -72,7 +73,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const dataDir = mkdtempSync(join(tmpdir(), "chatapi-test-"));
   // CHATAPI_TEST_STORE=postgres (bun run test:pg): each server gets a fresh PostgreSQL database,
   // dropped by stop(), unless the test names its own DATABASE_DSN.
-  const pg: TestDatabase | null = process.env.CHATAPI_TEST_STORE === "postgres" && env.DATABASE_DSN === undefined ? await createTestDatabase() : null;
+  const mode = process.env.CHATAPI_TEST_STORE;
+  const pg: TestDatabase | null = (mode === "postgres" || mode === "cluster") && env.DATABASE_DSN === undefined ? await createTestDatabase() : null;
+  // CHATAPI_TEST_STORE=cluster: two nodes on PostgreSQL + Redis behind nginx (support/cluster-mode.ts).
+  const cluster = mode === "cluster" && pg !== null && env.REDIS_URL === undefined;
   const config = loadConfig({
     LISTEN_ADDR: "127.0.0.1:0",
     DATA_DIR: dataDir,
@@ -82,6 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     // Test hooks have a 5 s budget: a stop must not wait the production drain (10 s) for a stuck webhook.
     SHUTDOWN_DRAIN_TIMEOUT: "2s",
     ...(pg ? { DATABASE_DSN: pg.url, DATABASE_POOL_SIZE: "6" } : {}),
+    ...(cluster ? { REDIS_URL: await sharedRedis(), NODE_ID: "a" } : {}),
     ...env,
   });
   const logs: string[] = [];
@@ -90,7 +95,21 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     await pg?.drop();
     throw err;
   });
-  const url = api.url;
+  const second = cluster
+    ? await addSecondNode(
+        {
+          MASTER_API_KEY: TEST_MASTER_KEY,
+          DEFAULT_RATE_LIMIT: "100000",
+          SHUTDOWN_DRAIN_TIMEOUT: "2s",
+          DATABASE_DSN: config.databaseUrl!,
+          DATABASE_POOL_SIZE: "6",
+          REDIS_URL: config.redisUrl!,
+          ...env,
+        },
+        api.port,
+      )
+    : null;
+  const url = second ? second.url : api.url;
   const master = restClient(url, { "x-master-key": TEST_MASTER_KEY });
   let stopped = false;
   return {
@@ -109,6 +128,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async stop() {
       if (stopped) return;
       stopped = true;
+      await second?.stop();
       await api.stop();
       await pg?.drop();
       rmSync(dataDir, { recursive: true, force: true });

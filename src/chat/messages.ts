@@ -4,9 +4,9 @@ import type { Metrics } from "../metrics";
 import { UniqueViolationError } from "../storage/errors";
 import type { MessageRow } from "../storage/message-store";
 import type { Store, Tx } from "../storage/store";
-import { rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import { rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { Tenant } from "../tenancy/tenants";
-import type { Bus, OnlineDirectory } from "./bus";
+import type { Bus, OnlineDirectory } from "../bus/bus";
 import { toMessage, toRoom } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
@@ -28,7 +28,7 @@ export interface MessageServiceDeps {
   bus: Bus;
   online: OnlineDirectory;
   outbox?: MessageOutbox;
-  userBuckets: TokenBuckets;
+  userBuckets: RateLimiter;
   metrics?: Metrics;
   now?: () => Date;
 }
@@ -70,6 +70,7 @@ export class MessageService {
    * A repeated client_msg_id of the same sender in the room returns the original (created=false).
    */
   async send(actor: Actor, roomId: string, input: SendInput, idempotencyKey?: string | null): Promise<{ message: Message; created: boolean }> {
+    const started = performance.now();
     const tenant = actor.tenant;
     const room = await this.d.rooms.memberOf(actor, roomId);
     let clientMsgId = input.client_msg_id ?? null;
@@ -87,7 +88,7 @@ export class MessageService {
     if (parentId !== null && (typeof parentId !== "string" || parentId.length < 1 || parentId.length > 64)) {
       throw invalid("parent_id must be a message id", [{ path: "/parent_id", message: "invalid" }]);
     }
-    const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
+    const bucket = await this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
     if (!bucket.ok) throw rateLimited(bucket, "user send");
     const tenantId = tenant.id;
     const outbox = this.d.outbox && tenant.config.webhook_url ? this.d.outbox : null;
@@ -158,6 +159,7 @@ export class MessageService {
       if (!existing) throw err;
       result = { row: existing, created: false };
     }
+    this.d.metrics?.sendSeconds.observe((performance.now() - started) / 1000);
     return { message: toMessage(result.row), created: result.created };
   }
 
@@ -270,8 +272,10 @@ export class MessageService {
   async ack(actor: Actor, roomId: string, seq: number): Promise<{ room_id: string; last_ack: number; unread_count: number }> {
     const room = await this.d.rooms.memberOf(actor, roomId);
     const tenantId = actor.tenant.id;
-    if (!Number.isSafeInteger(seq) || seq < 0 || seq > room.row.last_seq) {
-      throw invalid(`seq must be 0..${room.row.last_seq} (the room's last_seq)`, [{ path: "/seq", message: "out of range" }]);
+    // The cached last_seq may trail sends committed through another node: ask the store before refusing.
+    const lastSeq = Number.isSafeInteger(seq) && seq > room.row.last_seq ? ((await this.d.store.rooms.get(actor.tenant.id, roomId))?.last_seq ?? room.row.last_seq) : room.row.last_seq;
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > lastSeq) {
+      throw invalid(`seq must be 0..${lastSeq} (the room's last_seq)`, [{ path: "/seq", message: "out of range" }]);
     }
     const lastAck = await this.d.store.transaction(async (tx) => {
       const before = await tx.rooms.member(tenantId, roomId, actor.userId);

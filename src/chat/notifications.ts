@@ -5,7 +5,7 @@ import { invalid, notFound } from "../errors";
 import type { RecipientNotificationRow } from "../storage/notification-store";
 import type { Store, Tx } from "../storage/store";
 import type { Tenant } from "../tenancy/tenants";
-import type { Bus, OnlineDirectory } from "./bus";
+import type { Bus, OnlineDirectory } from "../bus/bus";
 import type { Actor } from "./types";
 import { checkUserId, utf8Bytes } from "./validate";
 

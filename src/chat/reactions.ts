@@ -3,7 +3,7 @@
 import { conflict, invalid, notFound } from "../errors";
 import type { ReactionSummary } from "../storage/message-store";
 import type { Store } from "../storage/store";
-import type { Bus } from "./bus";
+import type { Bus } from "../bus/bus";
 import { checkReaction, decodePosition, encodePosition, MAX_REACTIONS_PER_USER, REACTION_SUMMARY_USERS } from "./conversation-rules";
 import { toMessage } from "./mappers";
 import type { RoomService } from "./rooms";

@@ -18,10 +18,16 @@ interface Load {
 export class RoomCache {
   private readonly map = new Map<string, CachedRoom>();
   private readonly loads = new Map<string, Load>();
+  private readonly loadedAt = new Map<string, number>();
 
+  /**
+   * `announce`: tells the other nodes a room changed (cluster mode), so they drop their copy.
+   * `maxAgeMs`: entries older than this reload (cluster mode: other nodes' sends move last_seq).
+   */
   constructor(
     private readonly store: RoomReads,
     private readonly maxRooms = 20_000,
+    private readonly o: { announce?: (tenantId: string, roomId: string) => void; maxAgeMs?: number } = {},
   ) {}
 
   private key(tenantId: string, roomId: string): string {
@@ -40,7 +46,7 @@ export class RoomCache {
   get(tenantId: string, roomId: string): Promise<CachedRoom | null> {
     const k = this.key(tenantId, roomId);
     const hit = this.map.get(k);
-    if (hit) return Promise.resolve(hit);
+    if (hit && (this.o.maxAgeMs === undefined || performance.now() - (this.loadedAt.get(k) ?? 0) < this.o.maxAgeMs)) return Promise.resolve(hit);
     const running = this.loads.get(k);
     if (running) return running.promise;
     const load: Load = { promise: null as never, stale: false };
@@ -70,17 +76,22 @@ export class RoomCache {
   private put(k: string, entry: CachedRoom): void {
     if (this.map.size >= this.maxRooms) {
       const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
+      if (oldest !== undefined) {
+        this.map.delete(oldest);
+        this.loadedAt.delete(oldest);
+      }
     }
     this.map.set(k, entry);
+    if (this.o.maxAgeMs !== undefined) this.loadedAt.set(k, performance.now());
   }
 
   /**
    * Applies a committed change to the cached entry, if there is one. Commit callbacks use this rather
    * than an entry captured before the write: that one may have been evicted and reloaded meanwhile.
    */
-  update(tenantId: string, roomId: string, apply: (room: CachedRoom) => void): void {
+  update(tenantId: string, roomId: string, apply: (room: CachedRoom) => void, announce = true): void {
     const k = this.key(tenantId, roomId);
+    if (announce) this.o.announce?.(tenantId, roomId);
     const load = this.loads.get(k);
     if (load) load.stale = true;
     const hit = this.map.get(k);
@@ -88,8 +99,9 @@ export class RoomCache {
   }
 
   /** Drops a room so the next read reloads it (after a change the cache cannot mirror). */
-  invalidate(tenantId: string, roomId: string): void {
+  invalidate(tenantId: string, roomId: string, announce = true): void {
     const k = this.key(tenantId, roomId);
+    if (announce) this.o.announce?.(tenantId, roomId);
     const load = this.loads.get(k);
     if (load) load.stale = true;
     this.map.delete(k);

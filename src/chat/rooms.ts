@@ -3,7 +3,7 @@ import { AppError, conflict, forbidden, invalid, notFound } from "../errors";
 import { UniqueViolationError } from "../storage/errors";
 import type { MemberRow, RoomRow } from "../storage/room-store";
 import type { Store } from "../storage/store";
-import type { Bus } from "./bus";
+import type { Bus } from "../bus/bus";
 import type { CachedRoom, RoomCache } from "./room-cache";
 import { toMessage, toRoom } from "./mappers";
 import type { Actor, Member, Role, Room, RoomSummary, RoomType } from "./types";
@@ -147,7 +147,7 @@ export class RoomService {
           await tx.rooms.addMember(tenantId, row.room_id, u, role, at);
         }
         tx.afterCommit(() => {
-          for (const u of all) this.d.bus.membership(tenantId, row.room_id, u, true);
+          for (const u of all) this.d.bus.membership(tenantId, row.room_id, u, true, { lastSeq: 0 });
         });
         return { row, created: true };
       });
@@ -166,11 +166,14 @@ export class RoomService {
 
   /** After a send commits: the cached room's last_seq and activity follow (acks validate against it). */
   messageCommitted(tenantId: string, roomId: string, seq: number, at: string): void {
-    this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }));
+    // Not announced: other nodes' entries age out (a send is too frequent to invalidate them all).
+    this.d.cache.update(tenantId, roomId, (c) => void (c.row = { ...c.row, last_seq: seq, last_activity_at: at }), false);
   }
 
   async get(actor: Actor, roomId: string): Promise<Room> {
-    return toRoom((await this.readable(actor, roomId)).row);
+    const room = await this.readable(actor, roomId);
+    // last_seq moves with every send on any node (other nodes do not announce sends): read it fresh.
+    return toRoom((await this.d.store.rooms.get(actor.tenant.id, roomId)) ?? room.row);
   }
 
   /** The actor's rooms, most recent activity first; the cursor pins a snapshot so pages stay stable. */
@@ -255,11 +258,14 @@ export class RoomService {
     return this.d.store.transaction(async (tx) => {
       const newOnes: string[] = [];
       for (const u of ids) if (await tx.rooms.addMember(tenantId, roomId, u, role, at)) newOnes.push(u);
+      // The room row is locked by addMember: messages committed after this join have a higher seq.
+      const lastSeq = newOnes.length ? ((await tx.rooms.get(tenantId, roomId))?.last_seq ?? 0) : 0;
       tx.afterCommit(() => {
         for (const u of newOnes) {
           this.d.cache.update(tenantId, roomId, (c) => void c.members.set(u, role));
-          this.d.bus.membership(tenantId, roomId, u, true);
-          this.d.bus.toRoom(tenantId, roomId, { type: "member.joined", room_id: roomId, user_id: u, role });
+          const joinedFrame = { type: "member.joined", room_id: roomId, user_id: u, role };
+          this.d.bus.membership(tenantId, roomId, u, true, { lastSeq, frame: joinedFrame });
+          this.d.bus.toRoom(tenantId, roomId, joinedFrame);
         }
       });
       return (await tx.rooms.members(tenantId, roomId)).map(toMember);

@@ -4,7 +4,7 @@
 import { conflict, invalid } from "../errors";
 import type { MessageRow } from "../storage/message-store";
 import type { Tx } from "../storage/store";
-import type { Frame } from "./bus";
+import type { Frame } from "../bus/bus";
 
 /** The root a reply may attach to: a message of the same room, not itself a reply (400), not deleted (409). */
 export async function replyRoot(tx: Tx, tenantId: string, roomId: string, parentId: string): Promise<MessageRow> {

@@ -13,6 +13,8 @@ export interface RetentionOptions {
   deliveryRetentionMs: number;
   deadLetterRetentionMs: number;
   now?: () => number;
+  /** Cluster mode: resolves true on the one node that should run this pass. */
+  once?: () => Promise<boolean>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -37,7 +39,10 @@ export async function retentionPass(o: RetentionOptions): Promise<{ delivered: n
 
 /** Retention and token purge every WORKER_INTERVAL. */
 export function retentionWorker(o: RetentionOptions & { intervalMs: number }): Periodic {
-  return new Periodic("retention", o.intervalMs, () => retentionPass(o), o.log);
+  return new Periodic("retention", o.intervalMs, async () => {
+    if (o.once && !(await o.once())) return;
+    return retentionPass(o);
+  }, o.log);
 }
 
 export interface WalOptions {

@@ -3,7 +3,7 @@
 import { AppError, invalid } from "../errors";
 import type { JwtVerifier } from "../tenancy/jwt";
 import { constantTimeEqual } from "../tenancy/keys";
-import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import { rateLimitHeaders, rateLimited, type RateLimiter, type TakeResult } from "../tenancy/rate-limiter";
 import type { Tenant, TenantService } from "../tenancy/tenants";
 import { contextOf } from "./context";
 
@@ -34,7 +34,7 @@ export function isValidUserId(id: unknown): id is string {
 export class HttpAuth {
   constructor(
     private readonly tenants: TenantService,
-    private readonly buckets: TokenBuckets,
+    private readonly buckets: RateLimiter,
     private readonly masterKey: string,
     /** Verifier of signed user tokens; without one, every Bearer token is refused. */
     private readonly jwt?: JwtVerifier,
@@ -54,11 +54,11 @@ export class HttpAuth {
   }
 
   // Charges one tenant token and sets RateLimit-* headers (a null tenant: the key is unknown).
-  private admit(request: Request, tenant: Tenant | null, headersOut: Record<string, unknown>): Tenant {
+  private admit(request: Request, tenant: Tenant | null, headersOut: Record<string, unknown>): Tenant | Promise<Tenant> {
     if (!tenant) throw new AppError("unauthorized", "invalid API key");
     contextOf(request).tenantId = tenant.id;
-    this.charge(tenant, headersOut);
-    return tenant;
+    const charged = this.charge(tenant, headersOut);
+    return charged instanceof Promise ? charged.then(() => tenant) : tenant;
   }
 
   /**
@@ -89,19 +89,23 @@ export class HttpAuth {
     return { tenant, userId };
   }
 
-  private jwtCaller(request: Request, c: { tenant: Tenant; userId: string }, headersOut: Record<string, unknown>): TenantCaller {
+  private jwtCaller(request: Request, c: { tenant: Tenant; userId: string }, headersOut: Record<string, unknown>): TenantCaller | Promise<TenantCaller> {
     const ctx = contextOf(request);
     ctx.tenantId = c.tenant.id;
     ctx.userId = c.userId;
-    this.charge(c.tenant, headersOut);
-    return { tenant: c.tenant, userId: c.userId };
+    const caller = { tenant: c.tenant, userId: c.userId };
+    const charged = this.charge(c.tenant, headersOut);
+    return charged instanceof Promise ? charged.then(() => caller) : caller;
   }
 
-  /** Charges one token of the tenant bucket; throws 429 when empty. */
-  charge(tenant: Tenant, headersOut: Record<string, unknown>): void {
+  /** Charges one token of the tenant bucket; throws 429 when empty. Synchronous with in-process buckets (cluster mode: one Redis round trip). */
+  charge(tenant: Tenant, headersOut: Record<string, unknown>): void | Promise<void> {
+    const apply = (r: TakeResult) => {
+      Object.assign(headersOut, rateLimitHeaders(r));
+      if (!r.ok) throw rateLimited(r, "tenant");
+    };
     const r = this.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
-    Object.assign(headersOut, rateLimitHeaders(r));
-    if (!r.ok) throw rateLimited(r, "tenant");
+    return r instanceof Promise ? r.then(apply) : apply(r);
   }
 
   /** `X-Master-Key`, compared in constant time; tenant keys are refused. */

@@ -12,6 +12,8 @@ export interface HealthDeps {
   dbWritable: () => Promise<boolean>;
   /** Which store this process uses ("sqlite" or "postgres"), reported by /health. */
   storeKind: "sqlite" | "postgres";
+  /** The bus between nodes: memory (one process) or redis, and whether it is up. */
+  bus?: () => { kind: "memory" | "redis"; connected: boolean };
 }
 
 const HealthSchema = t.Object({
@@ -21,6 +23,7 @@ const HealthSchema = t.Object({
   uptime_seconds: Type.Integer(),
   db_writable: t.Boolean(),
   store: t.Object({ kind: t.Union([t.Literal("sqlite"), t.Literal("postgres")]), writable: t.Boolean() }),
+  bus: t.Object({ kind: t.Union([t.Literal("memory"), t.Literal("redis")]), connected: t.Boolean() }, { description: "A disconnected bus does not make /health fail: REST keeps working; sockets are refused (503) until it is back" }),
   shutting_down: t.Optional(t.Boolean()),
 });
 
@@ -55,6 +58,7 @@ export function opsRoutes(deps: HealthDeps) {
           uptime_seconds: deps.metrics.uptimeSeconds(),
           db_writable: writable,
           store: { kind: deps.storeKind, writable },
+          bus: deps.bus?.() ?? { kind: "memory" as const, connected: true },
           ...(shuttingDown ? { shutting_down: true } : {}),
         };
       },

@@ -3,7 +3,7 @@ import { Type } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import { AppError } from "../errors";
 import type { RoomReads } from "../storage/room-store";
-import type { PresenceTracker } from "../ws/presence";
+import type { PresenceView } from "../ws/presence";
 import type { WsTokenService } from "../ws/tokens";
 import type { HttpAuth } from "./auth";
 import { errorResponses } from "./schemas";
@@ -12,7 +12,7 @@ import { keyUserScoped, userScoped } from "./tenant-auth";
 const MAX_PRESENCE_IDS = 200;
 
 /** POST /ws/token, GET /presence, GET /ws (non-upgrade requests get 400; upgrades never reach Elysia). */
-export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; presence: PresenceTracker; roomStore: RoomReads }) {
+export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; presence: { view(tenantId: string, userId: string): PresenceView | Promise<PresenceView> }; roomStore: RoomReads }) {
   // K U only: a user token cannot mint single-use tokens (403).
   const keyOnly = new Elysia({ tags: ["Realtime"] })
     .use(keyUserScoped(deps.auth))
@@ -33,7 +33,7 @@ export function realtimeRoutes(deps: { auth: HttpAuth; tokens: WsTokenService; p
         if (unique.length > MAX_PRESENCE_IDS) throw new AppError("invalid_request", `at most ${MAX_PRESENCE_IDS} user_ids`, [{ path: "/query/user_ids", message: "too many" }]);
         const tenantId = actor.tenant.id;
         const shared = await Promise.all(unique.map((u) => (u.length <= 128 ? deps.roomStore.shareRoom(tenantId, actor.userId, u) : false)));
-        const presence = unique.filter((_, i) => shared[i]).map((u) => deps.presence.view(tenantId, u));
+        const presence = await Promise.all(unique.filter((_, i) => shared[i]).map((u) => deps.presence.view(tenantId, u)));
         return { presence };
       },
       {

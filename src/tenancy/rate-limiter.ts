@@ -15,6 +15,11 @@ export interface TakeResult {
   retryAfterMs: number;
 }
 
+/** A token-bucket limiter: in process (TokenBuckets) or shared by every node (SharedBuckets). */
+export interface RateLimiter {
+  take(key: string, ratePerS: number, capacity: number): TakeResult | Promise<TakeResult>;
+}
+
 interface Bucket {
   tokens: number;
   updatedMs: number;
@@ -23,7 +28,7 @@ interface Bucket {
 }
 
 /** A set of token buckets keyed by string; idle full buckets are pruned so the map cannot grow without bound. */
-export class TokenBuckets {
+export class TokenBuckets implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private lastPruneMs = 0;
 

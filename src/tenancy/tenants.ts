@@ -103,7 +103,8 @@ export class TenantService {
 
   constructor(
     private readonly store: Store,
-    private readonly defaults: { rateLimit: number },
+    /** `announce`: tells the other nodes of a cluster that a tenant changed (they drop their cache). */
+    private readonly defaults: { rateLimit: number; announce?: (tenantId: string, jwtKeysChanged: boolean) => Promise<void> },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -192,6 +193,9 @@ export class TenantService {
     });
     const tenant = this.cache(next);
     if (keysChanged) for (const fn of this.jwtListeners) fn(tenantId);
+    // Answered once the other nodes have been told (they drop their copy; on a key change they
+    // re-verify their JWT sockets too).
+    await this.announce(tenantId, keysChanged);
     return tenant;
   }
 
@@ -202,6 +206,7 @@ export class TenantService {
       if (!(await tx.tenants.setKeyHash(tenantId, sha256Hex(apiKey), this.now().toISOString()))) throw notFound("tenant not found");
       tx.afterCommit(() => this.forget(tenantId));
     });
+    await this.announce(tenantId);
     return { tenantId, apiKey };
   }
 
@@ -235,6 +240,17 @@ export class TenantService {
     this.byHash.set(row.api_key_hash, t);
     this.byId.set(row.tenant_id, t);
     return t;
+  }
+
+  /** Another node changed this tenant: drop what is cached so the next request reads the store; a JWT key change also re-verifies this node's tokens. */
+  invalidate(tenantId: string, jwtKeysChanged = false): void {
+    this.forget(tenantId);
+    this.unknownHashes.clear();
+    if (jwtKeysChanged) for (const fn of this.jwtListeners) fn(tenantId);
+  }
+
+  private async announce(tenantId: string, jwtKeysChanged = false): Promise<void> {
+    await this.defaults.announce?.(tenantId, jwtKeysChanged).catch(() => {});
   }
 
   private forget(tenantId: string): void {

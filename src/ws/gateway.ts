@@ -1,7 +1,13 @@
-// The WebSocket gateway on Bun's native server: handshake, lifecycle, fan-out (the Bus), liveness,
-// slow consumers and shutdown. Frame handling is in handlers.ts, the connect replay in replay.ts.
+// The local socket hub on Bun's native server: lifecycle, connect replay ordering, liveness, slow
+// consumers and shutdown. Nothing is published to local sockets directly: the domain, presence and
+// typing publish through the broker, and this node's bus adapter (bus-adapter.ts) hands what arrives
+// back here (publishLocal), so every node sees one order. The handshake is in handshake.ts, frame
+// handling in handlers.ts, the connect replay in replay.ts, cluster presence in cluster-presence.ts.
 import type { Server, WebSocketHandler } from "bun";
-import type { Frame, Bus, OnlineDirectory } from "../chat/bus";
+import type { Broker, ControlEvent, Frame, OnlineDirectory } from "../bus/bus";
+import { BusAdapter, type LocalHub } from "./bus-adapter";
+import type { MessageReads } from "../storage/message-store";
+import type { ClusterPresence } from "./cluster-presence";
 import type { Config } from "../config";
 import { AppError, WS_CLOSE } from "../errors";
 import type { RequestContext } from "../http/context";
@@ -11,12 +17,12 @@ import type { Metrics } from "../metrics";
 import type { RoomReads } from "../storage/room-store";
 import { bearerToken, isValidUserId } from "../http/auth";
 import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
-import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
+import { rateLimitHeaders, rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { JwtSockets } from "./jwt-sockets";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
-import { PresenceTracker } from "./presence";
+import { presenceToRooms, PresenceTracker, type PresenceView } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
 import type { WsTokenService } from "./tokens";
@@ -29,13 +35,20 @@ export interface GatewayDeps {
   metrics: Metrics;
   tenants: TenantService;
   /** The tenant buckets shared with HTTP: a handshake and every frame cost one token. */
-  buckets: TokenBuckets;
+  buckets: RateLimiter;
   roomStore: RoomReads;
   tokens: WsTokenService;
   /** Verifier of signed user tokens (`?token=<jwt>`, `Authorization: Bearer`); absent: JWTs are refused. */
   jwt?: JwtVerifier;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
+  broker: Broker;
+  /** This node's sockets (main.ts shares it with the OnlineDirectory). */
+  registry: ConnectionRegistry;
+  /** Cluster mode: presence and the socket cap over all nodes, and the reads the per-room sequencer needs. */
+  cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number };
+  /** Another node changed something this node caches. */
+  onControl?: (ev: ControlEvent) => void;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -44,10 +57,12 @@ const MAX_FRAME_BYTES = 64 * 1024;
 // CPU per idle connection.
 const SWEEP_INTERVAL_MS = 5000;
 const SWEEP_MIN_GAP_MS = 250;
+// Cluster mode: sockets' leases in Redis (cluster-presence.ts) are refreshed this often.
+const LEASE_REFRESH_MS = 5_000;
 
-/** One gateway per process; it is the Bus and the OnlineDirectory of the domain. */
-export class Gateway implements Bus, OnlineDirectory {
-  readonly registry = new ConnectionRegistry();
+/** One gateway per process: the local socket hub (its bus adapter feeds it) and the domain's OnlineDirectory. */
+export class Gateway implements LocalHub, OnlineDirectory {
+  readonly registry: ConnectionRegistry;
   readonly presence: PresenceTracker;
   readonly typing: TypingTracker;
   /** Live frames held for sockets whose connect replay is running. */
@@ -57,33 +72,31 @@ export class Gateway implements Bus, OnlineDirectory {
   private server: Server<any> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
+  private leases: ReturnType<typeof setInterval> | null = null;
   private sweepScheduled = false;
   private lastSweepMs = 0;
   private closing = false;
   private connCounter = 0;
+  readonly cluster: ClusterPresence | null;
+  /** The broker's inbound handler for this node (main.ts hands it to broker.listen). */
+  readonly bus: BusAdapter;
 
   constructor(private readonly d: GatewayDeps) {
     this.websocket = this.handler();
+    this.registry = d.registry;
+    this.cluster = d.cluster?.presence ?? null;
+    this.bus = new BusAdapter({ broker: d.broker, log: d.log, roomStore: d.roomStore, cluster: d.cluster, onControl: d.onControl }, this);
     this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
-      toUserRooms: (t, u, frame) => {
-        const json = JSON.stringify(frame);
-        // member_count comes with the room list (kept by the store): no member set is loaded here.
-        return d.roomStore.userRoomSizes(t, u).then(
-          (rooms) => {
-            for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(t, roomTopic(t, r.room_id), json, frame);
-          },
-          (err) => d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed"),
-        );
-      },
+      toUserRooms: presenceToRooms(d),
     });
     this.typing = new TypingTracker({
       timeoutMs: d.config.typingTimeoutMs,
       toOthers: (t, roomId, typist, frame) => {
         const json = JSON.stringify(frame);
         const send = (members: Iterable<string>) => {
-          for (const u of members) if (u !== typist) this.publishJson(t, userTopic(t, u), json, frame);
+          for (const u of members) if (u !== typist) d.broker.publishFrame(userTopic(t, u), json);
         };
         // The typist just passed the membership check, so the room is normally cached.
         const cached = d.services.rooms.cached(t, roomId);
@@ -99,39 +112,34 @@ export class Gateway implements Bus, OnlineDirectory {
     this.heartbeat = setInterval(() => this.beat(), this.d.config.wsHeartbeatMs);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.heartbeat.unref?.();
+    if (this.cluster) {
+      const cluster = this.cluster;
+      this.leases = setInterval(() => {
+        if (!this.bus.available()) return;
+        cluster.refresh(this.registry.all()).catch((err) => this.d.log.warn({ err: String(err) }, "presence: lease refresh failed"));
+        cluster.reap().catch((err) => this.d.log.warn({ err: String(err) }, "presence: reaping expired sockets failed"));
+      }, LEASE_REFRESH_MS);
+      this.leases.unref?.();
+    }
     this.sweeper.unref?.();
   }
 
-  // ---- Bus -------------------------------------------------------------------------------------
+  // ---- the hub side of the bus adapter ----------------------------------------------------------
 
-  toRoom(tenantId: string, roomId: string, frame: Frame): void {
-    this.publishJson(tenantId, roomTopic(tenantId, roomId), JSON.stringify(frame), frame);
+  isReplaying(ws: Socket): boolean {
+    return this.pending.has(ws);
   }
 
-  toUser(tenantId: string, userId: string, frame: Frame): void {
-    this.publishJson(tenantId, userTopic(tenantId, userId), JSON.stringify(frame), frame);
-  }
-
-  membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
-    const topic = roomTopic(tenantId, roomId);
-    // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
+  holdMembership(tenantId: string, userId: string, roomId: string, joined: boolean): void {
     this.held.membership(tenantId, userId, roomId, joined);
-    for (const ws of this.registry.sockets(tenantId, userId)) {
-      if (this.pending.has(ws)) continue;
-      if (joined) ws.subscribe(topic);
-      else ws.unsubscribe(topic);
-    }
   }
 
-  isOnline(tenantId: string, userId: string): boolean {
-    return this.registry.isOnline(tenantId, userId);
-  }
-
-  /** One publish per frame: the JSON is built once, whatever the number of subscribers. */
-  private publishJson(tenantId: string, topic: string, json: string, frame: Frame | null): void {
+  /** Delivers one frame that came through the broker to this node's sockets: one local publish. */
+  publishLocal(topic: string, json: string): void {
     const server = this.server;
     if (!server) return;
-    this.held.frame(tenantId, topic, json, frame);
+    const tenantId = topic.slice(2, topic.indexOf(":", 2));
+    if (this.held.holds(tenantId)) this.held.frame(tenantId, topic, json, JSON.parse(json) as Frame);
     const status = server.publish(topic, json);
     this.d.metrics.wsFramesOut.inc();
     // -1 = buffered behind backpressure somewhere, 0 = dropped for at least one subscriber. Never
@@ -140,6 +148,15 @@ export class Gateway implements Bus, OnlineDirectory {
       if (status === 0 && server.subscriberCount(topic) > 0) this.d.metrics.droppedBroadcasts.inc();
       this.scheduleSweep();
     }
+  }
+
+  isOnline(tenantId: string, userId: string): boolean {
+    return this.registry.isOnline(tenantId, userId) || (this.cluster?.isOnline(tenantId, userId) ?? false);
+  }
+
+  /** Presence as GET /presence reports it (cluster-wide in cluster mode). */
+  presenceView(tenantId: string, userId: string): PresenceView | Promise<PresenceView> {
+    return this.cluster ? this.cluster.view(tenantId, userId) : this.presence.view(tenantId, userId);
   }
 
   // ---- handshake ---------------------------------------------------------------------------------
@@ -152,6 +169,8 @@ export class Gateway implements Bus, OnlineDirectory {
   async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
+      // No bus, no live frames: a socket must not silently miss them (503 until it is back).
+      if (!this.bus.available()) throw new AppError("unavailable", "bus unavailable: try again shortly");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
       const token = new URL(req.url).searchParams.get("token");
@@ -181,12 +200,12 @@ export class Gateway implements Bus, OnlineDirectory {
   private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }): Promise<Response | undefined> {
     try {
       const tenant = await this.d.tenants.get(tenantId);
-      // Checked after the awaits: shutdown may have begun meanwhile.
-      if (this.closing) throw new AppError("unavailable", "server is shutting down");
       ctx.tenantId = tenantId;
       ctx.userId = userId;
-      const r = this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+      const r = await this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
       if (!r.ok) throw rateLimited(r, "tenant");
+      // Checked after the awaits: shutdown may have begun meanwhile.
+      if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const data: SocketData = {
         tenantId,
         userId,
@@ -264,38 +283,58 @@ export class Gateway implements Bus, OnlineDirectory {
   private onOpen(ws: Socket): void {
     const { tenantId, userId } = ws.data;
     const count = this.registry.add(ws);
-    if (count > this.d.config.wsMaxConnectionsPerUser) {
-      ws.data.rejected = true;
-      this.registry.remove(ws);
-      ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
-      return;
-    }
+    if (count > this.d.config.wsMaxConnectionsPerUser) return this.reject(ws);
     this.d.metrics.activeConnections.inc();
     this.jwtSockets.opened(ws);
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
-    let presenceSent: Promise<void>;
     try {
       ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-      // Presence goes out before this socket joins its room topics: it is not told about itself
-      // (the replay subscribes only once the publish is done: the room list is read asynchronously).
-      presenceSent = count === 1 ? this.presence.connected(tenantId, userId) : Promise.resolve();
     } catch (err) {
       this.openFailed(ws, pending, err);
       return;
     }
-    void this.replay(ws, pending, presenceSent);
+    void this.replay(ws, pending, count);
+  }
+
+  private reject(ws: Socket): void {
+    ws.data.rejected = true;
+    this.registry.remove(ws);
+    ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
   }
 
   /**
-   * The connect replay, then the held live frames, then the subscriptions. The last two steps are
-   * synchronous: no live frame of a room can overtake that room's replay, and none is lost between.
+   * Presence, then the broker subscriptions (confirmed before anything is read, so nothing committed
+   * later can be missed), the connect replay, the held live frames, and the local subscriptions. The
+   * last two steps are synchronous: no live frame of a room overtakes that room's replay, none is lost.
    */
-  private async replay(ws: Socket, pending: PendingSocket, presenceSent: Promise<void>): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, count: number): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
+      let presenceSent: Promise<void> = Promise.resolve();
+      if (this.cluster) {
+        // The cap counts sockets on every node; the socket is not told about its own presence.
+        const admitted = await this.cluster.open(ws, this.d.config.wsMaxConnectionsPerUser);
+        // Closed meanwhile: onClose already cleaned up; only a lease just taken must go again.
+        if (pending.closed) {
+          if (admitted) this.cluster.close(ws);
+          return;
+        }
+        if (!admitted) {
+          this.held.end(pending);
+          this.pending.delete(ws);
+          this.d.metrics.activeConnections.dec();
+          return this.reject(ws);
+        }
+        ws.data.leased = true;
+      } else if (count === 1) {
+        // Presence goes out before this socket joins its room topics: it is not told about itself.
+        presenceSent = this.presence.connected(tenantId, userId);
+      }
       const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
+      const wanted = [userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))];
+      await Promise.all(wanted.map((t) => this.bus.ref(ws, t)));
       const { replayed, covered } = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
@@ -309,8 +348,10 @@ export class Gateway implements Bus, OnlineDirectory {
       this.held.end(pending);
       this.pending.delete(ws);
       if (pending.closed || ws.readyState !== 1) return;
-      const topics = new Set([userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))]);
-      for (const topic of LiveBuffer.flush(pending, topics, covered)) ws.subscribe(topic);
+      const topics = LiveBuffer.flush(pending, new Set(wanted), covered);
+      for (const topic of topics) ws.subscribe(topic);
+      // Rooms left during the replay: their broker references go too.
+      for (const t of [...(ws.data.busTopics ?? [])]) if (!topics.has(t)) this.bus.unref(ws, t);
       // No close here for a buffered replay: the client had no chance to read yet, and a backlog
       // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
@@ -327,6 +368,10 @@ export class Gateway implements Bus, OnlineDirectory {
       if (ws.readyState === 1) ws.close(WS_CLOSE.tryAgainLater, "database unavailable");
       return;
     }
+    if (!this.bus.available()) {
+      if (ws.readyState === 1) ws.close(WS_CLOSE.serviceRestart, "bus unavailable: reconnect");
+      return;
+    }
     this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
     if (ws.readyState === 1) ws.close(WS_CLOSE.internal, "internal error");
   }
@@ -340,10 +385,12 @@ export class Gateway implements Bus, OnlineDirectory {
       this.held.end(pending);
       this.pending.delete(ws);
     }
+    this.bus.release(ws);
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
+    if (ws.data.leased) this.cluster?.close(ws);
     if (remaining === 0) {
-      this.presence.disconnected(ws.data.tenantId, ws.data.userId);
+      if (!this.cluster) this.presence.disconnected(ws.data.tenantId, ws.data.userId);
       this.typing.userGone(ws.data.tenantId, ws.data.userId);
     }
   }
@@ -410,7 +457,9 @@ export class Gateway implements Bus, OnlineDirectory {
     this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.leases) clearInterval(this.leases);
     this.presence.stop();
+    this.cluster?.stop();
     this.typing.stopAll();
     for (const ws of [...this.registry.all()]) {
       ws.send(JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));

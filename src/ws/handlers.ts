@@ -6,7 +6,7 @@ import type { RoomService } from "../chat/rooms";
 import type { Actor } from "../chat/types";
 import { AppError, WS_CLOSE } from "../errors";
 import type { Logger } from "../log";
-import type { TokenBuckets } from "../tenancy/rate-limiter";
+import type { RateLimiter } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
 import { parseClientFrame, type ClientFrame } from "./frames";
 import type { Socket } from "./registry";
@@ -21,7 +21,7 @@ export interface FrameServices {
   changes: ChangesService;
   typing: TypingTracker;
   tenants: TenantService;
-  buckets: TokenBuckets;
+  buckets: RateLimiter;
   log: Logger;
   notifications?: NotificationsPort;
 }
@@ -60,7 +60,7 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
     case "typing.start":
     case "typing.stop": {
       await s.rooms.memberOf(actor, frame.data.room_id);
-      const r = s.buckets.take(`typing\u0000${actor.tenant.id}\u0000${actor.userId}`, TYPING_RATE_PER_S, TYPING_RATE_PER_S * 2);
+      const r = await s.buckets.take(`typing\u0000${actor.tenant.id}\u0000${actor.userId}`, TYPING_RATE_PER_S, TYPING_RATE_PER_S * 2);
       if (!r.ok) throw new AppError("rate_limit_exceeded", "typing rate limit exceeded", undefined, { retry_after_ms: r.retryAfterMs });
       if (frame.type === "typing.start") s.typing.start(actor.tenant.id, frame.data.room_id, actor.userId);
       else s.typing.stop(actor.tenant.id, frame.data.room_id, actor.userId);
@@ -101,7 +101,7 @@ export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameSe
     if (!parsed.ok) id = parsed.id;
     else id = parsed.frame.id;
     const tenant = s.tenants.cached(ws.data.tenantId) ?? (await s.tenants.get(ws.data.tenantId));
-    const bucket = s.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
+    const bucket = await s.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
     if (!bucket.ok) {
       sendError(ws, id, new AppError("rate_limit_exceeded", "tenant rate limit exceeded", undefined, { retry_after_ms: bucket.retryAfterMs }));
       return;

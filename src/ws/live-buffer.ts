@@ -2,7 +2,7 @@
 // its topics only when its replay is done: until then, what the gateway publishes for its tenant is
 // recorded here (with membership changes, in order) and replayed to it afterwards, so no live frame
 // of a room overtakes that room's replay and none published meanwhile is lost.
-import type { Frame } from "../chat/bus";
+import type { Frame } from "../bus/bus";
 import { roomTopic } from "./topics";
 import type { Socket } from "./registry";
 
@@ -42,6 +42,11 @@ export class LiveBuffer {
     if (!set) return;
     set.delete(p);
     if (set.size === 0) this.byTenant.delete(p.ws.data.tenantId);
+  }
+
+  /** True while a socket of the tenant is replaying (only then must a delivered frame be parsed). */
+  holds(tenantId: string): boolean {
+    return this.byTenant.has(tenantId);
   }
 
   /** Records a publish for the tenant's pending sockets (filtered by topic when they flush). */

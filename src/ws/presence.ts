@@ -4,6 +4,25 @@
 // connect costs O(rooms) publishes rather than O(roommates). A user sharing several rooms with the
 // subject may get the same update once per shared room (same status and last_seen).
 
+import type { Broker } from "../bus/bus";
+import type { Logger } from "../log";
+import type { RoomReads } from "../storage/room-store";
+import { roomTopic } from "./topics";
+
+/** Publishes a presence frame to the subject's rooms small enough to carry presence (through the broker). */
+export function presenceToRooms(d: { roomStore: RoomReads; broker: Broker; config: { presenceRoomLimit: number }; log: Logger }) {
+  return (t: string, u: string, frame: Record<string, unknown> & { type: string }): Promise<void> => {
+    const json = JSON.stringify(frame);
+    // member_count comes with the room list (kept by the store): no member set is loaded here.
+    return d.roomStore.userRoomSizes(t, u).then(
+      (rooms) => {
+        for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) d.broker.publishFrame(roomTopic(t, r.room_id), json);
+      },
+      (err) => d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed"),
+    );
+  };
+}
+
 /** One user's presence as GET /presence reports it. */
 export interface PresenceView {
   user_id: string;

@@ -15,6 +15,10 @@ export interface SocketData {
   rejected: boolean;
   /** The handling of this socket's last frame: the next one starts after it (frames are handled in arrival order). */
   inbox?: Promise<void>;
+  /** Broker topics this socket holds a reference on (the gateway's per-node subscriptions). */
+  busTopics?: Set<string>;
+  /** Registered in the cluster's connection set (cluster mode): removed again on close. */
+  leased?: boolean;
   /** The signed user token (JWT) that opened this socket: re-verified when the tenant's keys change. */
   jwt?: string;
   /** That token's `exp` (unix ms): the socket is closed with 4001 by exp + leeway. */

@@ -1,6 +1,7 @@
 // Live events: every state change publishes its frame on the bus after COMMIT, with the API.md fields.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MemoryBus, type BusEvent, type Frame } from "../../src/chat/bus";
+import type { Frame } from "../../src/bus/bus";
+import { RecordingBus, type BusEvent } from "../../src/bus/recording";
 import type { Store } from "../../src/storage/store";
 import { startTestServer, type RestClient, type TestServer } from "../helpers";
 import { reopenStore } from "../support/store";
@@ -16,7 +17,7 @@ interface Seen {
 }
 
 /** Records each event plus whether its effect was already committed at publish time. */
-class CommitCheckingBus extends MemoryBus {
+class CommitCheckingBus extends RecordingBus {
   readonly seen: Seen[] = [];
   private record(event: BusEvent) {
     this.seen.push({ event, committed: committedNow(event) });
@@ -66,7 +67,7 @@ const bus = new CommitCheckingBus();
 
 beforeAll(async () => {
   s = await startTestServer();
-  s.api.bus.attach(bus);
+  s.api.bus.tap(bus);
   reader = await reopenStore(s.api, { readOnly: true });
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 // POST /notify, GET /notifications, POST /notifications/{id}/ack (API.md section 3 "Notifications"),
 // live `notification` frames and notification.new webhooks.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MemoryBus } from "../../src/chat/bus";
+import { RecordingBus } from "../../src/bus/recording";
 import { startTestServer, type RestClient, type TestServer } from "../helpers";
 import { LiveSocket, outboxIdle, tenantWithRoom, type TenantRoom } from "./fixtures";
 import { expectedSignature, Receiver } from "./receiver";
@@ -9,13 +9,13 @@ import { deliveryRows } from "../support/store";
 
 let s: TestServer;
 let rx: Receiver;
-let bus: MemoryBus;
+let bus: RecordingBus;
 
 beforeAll(async () => {
   rx = new Receiver();
   s = await startTestServer({ RETRY_INTERVAL: "50ms", WORKER_INTERVAL: "100ms" });
-  bus = new MemoryBus();
-  s.api.bus.attach(bus);
+  bus = new RecordingBus();
+  s.api.bus.tap(bus);
 });
 afterAll(async () => {
   await s.stop();

@@ -113,7 +113,7 @@ describe("running workers", () => {
   });
 
   // SQLite's WAL: PostgreSQL checkpoints by itself (the worker's checkpoint is a no-op there).
-  test.skipIf(process.env.CHATAPI_TEST_STORE === "postgres")("WAL checkpoints run and chatapi_wal_bytes reports the -wal file size", async () => {
+  test.skipIf((process.env.CHATAPI_TEST_STORE ?? "sqlite") !== "sqlite")("WAL checkpoints run and chatapi_wal_bytes reports the -wal file size", async () => {
     await waitFor(async () => {
       const m = /\nchatapi_wal_bytes (\d+)/.exec(await (await fetch(`${s.url}/metrics`)).text());
       return m && Number(m[1]) > 0;

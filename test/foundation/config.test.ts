@@ -34,3 +34,11 @@ test("a config error never echoes the master key", async () => {
   expect(r.stderr).toContain("MASTER_API_KEY");
   expect(r.stderr).not.toContain("short secret");
 });
+
+test("REDIS_URL without a PostgreSQL DATABASE_DSN exits 2 (cluster mode needs one shared store)", async () => {
+  const r = await runCli(["serve"], { DATA_DIR: join(root, "redis"), REDIS_URL: "redis://127.0.0.1:6379/0" });
+  expect(r.code).toBe(2);
+  expect(lines(r.stderr)).toHaveLength(1);
+  expect(r.stderr).toContain("REDIS_URL");
+  expect(r.stderr).toContain("DATABASE_DSN");
+});

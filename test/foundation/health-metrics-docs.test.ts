@@ -20,7 +20,7 @@ describe("GET /health", () => {
     const r = await get("/health");
     expect(r.status).toBe(200);
     const body = JSON.parse(r.text);
-    expect(body).toEqual({ status: "ok", service: "chatapi", version: pkg.version, uptime_seconds: expect.any(Number), db_writable: true, store: { kind: s.api.store.kind, writable: true } });
+    expect(body).toEqual({ status: "ok", service: "chatapi", version: pkg.version, uptime_seconds: expect.any(Number), db_writable: true, store: { kind: s.api.store.kind, writable: true }, bus: { kind: s.api.broker.kind, connected: true } });
     expect(Number.isInteger(body.uptime_seconds)).toBe(true);
     expect(body.uptime_seconds).toBeGreaterThanOrEqual(0);
   });

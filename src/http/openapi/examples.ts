@@ -110,7 +110,7 @@ export const EX_ERROR = {
   details: [{ path: "/content", message: "must not be empty" }],
 };
 
-export const EX_HEALTH = { status: "ok", service: "chatapi", version: "0.1.0", uptime_seconds: 3600, db_writable: true, store: { kind: "sqlite", writable: true } };
+export const EX_HEALTH = { status: "ok", service: "chatapi", version: "0.1.0", uptime_seconds: 3600, db_writable: true, store: { kind: "sqlite", writable: true }, bus: { kind: "memory", connected: true } };
 
 export const EX_METRICS_JSON = {
   active_connections: 12,
