@@ -44,6 +44,13 @@ import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
+import { openBlobStore, type BlobStore } from "./blobs/blob-store";
+import { AttachmentUrls, loadUrlSecret, signWebhookAttachments } from "./blobs/url-signer";
+import { AttachmentService } from "./chat/attachments";
+import { SearchService } from "./chat/search";
+import { Periodic } from "./delivery/periodic";
+import { attachmentRoutes } from "./http/attachments.routes";
+import { searchRoutes } from "./http/search.routes";
 
 export const VERSION: string = pkg.version;
 
@@ -67,6 +74,12 @@ export interface ChatApi {
   notifications: NotificationService;
   subscriptions: SubscriptionService;
   deadLetters: DeadLetterService;
+  attachments: AttachmentService;
+  /** Where attachment files live (ATTACHMENTS_STORE). */
+  blobs: BlobStore;
+  search: SearchService;
+  /** The orphan-upload sweeper (tests run it with runNow). */
+  orphanSweeper: Periodic;
   /** The webhook sender (tests wake it or inspect it). */
   webhooks: WebhookWorker;
   masterKey: string;
@@ -124,7 +137,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   const store = await openStore(config, log, { instanceLock: true });
   const masterKey = resolveMasterKey(config, log);
   const metrics = new Metrics();
-  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
+  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit, maxAttachmentBytes: config.maxAttachmentBytes, attachmentQuotaBytes: config.attachmentQuotaBytes });
   const buckets = new TokenBuckets();
   const jwt = new JwtVerifier({ tenants, maxTtlMs: config.jwtMaxTtlMs });
   const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
@@ -133,7 +146,18 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   let gateway: Gateway | null = null;
   const online: OnlineDirectory = { isOnline: (t, u) => gateway?.isOnline(t, u) ?? false };
   const cache = new RoomCache(store.rooms);
-  const rooms = new RoomService({ store, bus, cache });
+  let blobs: BlobStore;
+  let urls: AttachmentUrls;
+  try {
+    blobs = await openBlobStore(config.attachmentsStore);
+    urls = new AttachmentUrls(await loadUrlSecret(store, config.dataDir), config.attachmentUrlTtlMs);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const rooms = new RoomService({ store, bus, cache, urls });
+  const attachments = new AttachmentService({ store, blobs, urls, rooms, log, orphanTtlMs: config.attachmentOrphanTtlMs });
+  const search = new SearchService({ store, rooms, urls });
   const webhooks = new WebhookWorker({
     store,
     tenants,
@@ -145,9 +169,10 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     workerIntervalMs: config.workerIntervalMs,
     webhookTimeoutMs: config.webhookTimeoutMs,
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
+    preparePayload: (payload) => signWebhookAttachments(payload, urls),
   });
   const outbox = new DeliveryOutbox({ worker: webhooks });
-  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
+  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: new TokenBuckets(), metrics, attachments });
   const subscriptions = new SubscriptionService({ store });
   const notifications = new NotificationService({ store, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store, worker: webhooks });
@@ -171,6 +196,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       adminRoutes({ auth, tenants }),
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
+      searchRoutes({ auth, search }),
+      attachmentRoutes({ auth, attachments }),
       realtimeRoutes({ auth, tokens, presence: gateway.presence, roomStore: store.rooms }),
       notifyRoutes({ auth, notifications, subscriptions }),
       deadLetterRoutes({ auth, deadLetters }),
@@ -206,11 +233,14 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   retention.start(0);
   const walWorker = walCheckpointWorker({ store, log, metrics, intervalMs: config.walCheckpointIntervalMs });
   walWorker.start();
+  const orphanSweeper = new Periodic("attachment-orphans", config.workerIntervalMs, () => attachments.sweepOrphans(), log);
+  orphanSweeper.start();
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
-  log.info({ url: http.url, version: VERSION, store: store.health.describe(), synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined }, "chatapi listening");
+  hooks.push({ name: "attachment-orphans", run: () => orphanSweeper.stop() });
+  log.info({ url: http.url, version: VERSION, store: store.health.describe(), attachments: blobs.location, synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined }, "chatapi listening");
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -243,7 +273,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, attachments, blobs, search, orphanSweeper, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)

@@ -7,7 +7,9 @@ import type { Store, Tx } from "../storage/store";
 import { rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { Tenant } from "../tenancy/tenants";
 import type { Bus, OnlineDirectory } from "./bus";
-import { toMessage, toRoom } from "./mappers";
+import type { AttachmentService } from "./attachments";
+import { MAX_ATTACHMENTS_PER_MESSAGE } from "./attachments";
+import { toMessage as rowToMessage, toRoom } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
 import { checkContent, checkJson } from "./validate";
@@ -28,13 +30,26 @@ export interface MessageServiceDeps {
   outbox?: MessageOutbox;
   userBuckets: TokenBuckets;
   metrics?: Metrics;
+  /** Attachments of sends and deletes (and the signer of their urls). */
+  attachments?: AttachmentService;
   now?: () => Date;
 }
 
 export interface SendInput {
-  content: unknown;
+  /** May be omitted or "" when `attachments` names at least one. */
+  content?: unknown;
   meta?: unknown;
   client_msg_id?: string;
+  attachments?: unknown;
+}
+
+/** The attachment ids of a send: 0..10 strings (API.md "Attachments"). */
+function checkAttachmentIds(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_ATTACHMENTS_PER_MESSAGE || v.some((x) => typeof x !== "string" || x.length < 1 || x.length > 64)) {
+    throw invalid(`attachments must be an array of 0..${MAX_ATTACHMENTS_PER_MESSAGE} attachment ids`, [{ path: "/attachments", message: "invalid" }]);
+  }
+  return v as string[];
 }
 
 export interface HistoryQuery {
@@ -53,6 +68,9 @@ export class MessageService {
     this.now = d.now ?? (() => new Date());
   }
 
+  /** A row as the public Message, attachment urls signed now. */
+  private toMessage = (row: MessageRow): Message => rowToMessage(row, this.d.attachments?.urls);
+
   /**
    * Persists a message with seq = last_seq + 1 in the batch transaction, then publishes `message`.
    * A repeated client_msg_id of the same sender in the room returns the original (created=false).
@@ -68,7 +86,10 @@ export class MessageService {
     if (clientMsgId !== null && (typeof clientMsgId !== "string" || clientMsgId.length < 1 || clientMsgId.length > MAX_CLIENT_MSG_ID || /[\x00-\x1f\x7f]/.test(clientMsgId))) {
       throw invalid(`client_msg_id must be 1..${MAX_CLIENT_MSG_ID} characters without control characters`, [{ path: "/client_msg_id", message: "invalid" }]);
     }
-    const content = checkContent(input.content, tenant.config.max_message_bytes);
+    const attachmentIds = checkAttachmentIds(input.attachments);
+    if (attachmentIds.length && !this.d.attachments) throw invalid("attachments are not enabled", [{ path: "/attachments", message: "unsupported" }]);
+    // With at least one attachment the text may be omitted or empty.
+    const content = attachmentIds.length && (input.content === undefined || input.content === "") ? "" : checkContent(input.content, tenant.config.max_message_bytes);
     const meta = checkJson(input.meta, "/meta");
     const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
     if (!bucket.ok) throw rateLimited(bucket, "user send");
@@ -86,11 +107,13 @@ export class MessageService {
         // then sees only activity older than itself (RoomStore.userRooms relies on it).
         const at = this.now().toISOString();
         const seq = await tx.rooms.nextSeq(tenantId, roomId, at);
+        const messageId = Bun.randomUUIDv7();
+        const attachments = attachmentIds.length ? await this.d.attachments!.attachToMessage(tx, actor, roomId, attachmentIds, messageId) : [];
         const row: MessageRow = {
           tenant_id: tenantId,
           room_id: roomId,
           seq,
-          message_id: Bun.randomUUIDv7(),
+          message_id: messageId,
           sender_id: actor.userId,
           content,
           meta,
@@ -98,6 +121,7 @@ export class MessageService {
           created_at: at,
           edited_at: null,
           deleted_at: null,
+          attachments,
         };
         await tx.messages.insert(row);
         // Sending advances the sender's own read position (no ack.received).
@@ -105,12 +129,12 @@ export class MessageService {
         tx.afterCommit(() => {
           this.d.rooms.messageCommitted(tenantId, roomId, seq, at);
           this.d.metrics?.messagesSent.inc();
-          this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(row) });
+          this.d.bus.toRoom(tenantId, roomId, { type: "message", ...this.toMessage(row) });
         });
         if (outbox) {
           const offline: string[] = [];
           for (const u of room.members.keys()) if (u !== actor.userId && !this.d.online.isOnline(tenantId, u)) offline.push(u);
-          if (offline.length && (await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row), offline))) tx.afterCommit(() => outbox.wake());
+          if (offline.length && (await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), rowToMessage(row), offline))) tx.afterCommit(() => outbox.wake());
         }
         return { row, created: true };
       });
@@ -124,13 +148,13 @@ export class MessageService {
       if (!existing) throw err;
       result = { row: existing, created: false };
     }
-    return { message: toMessage(result.row), created: result.created };
+    return { message: this.toMessage(result.row), created: result.created };
   }
 
   /** One message of a readable room. */
   async get(actor: Actor, roomId: string, messageId: string): Promise<Message> {
     await this.d.rooms.readable(actor, roomId);
-    return toMessage(await this.row(actor, roomId, messageId));
+    return this.toMessage(await this.row(actor, roomId, messageId));
   }
 
   /** History per API.md "History": after/before/window/latest, ascending, with has_more. */
@@ -152,7 +176,7 @@ export class MessageService {
     else rows = await this.d.store.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1);
     const has_more = rows.length > limit;
     if (has_more) rows = q.after_seq !== undefined ? rows.slice(0, limit) : rows.slice(1);
-    return { messages: rows.map(toMessage), has_more };
+    return { messages: rows.map(this.toMessage), has_more };
   }
 
   /** Sender only; sets edited_at; emits message.edited. */
@@ -174,10 +198,10 @@ export class MessageService {
       if (fresh.deleted_at) throw conflict("a deleted message cannot be edited");
       const next: MessageRow = { ...fresh, content: content ?? fresh.content, meta: meta === undefined ? fresh.meta : meta, edited_at: at };
       await tx.messages.edit(tenantId, messageId, next.content, next.meta, at);
-      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(next) }));
+      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...this.toMessage(next) }));
       return next;
     });
-    return toMessage(row);
+    return this.toMessage(row);
   }
 
   /** Sender, or room owner/admin; leaves a tombstone that keeps its seq; emits message.deleted. */
@@ -194,8 +218,10 @@ export class MessageService {
       const fresh = await tx.messages.byId(tenantId, messageId);
       if (!fresh || fresh.deleted_at) return;
       await tx.messages.tombstone(tenantId, messageId, at);
-      const gone: MessageRow = { ...fresh, content: "", meta: null, deleted_at: at };
-      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(gone) }));
+      // The files go with the message (API.md "Attachments"): records now, blobs after the commit.
+      if (fresh.attachments.length) await this.d.attachments?.messageDeleted(tx, tenantId, messageId);
+      const gone: MessageRow = { ...fresh, content: "", meta: null, deleted_at: at, attachments: [] };
+      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...this.toMessage(gone) }));
     });
   }
 

@@ -60,6 +60,7 @@ export function makeMessage(roomId: string, seq: number): Message {
     created_at: new Date(1_790_000_000_000 + seq).toISOString(),
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 

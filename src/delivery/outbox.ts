@@ -36,6 +36,8 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
         content: message.content,
         seq: message.seq,
         created_at: message.created_at,
+        // Stored without urls: the worker signs them when the delivery is sent (API.md section 5).
+        attachments: message.attachments.map(({ url: _u, url_expires_at: _e, ...a }) => a),
       },
     }));
   }

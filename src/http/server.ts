@@ -37,6 +37,10 @@ export interface HttpServer {
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// Uploads have their own limit (max_attachment_bytes, at most 100 MiB, enforced while streaming);
+// a declared length beyond it plus room for the multipart framing is refused before reading.
+const UPLOAD_PATH = /^\/rooms\/[^/]+\/attachments\/?$/;
+const MAX_UPLOAD_BODY_BYTES = 100 * 1024 * 1024 + 64 * 1024;
 // CORS (API.md section 1): what a browser calling the API directly (API key or Bearer JWT) may send and read.
 export const CORS_ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
 export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key";
@@ -153,7 +157,10 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
       }
       return finish(req, url, ctx, res);
     }
-    if (BODY_METHODS.has(req.method)) {
+    if (req.method === "POST" && UPLOAD_PATH.test(url.pathname)) {
+      const len = req.headers.get("content-length");
+      if (len !== null && Number(len) > MAX_UPLOAD_BODY_BYTES) return finish(req, url, ctx, errorResponse(new AppError("payload_too_large", "upload over 100 MiB"), ctx.requestId));
+    } else if (BODY_METHODS.has(req.method)) {
       const len = req.headers.get("content-length");
       if (len !== null) {
         if (Number(len) > maxBodyBytes) return finish(req, url, ctx, tooLarge(ctx));

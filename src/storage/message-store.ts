@@ -1,4 +1,5 @@
 // The contract of messages. Every method is scoped by tenant_id (and room_id where given).
+import type { StoredAttachment } from "./attachment-store";
 import type { Instant, JsonValue } from "./store";
 
 /** A message row. `meta` is the JSON value given (null when none). Tombstones: content "", meta null, deleted_at set. */
@@ -14,6 +15,8 @@ export interface MessageRow {
   created_at: Instant;
   edited_at: Instant | null;
   deleted_at: Instant | null;
+  /** The attachments' metadata (kept with the message; [] when none and on tombstones). */
+  attachments: StoredAttachment[];
 }
 
 /** Message reads. Range reads return ascending seq order. */
@@ -43,6 +46,6 @@ export interface MessageStore extends MessageReads {
   insert(row: MessageRow): Promise<void>;
   /** Replaces content and meta and sets edited_at; false when no such message. */
   edit(tenantId: string, messageId: string, content: string, meta: JsonValue, editedAt: Instant): Promise<boolean>;
-  /** Turns the message into a tombstone (content "", meta null, deleted_at); keeps its seq. False when no such message. */
+  /** Turns the message into a tombstone (content "", meta null, attachments [], deleted_at); keeps its seq. False when no such message. */
   tombstone(tenantId: string, messageId: string, deletedAt: Instant): Promise<boolean>;
 }

@@ -41,7 +41,7 @@ const Meta = t.Optional(t.Unknown());
 
 /** `data` of `send_message`. */
 export const SendMessageDataSchema = t.Object(
-  { room_id: Id, content: Content, meta: Meta, client_msg_id: t.Optional(Id) },
+  { room_id: Id, content: t.Optional(Content), meta: Meta, client_msg_id: t.Optional(Id), attachments: t.Optional(t.Array(Id, { maxItems: 10 })) },
   closed,
 );
 /** `data` of `edit_message`; whether anything changes is the domain's decision. */
@@ -113,7 +113,7 @@ const dataOptional = new Set<string>(["ping", "list_rooms"]);
 // API.md section 1: "omitted optional fields are absent or null". These optional fields therefore
 // accept null, which is removed before validation. `meta` is not listed: null is a value there.
 const nullMeansAbsent: Record<string, readonly string[]> = {
-  send_message: ["client_msg_id"],
+  send_message: ["client_msg_id", "attachments"],
   edit_message: ["content"],
   sync: ["after_seq", "before_seq", "limit"],
   list_rooms: ["limit", "cursor"],

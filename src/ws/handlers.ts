@@ -42,7 +42,7 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
   switch (frame.type) {
     case "send_message": {
       const d = frame.data;
-      return (await s.messages.send(actor, d.room_id, { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined })).message;
+      return (await s.messages.send(actor, d.room_id, { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined, attachments: d.attachments ?? undefined })).message;
     }
     case "edit_message": {
       const d = frame.data;

@@ -24,6 +24,7 @@ export function messageRow(tenantId: string, roomId: string, seq: number, extra:
     created_at: at(seq),
     edited_at: null,
     deleted_at: null,
+    attachments: [],
     ...extra,
   };
 }

@@ -19,6 +19,7 @@ export function messageRow(r: any): MessageRow {
     created_at: instant(r.created_at),
     edited_at: instantOrNull(r.edited_at),
     deleted_at: instantOrNull(r.deleted_at),
+    attachments: r.attachments ?? [],
   };
 }
 
@@ -27,37 +28,38 @@ export class PgMessageStore implements MessageStore {
   constructor(private readonly c: Conn) {}
 
   async insert(m: MessageRow): Promise<void> {
-    await this.c.q`INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at)
+    await this.c.q`INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments)
       VALUES (${m.tenant_id}, ${m.room_id}, ${m.seq}, ${m.message_id}, ${m.sender_id}, ${m.content}, ${jsonParam(m.meta)}::text::json,
-        ${m.client_msg_id}, ${m.created_at}::timestamptz, ${m.edited_at}::timestamptz, ${m.deleted_at}::timestamptz)`;
+        ${m.client_msg_id}, ${m.created_at}::timestamptz, ${m.edited_at}::timestamptz, ${m.deleted_at}::timestamptz,
+        ${m.attachments.length ? JSON.stringify(m.attachments) : null}::text::json)`;
   }
   async byId(tenantId: string, messageId: string): Promise<MessageRow | null> {
     // In a transaction the row is locked: an edit or delete re-reads it and then writes it (see Conn.inTx).
     const [r] = this.c.inTx
-      ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+      ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
           FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId} FOR NO KEY UPDATE`
-      : await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+      : await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
           FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
     return r ? messageRow(r) : null;
   }
   async bySeq(tenantId: string, roomId: string, seq: number): Promise<MessageRow | null> {
-    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
       FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND seq = ${seq}`;
     return r ? messageRow(r) : null;
   }
   async byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): Promise<MessageRow | null> {
-    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
       FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND sender_id = ${senderId} AND client_msg_id = ${clientMsgId}`;
     return r ? messageRow(r) : null;
   }
   async after(tenantId: string, roomId: string, afterSeq: number, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
-    const rows = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+    const rows = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
       FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND seq > ${afterSeq} AND seq < ${beforeSeq ?? NO_BOUND}
       ORDER BY seq ASC LIMIT ${limit}`;
     return rows.map(messageRow);
   }
   async before(tenantId: string, roomId: string, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
-    const rows = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at
+    const rows = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
       FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND seq < ${beforeSeq ?? NO_BOUND}
       ORDER BY seq DESC LIMIT ${limit}`;
     return rows.map(messageRow).reverse();
@@ -73,7 +75,7 @@ export class PgMessageStore implements MessageStore {
     return r.count > 0;
   }
   async tombstone(tenantId: string, messageId: string, deletedAt: string): Promise<boolean> {
-    const r = await this.c.q`UPDATE messages SET content = '', meta = NULL, deleted_at = ${deletedAt}::timestamptz
+    const r = await this.c.q`UPDATE messages SET content = '', meta = NULL, attachments = NULL, deleted_at = ${deletedAt}::timestamptz
       WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
     return r.count > 0;
   }

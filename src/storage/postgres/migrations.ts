@@ -10,6 +10,8 @@ import m005 from "../../../migrations/postgres/005_delivery_fairness.sql" with {
 import m006 from "../../../migrations/postgres/006_room_member_count.sql" with { type: "text" };
 import m007 from "../../../migrations/postgres/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { type: "text" };
+import m015 from "../../../migrations/postgres/015_search.sql" with { type: "text" };
+import m016 from "../../../migrations/postgres/016_attachments.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
 import { classify } from "./errors";
@@ -25,6 +27,9 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { name: "007_jwt_keys.sql", sql: m007 },
   // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
+  // 010-014: threads, mentions, reactions (another change in flight).
+  { name: "015_search.sql", sql: m015 },
+  { name: "016_attachments.sql", sql: m016 },
 ];
 
 // pg_advisory_xact_lock key of the migration runner ("chatapi" + "migr" as ASCII, arbitrary but fixed).

@@ -7,18 +7,23 @@ import { fromJsonColumn, toJsonColumn } from "./json";
 /** Method names of MessageStore. */
 export const MESSAGE_METHODS = ["byId", "bySeq", "byClientId", "after", "before", "unreadCount", "insert", "edit", "tombstone"] as const;
 
-type Raw = Omit<MessageRow, "meta"> & { meta: string | null };
+type Raw = Omit<MessageRow, "meta" | "attachments"> & { meta: string | null; attachments: string | null };
 
-function msg(r: Raw | null): MessageRow | null {
+/** A row of `messages` (selected with MESSAGE_COLUMNS) as the domain's MessageRow, converted in place. */
+export function msg(r: Raw | null): MessageRow | null {
   if (!r) return null;
-  // Most messages carry no meta: skip the parse (and the copy) for them.
+  // Most messages carry no meta and no attachments: skip the parse (and the copy) for them.
   if (r.meta !== null) (r as { meta: unknown }).meta = fromJsonColumn(r.meta);
-  return r as MessageRow;
+  (r as { attachments: unknown }).attachments = r.attachments === null ? [] : JSON.parse(r.attachments);
+  return r as unknown as MessageRow;
 }
+
+/** The columns of a MessageRow, in `messages`. */
+export const MESSAGE_COLUMNS = "tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments";
 
 function msgs(rows: Raw[]): MessageRow[] {
   for (const r of rows) msg(r);
-  return rows as MessageRow[];
+  return rows as unknown as MessageRow[];
 }
 
 /** MessageStore on bun:sqlite; statements prepared once. */
@@ -26,10 +31,12 @@ export class SqliteMessageStore implements Sync<MessageStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {
-    const cols = "tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at";
+    const cols = MESSAGE_COLUMNS;
     this.q = {
+      // search_id: the next integer in insertion order (the FTS5 rowid; messages_search_id makes max() one index probe).
       insert: db.query(
-        `INSERT INTO messages (${cols}) VALUES ($tenant_id, $room_id, $seq, $message_id, $sender_id, $content, $meta, $client_msg_id, $created_at, $edited_at, $deleted_at)`,
+        `INSERT INTO messages (${cols}, search_id) VALUES ($tenant_id, $room_id, $seq, $message_id, $sender_id, $content, $meta, $client_msg_id, $created_at, $edited_at, $deleted_at, $attachments,
+          (SELECT coalesce(max(search_id), 0) + 1 FROM messages))`,
       ),
       byId: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND message_id = ?`),
       bySeq: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq = ?`),
@@ -37,7 +44,7 @@ export class SqliteMessageStore implements Sync<MessageStore> {
       after: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`),
       before: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
       edit: db.query("UPDATE messages SET content = ?, meta = ?, edited_at = ? WHERE tenant_id = ? AND message_id = ?"),
-      tombstone: db.query("UPDATE messages SET content = '', meta = NULL, deleted_at = ? WHERE tenant_id = ? AND message_id = ?"),
+      tombstone: db.query("UPDATE messages SET content = '', meta = NULL, attachments = NULL, deleted_at = ? WHERE tenant_id = ? AND message_id = ?"),
       unread: db.query(
         "SELECT count(*) AS n FROM messages WHERE tenant_id = ? AND room_id = ? AND seq > ? AND deleted_at IS NULL AND sender_id != ?",
       ),
@@ -45,7 +52,7 @@ export class SqliteMessageStore implements Sync<MessageStore> {
   }
 
   insert(row: MessageRow): void {
-    this.q.insert!.run(row.meta === null ? row : { ...row, meta: toJsonColumn(row.meta) });
+    this.q.insert!.run({ ...row, meta: toJsonColumn(row.meta), attachments: row.attachments.length ? JSON.stringify(row.attachments) : null });
   }
   byId(tenantId: string, messageId: string): MessageRow | null {
     return msg(this.q.byId!.get(tenantId, messageId));

@@ -7,6 +7,8 @@ import m005 from "../../../migrations/sqlite/005_delivery_fairness.sql" with { t
 import m006 from "../../../migrations/sqlite/006_room_member_count.sql" with { type: "text" };
 import m007 from "../../../migrations/sqlite/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { type: "text" };
+import m015 from "../../../migrations/sqlite/015_search.sql" with { type: "text" };
+import m016 from "../../../migrations/sqlite/016_attachments.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -25,4 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "007_jwt_keys.sql", sql: m007 },
   // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
+  // 010-014: threads, mentions, reactions (another change in flight).
+  { name: "015_search.sql", sql: m015 },
+  { name: "016_attachments.sql", sql: m016 },
 ];

@@ -1,0 +1,10 @@
+-- Full-text search (API.md "Search"): a generated tsvector column (computed in the same transaction
+-- as every message write) with a GIN index. The configuration folds case (simple) and diacritics
+-- (unaccent: "cafe" finds "Café"). unaccent is a trusted extension shipped with PostgreSQL.
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE TEXT SEARCH CONFIGURATION chatapi_search (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION chatapi_search
+  ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH unaccent, simple;
+ALTER TABLE messages ADD COLUMN search_tsv tsvector
+  GENERATED ALWAYS AS (to_tsvector('chatapi_search'::regconfig, content)) STORED;
+CREATE INDEX messages_search ON messages USING gin (search_tsv);

@@ -1,0 +1,66 @@
+// Search on PostgreSQL: the generated tsvector column messages.search_tsv (migration 015, GIN index).
+// Each term is a bound parameter turned into a tsquery by phraseto_tsquery (PostgreSQL's own parser:
+// no character of it is query syntax); a prefix term gets `:*` on its last lexeme by editing the
+// tsquery's canonical text, which PostgreSQL itself wrote with every lexeme quoted.
+import { invalid } from "../../errors";
+import type { MessageRow } from "../message-store";
+import type { SearchReads, SearchSpec } from "../search-store";
+import { instant, type Conn } from "./conn";
+import { messageRow } from "./message-store";
+
+const CURSOR = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\|([0-9a-f-]{1,64})$/;
+const FAR_FUTURE = "9999-12-31T23:59:59.999Z";
+
+/** SearchReads on Bun.SQL. */
+export class PgSearchStore implements SearchReads {
+  constructor(private readonly c: Conn) {}
+
+  async messages(spec: SearchSpec): Promise<{ rows: MessageRow[]; next: string | null }> {
+    let beforeAt = FAR_FUTURE;
+    let beforeId = "";
+    if (spec.cursor !== null) {
+      const m = CURSOR.exec(spec.cursor);
+      if (!m || Number.isNaN(Date.parse(m[1]!))) throw invalid("cursor is not valid", [{ path: "/cursor", message: "not issued by this server" }]);
+      beforeAt = m[1]!;
+      beforeId = m[2]!;
+    }
+    const texts = spec.terms.map((t) => t.text);
+    const prefixes = spec.terms.map((t) => t.prefix);
+    // A term without a lexeme for PostgreSQL's parser matches nothing (AND): n must equal the term count.
+    const rows = spec.roomId !== null
+      ? await this.c.q`WITH t AS (
+        SELECT phraseto_tsquery('chatapi_search'::regconfig, x) AS q, p FROM unnest(${texts}::text[], ${prefixes}::boolean[]) AS u(x, p)
+      ), parts AS (
+        SELECT CASE WHEN p THEN q::text || ':*' ELSE q::text END AS s FROM t WHERE numnode(q) > 0
+      ), query AS (
+        SELECT string_agg('(' || s || ')', ' & ')::tsquery AS tq, count(*) AS n FROM parts
+      )
+      SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
+      FROM messages m, query
+      WHERE query.n = ${texts.length} AND m.search_tsv @@ query.tq
+        AND m.tenant_id = ${spec.tenantId} AND m.deleted_at IS NULL
+        AND m.room_id = ${spec.roomId}
+        AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${spec.cursor === null ? "\uffff" : beforeId}::text)
+      ORDER BY m.created_at DESC, m.message_id DESC
+      LIMIT ${spec.limit + 1}`
+      : await this.c.q`WITH t AS (
+        SELECT phraseto_tsquery('chatapi_search'::regconfig, x) AS q, p FROM unnest(${texts}::text[], ${prefixes}::boolean[]) AS u(x, p)
+      ), parts AS (
+        SELECT CASE WHEN p THEN q::text || ':*' ELSE q::text END AS s FROM t WHERE numnode(q) > 0
+      ), query AS (
+        SELECT string_agg('(' || s || ')', ' & ')::tsquery AS tq, count(*) AS n FROM parts
+      )
+      SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
+      FROM messages m, query
+      WHERE query.n = ${texts.length} AND m.search_tsv @@ query.tq
+        AND m.tenant_id = ${spec.tenantId} AND m.deleted_at IS NULL
+        AND m.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = ${spec.tenantId} AND user_id = ${spec.userId})
+        AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${spec.cursor === null ? "\uffff" : beforeId}::text)
+      ORDER BY m.created_at DESC, m.message_id DESC
+      LIMIT ${spec.limit + 1}`;
+    const more = rows.length > spec.limit;
+    const page = (more ? rows.slice(0, spec.limit) : rows).map(messageRow);
+    const last = page[page.length - 1];
+    return { rows: page, next: more && last ? `${instant(last.created_at)}|${last.message_id}` : null };
+  }
+}
