@@ -7,6 +7,7 @@ import type { StoreFactory } from "../contract/harness";
 import { messageContract } from "../contract/message.contract";
 import { miscContract } from "../contract/misc.contract";
 import { roomContract } from "../contract/room.contract";
+import { searchContract } from "../contract/search.contract";
 import { transactionContract } from "../contract/transaction.contract";
 import { openSqliteStore } from "./sqlite-store";
 
@@ -28,3 +29,4 @@ messageContract("sqlite", sqliteFile);
 roomContract("sqlite", sqliteFile);
 deliveryContract("sqlite", sqliteFile);
 miscContract("sqlite", sqliteFile);
+searchContract("sqlite", sqliteFile);
