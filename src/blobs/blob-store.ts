@@ -18,8 +18,11 @@ export interface BlobStore {
    * dropped client) or the write fails, nothing stays under `key` and the error is rethrown.
    */
   put(key: string, chunks: AsyncIterable<Uint8Array>, contentType: string): Promise<void>;
-  /** The bytes of `key` (or of `range` in it) as a stream; null when absent. */
-  get(key: string, range?: BlobRange): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * The bytes of `key` (or of `range` in it); null when absent. A Blob when its size is known to the
+   * HTTP server (it then sends Content-Length), else a stream.
+   */
+  get(key: string, range?: BlobRange): Promise<Blob | ReadableStream<Uint8Array> | null>;
   /** Whether `key` exists. */
   exists(key: string): Promise<boolean>;
   /** Deletes `key`; absent is fine. */

@@ -21,7 +21,7 @@ export class FileBlobStore implements BlobStore {
     return join(this.dir, checkKey(key));
   }
 
-  async put(key: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  async put(key: string, chunks: AsyncIterable<Uint8Array>, _contentType?: string): Promise<void> {
     const final = this.path(key);
     mkdirSync(dirname(final), { recursive: true, mode: 0o700 });
     chmodSync(dirname(final), 0o700);
@@ -39,11 +39,12 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async get(key: string, range?: BlobRange): Promise<ReadableStream<Uint8Array> | null> {
+  async get(key: string, range?: BlobRange): Promise<Blob | null> {
     const path = this.path(key);
     if (!(await this.exists(key))) return null;
     const file = Bun.file(path);
-    return (range ? file.slice(range.start, range.end + 1) : file).stream();
+    // A BunFile (slice) is sent with sendfile and its exact Content-Length.
+    return range ? file.slice(range.start, range.end + 1) : file;
   }
 
   async exists(key: string): Promise<boolean> {

@@ -5,6 +5,9 @@ import type { AttachmentsStoreConfig } from "../config";
 import { checkKey, type BlobRange, type BlobStore } from "./blob-store";
 
 const PART_BYTES = 5 * 1024 * 1024;
+// Bun.serve drops the Content-Length of a streamed body (oven-sh/bun#10507): reads up to this size are
+// fetched whole so the response carries it; larger ones stream (chunked, without Content-Length).
+export const S3_BUFFERED_READ_BYTES = 8 * 1024 * 1024;
 
 /** BlobStore on Bun.S3Client. */
 export class S3BlobStore implements BlobStore {
@@ -51,10 +54,25 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async get(key: string, range?: BlobRange): Promise<ReadableStream<Uint8Array> | null> {
+  async get(key: string, range?: BlobRange): Promise<Blob | ReadableStream<Uint8Array> | null> {
     const f = this.file(key);
-    if (!(await f.exists())) return null;
-    return (range ? f.slice(range.start, range.end + 1) : f).stream();
+    let size: number;
+    try {
+      size = range ? range.end - range.start + 1 : (await f.stat()).size;
+    } catch (err) {
+      if ((err as { code?: string }).code === "NoSuchKey" || /not ?found|NoSuchKey/i.test(String(err))) return null;
+      throw err;
+    }
+    const part = range ? f.slice(range.start, range.end + 1) : f;
+    if (size <= S3_BUFFERED_READ_BYTES) {
+      try {
+        return new Blob([await part.bytes()]);
+      } catch (err) {
+        if ((err as { code?: string }).code === "NoSuchKey" || /NoSuchKey/i.test(String(err))) return null;
+        throw err;
+      }
+    }
+    return part.stream();
   }
 
   async exists(key: string): Promise<boolean> {

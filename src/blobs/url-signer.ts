@@ -46,8 +46,8 @@ export class AttachmentUrls {
   }
 
   /** A URL valid for ATTACHMENT_URL_TTL from now, and its expiry as an Instant. */
-  sign(attachmentId: string): { url: string; url_expires_at: string } {
-    const expires = Math.floor((this.now() + this.ttlMs) / 1000);
+  sign(attachmentId: string, nowMs: number = this.now()): { url: string; url_expires_at: string } {
+    const expires = Math.floor((nowMs + this.ttlMs) / 1000);
     const url = `/attachments/${encodeURIComponent(attachmentId)}?expires=${expires}&signature=${this.mac(attachmentId, expires)}`;
     return { url, url_expires_at: new Date(expires * 1000).toISOString() };
   }

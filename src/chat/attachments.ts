@@ -167,7 +167,7 @@ export class AttachmentService {
   }
 
   /** The blob of a record (or a range of it); 404 when the file is missing. */
-  async open(a: AttachmentRow, range?: { start: number; end: number }): Promise<ReadableStream<Uint8Array>> {
+  async open(a: AttachmentRow, range?: { start: number; end: number }): Promise<Blob | ReadableStream<Uint8Array>> {
     const s = await this.d.blobs.get(a.blob_key, range);
     if (!s) throw notFound("attachment file not found");
     return s;

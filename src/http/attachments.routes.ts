@@ -6,7 +6,7 @@ import { AppError } from "../errors";
 import type { AttachmentRow } from "../storage/attachment-store";
 import type { HttpAuth } from "./auth";
 import { AttachmentSchema, RoomIdParam } from "./chat-schemas";
-import { contextOf } from "./context";
+import { contextOf, setRawResponse } from "./context";
 import { errorResponse } from "./errors";
 import { withFilePart } from "./multipart";
 import { ErrorSchema, errorResponses } from "./schemas";
@@ -35,7 +35,7 @@ export function attachmentRoutes(deps: { auth: HttpAuth; attachments: Attachment
         try {
           const res = await download(request, params.attachment_id, query, set.headers as Record<string, unknown>);
           for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string" && !res.headers.has(k)) res.headers.set(k, v);
-          return res;
+          return setRawResponse(request, res);
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
           const res = errorResponse(err, contextOf(request).requestId);

@@ -52,7 +52,7 @@ function matchesEtag(header: string | null, etag: string): boolean {
 export async function fileResponse(
   request: Request,
   row: AttachmentRow,
-  open: (range?: { start: number; end: number }) => Promise<ReadableStream<Uint8Array>>,
+  open: (range?: { start: number; end: number }) => Promise<Blob | ReadableStream<Uint8Array>>,
 ): Promise<Response> {
   const etag = `"${row.sha256}"`;
   const { type, inline } = servedAs(row.content_type);
@@ -75,10 +75,13 @@ export async function fileResponse(
     return out;
   }
   if (range === "none") {
-    headers.set("Content-Length", String(row.size));
-    return new Response(await open(), { status: 200, headers });
+    const body = await open();
+    // A Blob body gets its Content-Length from Bun; a stream is sent chunked (oven-sh/bun#10507).
+    if (body instanceof Blob) headers.set("Content-Length", String(body.size));
+    return new Response(body, { status: 200, headers });
   }
   headers.set("Content-Range", `bytes ${range.start}-${range.end}/${row.size}`);
-  headers.set("Content-Length", String(range.end - range.start + 1));
-  return new Response(await open(range), { status: 206, headers });
+  const body = await open(range);
+  if (body instanceof Blob) headers.set("Content-Length", String(body.size));
+  return new Response(body, { status: 206, headers });
 }

@@ -23,7 +23,8 @@ export function withFilePart<T>(req: Request, fn: (part: UploadPart) => Promise<
   let bb: Busboy.Busboy;
   try {
     // preservePath false (the default): busboy keeps only the base name of a part's filename.
-    bb = Busboy({ headers: { "content-type": contentType }, limits: { files: 1, fields: 20, fieldSize: 8192, parts: 32, headerPairs: 20 } });
+    // Browsers send filename="..." as raw UTF-8 (busboy would read it as latin1).
+    bb = Busboy({ headers: { "content-type": contentType }, defParamCharset: "utf8", limits: { files: 1, fields: 20, fieldSize: 8192, parts: 32, headerPairs: 20 } });
   } catch {
     return Promise.reject(invalid("malformed multipart/form-data header", [{ path: "/headers/content-type", message: "invalid" }]));
   }

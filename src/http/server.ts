@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { HttpApp } from "./app";
-import { attachContext, setContext, type RequestContext } from "./context";
+import { attachContext, setContext, takeRawResponse, type RequestContext } from "./context";
 import { errorResponse } from "./errors";
 
 /** The WebSocket gateway as the HTTP server sees it. */
@@ -174,7 +174,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
       }
     }
     const res = await app.handle(req);
-    return finish(req, url, ctx, res);
+    return finish(req, url, ctx, takeRawResponse(req) ?? res);
   };
 
   const server = listen(opts.hostname, opts.port, {
