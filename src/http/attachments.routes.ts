@@ -49,7 +49,7 @@ export function attachmentRoutes(deps: { auth: HttpAuth; attachments: Attachment
           expires: t.Optional(t.String({ description: "Of a signed url: unix seconds" })),
           signature: t.Optional(t.String({ description: "Of a signed url: HMAC-SHA256, hex" })),
         }),
-        response: { 200: t.Any(), 206: t.Any(), 304: t.Any(), 416: ErrorSchema, ...errorResponses },
+        response: { 200: t.Any(), 206: t.Any(), 304: t.Void({ description: "Not modified" }), 416: ErrorSchema, ...errorResponses },
         detail: { summary: "Download (member via key + user or a user token, or a signed url); ETag, Range, nosniff, CSP sandbox" },
       },
     )
@@ -66,7 +66,19 @@ export function attachmentRoutes(deps: { auth: HttpAuth; attachments: Attachment
         parse: "none",
         params: t.Object({ room_id: RoomIdParam }),
         response: { 201: AttachmentSchema, 415: ErrorSchema, ...errorResponses },
-        detail: { summary: "Upload a file (multipart/form-data, one part named file); members only; 413 over max_attachment_bytes or the tenant's quota" },
+        detail: {
+          summary: "Upload a file (multipart/form-data, one part named file); members only; 413 over max_attachment_bytes or the tenant's quota",
+          // The body is not a schema Elysia validates (it is streamed): documented here.
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: { type: "object", required: ["file"], properties: { file: { type: "string", format: "binary", description: "The file; its filename (without directories) and Content-Type are kept" } } },
+                example: { file: "(bytes of release-plan.png)" },
+              },
+            },
+          },
+        },
       },
     );
 }
