@@ -285,9 +285,11 @@ Usage:
   chatapi token TENANT_ID USER_ID [--ttl 1h]
                                print a user JWT signed with the tenant's jwt_secret (default TTL 1h)
   chatapi migrate              apply pending database migrations
-  chatapi backup FILE          write a consistent online copy of the database to FILE (SQLite; PostgreSQL: pg_dump)
+  chatapi backup FILE          write a consistent online copy of the database to FILE (SQLite; PostgreSQL: pg_dump);
+                               attachment files live in ATTACHMENTS_STORE: back that up separately
   chatapi copy-store --to DSN  copy every record of the configured store into an empty other one
-                               (SQLite <-> PostgreSQL), verified; progress on stderr
+                               (SQLite <-> PostgreSQL), verified; progress on stderr; attachment records
+                               are copied, the files stay in ATTACHMENTS_STORE (point the target at it)
   chatapi healthcheck          exit 0 when the server at LISTEN_ADDR answers /health ok
   chatapi version              print the version
   chatapi --help               this help
@@ -372,6 +374,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           await store.close();
         }
         process.stdout.write(`${JSON.stringify({ backup: file })}\n`);
+        // The database holds attachment records only; the files are elsewhere.
+        process.stderr.write(`backup: attachment files are not in the database; back up ${config.attachmentsStore.kind === "file" ? config.attachmentsStore.dir : `s3://${config.attachmentsStore.bucket}/${config.attachmentsStore.prefix}`} (ATTACHMENTS_STORE) separately\n`);
         return 0;
       }
       case "copy-store":

@@ -8,7 +8,7 @@ CREATE TABLE attachments (
   uploader_id   text COLLATE "C" NOT NULL,
   filename      text NOT NULL,
   content_type  text NOT NULL,
-  size          bigint NOT NULL,
+  size          integer NOT NULL,          -- at most 100 MiB
   sha256        text NOT NULL,
   created_at    timestamptz NOT NULL,
   message_id    text COLLATE "C",
