@@ -131,6 +131,8 @@ describe("CLI", () => {
     const r = await runCli(["backup", file], env);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ backup: file });
+    // The database holds attachment records only: the command says where the files are.
+    expect(r.stderr).toContain(`${dataDir}/attachments (ATTACHMENTS_STORE)`);
     const db = new Database(file, { readonly: true });
     try {
       expect(db.query("SELECT name FROM tenants WHERE tenant_id = ?").get(t.tenant_id)).toEqual({ name: "backed-up" });
