@@ -26,6 +26,7 @@ import { idle } from "./scenarios/idle";
 import { reconnectStorm } from "./scenarios/reconnect";
 import { jwtHistory } from "./scenarios/jwt-history";
 import { history, restSend } from "./scenarios/rest";
+import { search } from "./scenarios/search";
 import { startup } from "./scenarios/startup";
 import { fanout, wsLatency, wsRooms } from "./scenarios/ws";
 
@@ -40,6 +41,7 @@ export const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = 
   "reconnect-storm": reconnectStorm,
   startup,
   "jwt-history": jwtHistory,
+  search,
 };
 
 export function machineInfo(pinning: string): Machine {

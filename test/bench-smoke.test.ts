@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const REPO = join(import.meta.dir, "..");
-const SCENARIOS = ["rest-send", "ws-rooms", "ws-latency", "fanout", "history", "idle", "reconnect-storm", "startup", "jwt-history"];
+const SCENARIOS = ["rest-send", "ws-rooms", "ws-latency", "fanout", "history", "idle", "reconnect-storm", "startup", "jwt-history", "search"];
 
 test(
   "bench --smoke runs every scenario against the product and its baseline with nothing lost",
