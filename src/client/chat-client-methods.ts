@@ -8,6 +8,8 @@ export interface SendMessageOptions extends RequestOptions {
   meta?: unknown;
   /** Idempotency key; generated when absent so a retry never duplicates. `null` sends none. */
   clientMsgId?: string | null;
+  /** Attachment ids from `uploadAttachment` (0..10); with at least one, `content` may be "". */
+  attachments?: string[];
 }
 
 /** Changes of `editMessage`: `meta: null` clears it; an absent field stays as it is. */
@@ -38,6 +40,7 @@ export abstract class ChatClientMethods {
   sendMessage(roomId: string, content: string, options: SendMessageOptions = {}): Promise<Message> {
     const data: ClientRequests["send_message"]["data"] = { room_id: roomId, content };
     if ("meta" in options) data.meta = options.meta;
+    if (options.attachments !== undefined) data.attachments = options.attachments;
     const clientMsgId = options.clientMsgId === undefined ? randomId() : options.clientMsgId;
     if (clientMsgId !== null) data.client_msg_id = clientMsgId;
     return this.request("send_message", data, timeout(options));
