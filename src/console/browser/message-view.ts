@@ -2,6 +2,7 @@
 // The message list of the selected room: seq-ordered and deduped by seq, infinite scroll upwards,
 // inline edit/delete of one's own messages, and read receipts ("seen by") from members' last_ack.
 import type { Message } from "@chatapi/client";
+import { attachmentList } from "./attachments.ts";
 import { h, setChildren, shortTime } from "./dom.ts";
 
 export interface MessageViewOptions {
@@ -188,7 +189,7 @@ export class MessageView {
       msg.edited_at && !deleted ? h("span", { class: "msg-edited", title: `edited ${msg.edited_at}` }, "edited") : null,
       mine && !deleted ? this.actions(item) : null,
     );
-    const body = deleted ? h("div", { class: "msg-body" }, "message deleted") : h("div", { class: "msg-body" }, msg.content);
+    const body = deleted ? h("div", { class: "msg-body" }, "message deleted") : h("div", { class: "msg-body" }, msg.content, attachmentList(msg));
     setChildren(item.el, h("div", { class: "bubble" }, head, body), item.receipts);
   }
 
