@@ -43,8 +43,8 @@ const UPLOAD_PATH = /^\/rooms\/[^/]+\/attachments\/?$/;
 const MAX_UPLOAD_BODY_BYTES = 100 * 1024 * 1024 + 64 * 1024;
 // CORS (API.md section 1): what a browser calling the API directly (API key or Bearer JWT) may send and read.
 export const CORS_ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
-export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key";
-export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
+export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key, Range, If-None-Match";
+export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, ETag, Content-Range, Content-Disposition, Accept-Ranges";
 // Browsers cap it (Chromium at 2 h); 10 min keeps a changed ALLOWED_ORIGINS effective soon after a restart.
 export const CORS_MAX_AGE_S = "600";
 
