@@ -12,9 +12,12 @@ export const SEARCH_METHODS = ["messages"] as const;
 
 const cols = MESSAGE_COLUMNS.split(", ").map((c) => `m.${c}`).join(", ");
 // CROSS JOIN keeps messages_fts the outer loop: FTS5 yields matches by descending rowid (= newest
-// first), so a page stops after `limit` hits instead of sorting every match.
+// first), so a page stops after `limit` hits instead of sorting every match. Every filter below reads
+// only columns of the messages_search_id index (tenant_id and room_id are part of it), so a match
+// outside the caller's rooms costs no table read: the row is fetched for the page's hits only.
+// No deleted_at test: a tombstone's content is "" and the update trigger removed it from the index.
 const base = `SELECT ${cols}, f.rowid AS sid FROM messages_fts f CROSS JOIN messages m
-  WHERE messages_fts MATCH $match AND f.rowid < $before AND m.search_id = f.rowid AND m.tenant_id = $tenant AND m.deleted_at IS NULL`;
+  WHERE messages_fts MATCH $match AND f.rowid < $before AND m.search_id = f.rowid AND m.tenant_id = $tenant`;
 
 /** SearchReads on bun:sqlite; statements prepared once. */
 export class SqliteSearchStore implements Sync<SearchReads> {
@@ -24,7 +27,9 @@ export class SqliteSearchStore implements Sync<SearchReads> {
   constructor(db: Database) {
     this.inRoom = db.query(`${base} AND m.room_id = $room ORDER BY f.rowid DESC LIMIT $limit`);
     this.inRooms = db.query(
-      `${base} AND m.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = $tenant AND user_id = $user) ORDER BY f.rowid DESC LIMIT $limit`,
+      // "+": test membership against the (small) list of the user's rooms; as an index term SQLite would
+      // probe messages_search_id once per room for every match.
+      `${base} AND +m.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = $tenant AND user_id = $user) ORDER BY f.rowid DESC LIMIT $limit`,
     );
   }
 
