@@ -26,7 +26,8 @@ export class SqliteAttachmentStore implements Sync<AttachmentStore> {
         "INSERT INTO attachment_usage (tenant_id, bytes) VALUES (?1, ?2) ON CONFLICT(tenant_id) DO UPDATE SET bytes = bytes + ?2",
       ),
       attach: db.query("UPDATE attachments SET message_id = ? WHERE tenant_id = ? AND attachment_id = ? AND message_id IS NULL"),
-      forMessage: db.query(`SELECT ${COLS} FROM attachments WHERE tenant_id = ? AND message_id = ?`),
+      // "IS NOT NULL" lets SQLite use the partial index attachments_by_message.
+      forMessage: db.query(`SELECT ${COLS} FROM attachments INDEXED BY attachments_by_message WHERE tenant_id = ? AND message_id = ? AND message_id IS NOT NULL`),
       delete: db.query("DELETE FROM attachments WHERE tenant_id = ? AND attachment_id = ?"),
     };
   }
