@@ -40,5 +40,5 @@ test(
       rmSync(dir, { recursive: true, force: true });
     }
   },
-  60_000,
+  180_000,
 );

@@ -1,7 +1,8 @@
 // Search on PostgreSQL: the generated tsvector column messages.search_tsv (migration 015, GIN index).
 // Each term is a bound parameter turned into a tsquery by phraseto_tsquery (PostgreSQL's own parser:
 // no character of it is query syntax); a prefix term gets `:*` on its last lexeme by editing the
-// tsquery's canonical text, which PostgreSQL itself wrote with every lexeme quoted.
+// tsquery's canonical text, which PostgreSQL itself wrote with every lexeme quoted. That canonical
+// text goes back as a bound parameter of the search statement.
 import { invalid } from "../../errors";
 import type { MessageRow } from "../message-store";
 import type { SearchReads, SearchSpec } from "../search-store";
@@ -26,38 +27,33 @@ export class PgSearchStore implements SearchReads {
     }
     const texts = spec.terms.map((t) => t.text);
     const prefixes = spec.terms.map((t) => t.prefix);
-    // A term without a lexeme for PostgreSQL's parser matches nothing (AND): n must equal the term count.
+    // Step 1: PostgreSQL turns each term into a tsquery (its own parser; a term without a lexeme
+    // matches nothing, so n must equal the term count) and writes their AND in canonical form.
+    const [built] = await this.c.q`WITH t AS (
+        SELECT phraseto_tsquery('chatapi_search'::regconfig, x) AS q, p FROM unnest(${texts}::text[], ${prefixes}::boolean[]) AS u(x, p)
+      ), parts AS (
+        SELECT CASE WHEN p THEN q::text || ':*' ELSE q::text END AS s FROM t WHERE numnode(q) > 0
+      )
+      SELECT string_agg('(' || s || ')', ' & ') AS tq, count(*)::int AS n FROM parts`;
+    if (!built || built.n !== texts.length || !built.tq) return { rows: [], next: null };
+    // Step 2: the tsquery as a bound parameter, so the planner sees it (selectivity from the index
+    // statistics: the GIN index for rare words, the newest-first index for common ones).
+    const tq: string = built.tq;
+    const before = spec.cursor === null ? "\uffff" : beforeId;
     const rows = spec.roomId !== null
-      ? await this.c.q`WITH t AS (
-        SELECT phraseto_tsquery('chatapi_search'::regconfig, x) AS q, p FROM unnest(${texts}::text[], ${prefixes}::boolean[]) AS u(x, p)
-      ), parts AS (
-        SELECT CASE WHEN p THEN q::text || ':*' ELSE q::text END AS s FROM t WHERE numnode(q) > 0
-      ), query AS (
-        SELECT string_agg('(' || s || ')', ' & ')::tsquery AS tq, count(*) AS n FROM parts
-      )
-      SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
-      FROM messages m, query
-      WHERE query.n = ${texts.length} AND m.search_tsv @@ query.tq
-        AND m.tenant_id = ${spec.tenantId} AND m.deleted_at IS NULL
-        AND m.room_id = ${spec.roomId}
-        AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${spec.cursor === null ? "\uffff" : beforeId}::text)
-      ORDER BY m.created_at DESC, m.message_id DESC
-      LIMIT ${spec.limit + 1}`
-      : await this.c.q`WITH t AS (
-        SELECT phraseto_tsquery('chatapi_search'::regconfig, x) AS q, p FROM unnest(${texts}::text[], ${prefixes}::boolean[]) AS u(x, p)
-      ), parts AS (
-        SELECT CASE WHEN p THEN q::text || ':*' ELSE q::text END AS s FROM t WHERE numnode(q) > 0
-      ), query AS (
-        SELECT string_agg('(' || s || ')', ' & ')::tsquery AS tq, count(*) AS n FROM parts
-      )
-      SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
-      FROM messages m, query
-      WHERE query.n = ${texts.length} AND m.search_tsv @@ query.tq
-        AND m.tenant_id = ${spec.tenantId} AND m.deleted_at IS NULL
-        AND m.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = ${spec.tenantId} AND user_id = ${spec.userId})
-        AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${spec.cursor === null ? "\uffff" : beforeId}::text)
-      ORDER BY m.created_at DESC, m.message_id DESC
-      LIMIT ${spec.limit + 1}`;
+      ? await this.c.q`SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
+          FROM messages m
+          WHERE m.search_tsv @@ ${tq}::tsquery AND m.tenant_id = ${spec.tenantId} AND m.room_id = ${spec.roomId} AND m.deleted_at IS NULL
+            AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${before}::text)
+          ORDER BY m.created_at DESC, m.message_id DESC
+          LIMIT ${spec.limit + 1}`
+      : await this.c.q`SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
+          FROM messages m
+          WHERE m.search_tsv @@ ${tq}::tsquery AND m.tenant_id = ${spec.tenantId} AND m.deleted_at IS NULL
+            AND m.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = ${spec.tenantId} AND user_id = ${spec.userId})
+            AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${before}::text)
+          ORDER BY m.created_at DESC, m.message_id DESC
+          LIMIT ${spec.limit + 1}`;
     const more = rows.length > spec.limit;
     const page = (more ? rows.slice(0, spec.limit) : rows).map(messageRow);
     const last = page[page.length - 1];
