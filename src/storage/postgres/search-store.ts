@@ -36,24 +36,11 @@ export class PgSearchStore implements SearchReads {
       )
       SELECT string_agg('(' || s || ')', ' & ') AS tq, count(*)::int AS n FROM parts`;
     if (!built || built.n !== texts.length || !built.tq) return { rows: [], next: null };
-    // Step 2: the tsquery as a bound parameter, so the planner sees it (selectivity from the index
-    // statistics: the GIN index for rare words, the newest-first index for common ones).
+    // Step 2: chatapi_search_page (migration 015) plans the page with this tsquery's statistics.
     const tq: string = built.tq;
     const before = spec.cursor === null ? "\uffff" : beforeId;
-    const rows = spec.roomId !== null
-      ? await this.c.q`SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
-          FROM messages m
-          WHERE m.search_tsv @@ ${tq}::tsquery AND m.tenant_id = ${spec.tenantId} AND m.room_id = ${spec.roomId} AND m.deleted_at IS NULL
-            AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${before}::text)
-          ORDER BY m.created_at DESC, m.message_id DESC
-          LIMIT ${spec.limit + 1}`
-      : await this.c.q`SELECT m.tenant_id, m.room_id, m.seq, m.message_id, m.sender_id, m.content, m.meta, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.attachments
-          FROM messages m
-          WHERE m.search_tsv @@ ${tq}::tsquery AND m.tenant_id = ${spec.tenantId} AND m.deleted_at IS NULL
-            AND m.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = ${spec.tenantId} AND user_id = ${spec.userId})
-            AND (m.created_at, m.message_id) < (${beforeAt}::timestamptz, ${before}::text)
-          ORDER BY m.created_at DESC, m.message_id DESC
-          LIMIT ${spec.limit + 1}`;
+    const rows = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, attachments
+      FROM chatapi_search_page(${tq}::tsquery, ${spec.tenantId}::text, ${spec.userId}::text, ${spec.roomId}::text, ${beforeAt}::timestamptz, ${before}::text, ${spec.limit + 1}::integer)`;
     const more = rows.length > spec.limit;
     const page = (more ? rows.slice(0, spec.limit) : rows).map(messageRow);
     const last = page[page.length - 1];
