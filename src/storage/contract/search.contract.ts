@@ -17,6 +17,7 @@ export function searchContract(name: string, factory: StoreFactory): void {
       const row = messageRow(tenantId, roomId, 0, { content, created_at: at(seq) });
       await store.transaction(async (tx) => {
         row.seq = await tx.rooms.nextSeq(tenantId, roomId, row.created_at);
+        row.change_seq = await tx.rooms.nextChange(tenantId, roomId, 1);
         await tx.messages.insert(row);
       });
       return row;
@@ -57,10 +58,10 @@ export function searchContract(name: string, factory: StoreFactory): void {
       expect(await contents("apple", { userId: "u2" })).toEqual(["apple two", "apple one"]);
       expect(await contents("apple", { roomId: "r2" })).toEqual(["apple two"]);
       expect(await contents("apple", { tenantId: "t2" })).toEqual(["apple other tenant"]);
-      await store.transaction((tx) => tx.messages.edit("t1", a.message_id, "pear one", null, at(100), 100, null));
+      await store.transaction(async (tx) => tx.messages.edit("t1", a.message_id, "pear one", null, at(100), await tx.rooms.nextChange("t1", "r1", 1), null));
       expect(await contents("apple")).toEqual([]);
       expect(await contents("pear")).toEqual(["pear one"]);
-      await store.transaction((tx) => tx.messages.tombstone("t1", a.message_id, at(101), 101));
+      await store.transaction(async (tx) => tx.messages.tombstone("t1", a.message_id, at(101), await tx.rooms.nextChange("t1", "r1", 1)));
       expect(await contents("pear")).toEqual([]);
     });
 
@@ -141,10 +142,11 @@ export function searchContract(name: string, factory: StoreFactory): void {
       const row = messageRow("t1", "r1", 1, { content: "", attachments: [meta] });
       await store.transaction(async (tx) => {
         await tx.rooms.nextSeq("t1", "r1", at());
+        row.change_seq = await tx.rooms.nextChange("t1", "r1", 1);
         await tx.messages.insert(row);
       });
       expect((await store.messages.byId("t1", row.message_id))?.attachments).toEqual([meta]);
-      await store.transaction((tx) => tx.messages.tombstone("t1", row.message_id, at(1), row.seq + 1));
+      await store.transaction(async (tx) => tx.messages.tombstone("t1", row.message_id, at(1), await tx.rooms.nextChange("t1", "r1", 1)));
       expect((await store.messages.byId("t1", row.message_id))?.attachments).toEqual([]);
     });
   });
