@@ -170,7 +170,7 @@ describe.skipIf(!available)("chatapi copy-store", () => {
       // The tenant's JWT public keys came along (a json column): a token signed with the key authenticates.
       const jwtRooms = await s.raw({ authorization: `Bearer ${await signWith(key, claims(tenantC, "m1"))}` }).get("/rooms?limit=100");
       expect(jwtRooms.status).toBe(200);
-      expect(jwtRooms.body).toEqual(before.summaries);
+      expect(unsigned(jwtRooms.body)).toEqual(unsigned(before.summaries));
       // Search works on the copy (the tsvector is generated on insert); attachment records came along.
       const found = await owner.get("/search?q=zebra");
       expect(found.body.messages.map((m: any) => m.content)).toEqual(["zebra with a file"]);
