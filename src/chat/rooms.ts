@@ -80,25 +80,34 @@ export class RoomService {
     return room ? [...room.members.keys()] : [];
   }
 
-  /** The room if it exists in the actor's tenant (else 404). */
-  async find(actor: Actor, roomId: string): Promise<CachedRoom> {
-    const room = await this.d.cache.get(actor.tenant.id, roomId);
-    if (!room) throw notFound("room not found");
-    return room;
+  /** The room if it exists in the actor's tenant (else 404). Synchronous on a cache hit (the hot path). */
+  find(actor: Actor, roomId: string): CachedRoom | Promise<CachedRoom> {
+    const hit = this.d.cache.peek(actor.tenant.id, roomId);
+    if (hit) return hit;
+    return this.d.cache.get(actor.tenant.id, roomId).then((room) => {
+      if (!room) throw notFound("room not found");
+      return room;
+    });
   }
 
   /** The room if the actor may read it: member, or any tenant user for a channel. */
-  async readable(actor: Actor, roomId: string): Promise<CachedRoom> {
-    const room = await this.find(actor, roomId);
-    if (room.row.type !== "channel" && !room.members.has(actor.userId)) throw forbidden("not a member of this room");
-    return room;
+  readable(actor: Actor, roomId: string): CachedRoom | Promise<CachedRoom> {
+    const check = (room: CachedRoom) => {
+      if (room.row.type !== "channel" && !room.members.has(actor.userId)) throw forbidden("not a member of this room");
+      return room;
+    };
+    const r = this.find(actor, roomId);
+    return r instanceof Promise ? r.then(check) : check(r);
   }
 
   /** The room if the actor is a member (send, ack, typing). */
-  async memberOf(actor: Actor, roomId: string): Promise<CachedRoom> {
-    const room = await this.find(actor, roomId);
-    if (!room.members.has(actor.userId)) throw forbidden("not a member of this room");
-    return room;
+  memberOf(actor: Actor, roomId: string): CachedRoom | Promise<CachedRoom> {
+    const check = (room: CachedRoom) => {
+      if (!room.members.has(actor.userId)) throw forbidden("not a member of this room");
+      return room;
+    };
+    const r = this.find(actor, roomId);
+    return r instanceof Promise ? r.then(check) : check(r);
   }
 
   /** Creates a room with its members in one transaction; an existing DM is returned with created=false. */

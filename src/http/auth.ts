@@ -40,17 +40,22 @@ export class HttpAuth {
     private readonly jwt?: JwtVerifier,
   ) {}
 
-  /** K-only routes: tenant key from `X-API-Key` (never the query string); a Bearer JWT is refused with 403; charges one tenant token. */
-  async tenant(request: Request, headersOut: Record<string, unknown>): Promise<Tenant> {
+  /**
+   * K-only routes: tenant key from `X-API-Key` (never the query string); a Bearer JWT is refused with
+   * 403; charges one tenant token. Synchronous when the key is cached (the hot path); throws or rejects.
+   */
+  tenant(request: Request, headersOut: Record<string, unknown>): Tenant | Promise<Tenant> {
     if (bearerToken(request) !== null) throw new AppError("forbidden", "this route takes the tenant API key (X-API-Key), not a user token");
-    return this.keyTenant(request, headersOut);
+    const key = request.headers.get("x-api-key");
+    if (!key) throw new AppError("unauthorized", "missing X-API-Key header");
+    const cached = this.tenants.authenticateCached(key);
+    if (cached !== undefined) return this.admit(request, cached, headersOut);
+    return this.tenants.authenticate(key).then((t) => this.admit(request, t, headersOut));
   }
 
-  /** Tenant key from `X-API-Key`; charges one tenant token; sets RateLimit-* headers. */
-  private async keyTenant(request: Request, headersOut: Record<string, unknown>): Promise<Tenant> {
-    const key = request.headers.get("x-api-key");
-    const tenant = key ? await this.tenants.authenticate(key) : null;
-    if (!tenant) throw new AppError("unauthorized", key ? "invalid API key" : "missing X-API-Key header");
+  // Charges one tenant token and sets RateLimit-* headers (a null tenant: the key is unknown).
+  private admit(request: Request, tenant: Tenant | null, headersOut: Record<string, unknown>): Tenant {
+    if (!tenant) throw new AppError("unauthorized", "invalid API key");
     contextOf(request).tenantId = tenant.id;
     this.charge(tenant, headersOut);
     return tenant;
@@ -58,20 +63,25 @@ export class HttpAuth {
 
   /**
    * U routes: `Authorization: Bearer <jwt>` (then X-API-Key and X-User-Id are ignored), else the tenant
-   * key plus a valid `X-User-Id`.
+   * key plus a valid `X-User-Id`. Synchronous when nothing has to be read or verified.
    */
-  async tenantUser(request: Request, headersOut: Record<string, unknown>): Promise<TenantCaller> {
+  tenantUser(request: Request, headersOut: Record<string, unknown>): TenantCaller | Promise<TenantCaller> {
     const token = bearerToken(request);
     if (token !== null) {
       if (!this.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
-      return this.jwtCaller(request, await this.jwt.verify(token), headersOut);
+      const v = this.jwt.verify(token);
+      return v instanceof Promise ? v.then((c) => this.jwtCaller(request, c, headersOut)) : this.jwtCaller(request, v, headersOut);
     }
     return this.keyUser(request, headersOut);
   }
 
   /** K U routes that a user token may not call (`POST /ws/token`): the key and X-User-Id; a Bearer JWT gets 403. */
-  async keyUser(request: Request, headersOut: Record<string, unknown>): Promise<TenantCaller> {
-    const tenant = await this.tenant(request, headersOut);
+  keyUser(request: Request, headersOut: Record<string, unknown>): TenantCaller | Promise<TenantCaller> {
+    const t = this.tenant(request, headersOut);
+    return t instanceof Promise ? t.then((tenant) => this.userOf(request, tenant)) : this.userOf(request, t);
+  }
+
+  private userOf(request: Request, tenant: Tenant): TenantCaller {
     const userId = request.headers.get("x-user-id");
     if (userId === null) throw invalid("missing X-User-Id header", [{ path: "/headers/x-user-id", message: "required" }]);
     if (!isValidUserId(userId)) throw invalid("X-User-Id must be 1..128 characters without control characters", [{ path: "/headers/x-user-id", message: "invalid" }]);

@@ -39,7 +39,7 @@ export const COPY_DERIVED: Partial<Record<CopyTable, readonly string[]>> = { mes
 
 /** JSON columns (values in a CopyRow); `notNull` ones store JSON null as the text 'null'. */
 export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boolean }[]>> = {
-  tenants: [{ column: "config", notNull: true }],
+  tenants: [{ column: "config", notNull: true }, { column: "jwt_public_keys", notNull: false }],
   rooms: [{ column: "metadata", notNull: false }],
   messages: [
     { column: "meta", notNull: false },

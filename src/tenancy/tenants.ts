@@ -215,6 +215,14 @@ export class TenantService {
     return { tenantId, apiKey };
   }
 
+  /** From the caches only: the tenant of this key, null when known to be unknown, undefined when not cached. */
+  authenticateCached(apiKey: string): Tenant | null | undefined {
+    const hash = sha256Hex(apiKey);
+    const cached = this.byHash.get(hash);
+    if (cached) return cached;
+    return this.unknownHashes.has(hash) ? null : undefined;
+  }
+
   /** The tenant owning this API key, or null. Cached; unknown keys are cached negatively (bounded). */
   async authenticate(apiKey: string): Promise<Tenant | null> {
     const hash = sha256Hex(apiKey);

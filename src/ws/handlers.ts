@@ -89,7 +89,7 @@ export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameSe
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) id = parsed.id;
     else id = parsed.frame.id;
-    const tenant = await s.tenants.get(ws.data.tenantId);
+    const tenant = s.tenants.cached(ws.data.tenantId) ?? (await s.tenants.get(ws.data.tenantId));
     const bucket = s.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
     if (!bucket.ok) {
       sendError(ws, id, new AppError("rate_limit_exceeded", "tenant rate limit exceeded", undefined, { retry_after_ms: bucket.retryAfterMs }));

@@ -16,8 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => s.stop());
 
-// The CLI reads the server's database (same DATA_DIR), as an operator on the same host would.
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(["token", ...args], { DATA_DIR: s.dataDir, LOG_LEVEL: "warn", ...env });
+// The CLI reads the server's database (same DATA_DIR, and DATABASE_DSN when it is PostgreSQL), as an operator on the same host would.
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(["token", ...args], { DATA_DIR: s.dataDir, LOG_LEVEL: "warn", ...(s.api.config.databaseUrl ? { DATABASE_DSN: s.api.config.databaseUrl } : {}), ...env });
 
 describe("chatapi token", () => {
   test("prints only a JWT (default TTL 1 h) that the server accepts as the user", async () => {

@@ -33,4 +33,4 @@ test("regression: deliveries claimed while the tenant's last sends finish are se
     rx.stop();
     await db?.drop();
   }
-});
+}, 30_000);

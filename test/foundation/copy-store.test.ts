@@ -11,6 +11,7 @@ import { SqliteCopyStore } from "../../src/storage/sqlite/copy";
 import { startTestServer, TEST_MASTER_KEY, type TestServer } from "../helpers";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/postgres";
 import { runCli, tempDir } from "./cli";
+import { claims, genKey, signWith, type TestKey } from "../auth/jwt-helpers";
 import { download, upload } from "../attachments/upload-helpers";
 
 const available = await postgresAvailable();
@@ -42,6 +43,8 @@ describe.skipIf(!available)("chatapi copy-store", () => {
   // Attachment files are not copied: every installation of this test shares one store.
   const files = { ATTACHMENTS_STORE: `file:${join(dir, "files")}` };
   let before: { history: unknown; summaries: unknown; dead: number; idem: { message_id: string } };
+  let key: TestKey;
+  let tenantC: string;
   const hang = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Promise<Response>(() => {}) });
   const fail = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("no", { status: 500 }) });
 
@@ -51,8 +54,10 @@ describe.skipIf(!available)("chatapi copy-store", () => {
     try {
       const a = await s.createTenant("dead-letters", { webhook_url: fail.url.href });
       const b = await s.createTenant("pending", { webhook_url: hang.url.href });
-      const c = await s.createTenant("bulk", { user_message_rate: 100000 });
+      key = await genKey("ES256", "copy-kid");
+      const c = await s.createTenant("bulk", { user_message_rate: 100000, jwt_public_keys: [key.jwk] });
       keys = { a: a.api_key, b: b.api_key, c: c.api_key };
+      tenantC = c.tenant_id;
       for (const [key, n] of [[keys.a, 20], [keys.b, 20]] as const) {
         const owner = s.client(key, "u1");
         const r = await owner.post("/rooms", { type: "group", name: "webhooked", members: ["u2", "u3"] });
@@ -99,7 +104,7 @@ describe.skipIf(!available)("chatapi copy-store", () => {
     hang.stop(true);
     fail.stop(true);
     await pg?.drop();
-  });
+  }, 30_000);
 
   test("SQLite -> PostgreSQL -> SQLite keeps every record and leaves the source unchanged", async () => {
     const srcHash = Bun.hash(readFileSync(srcFile));
@@ -158,6 +163,10 @@ describe.skipIf(!available)("chatapi copy-store", () => {
       expect(again.status).toBe(200);
       expect(again.body.message_id).toBe(before.idem.message_id);
       expect((await s.client(keys.a).get("/admin/dead-letters?limit=1000")).body.dead_letters.length).toBe(before.dead);
+      // The tenant's JWT public keys came along (a json column): a token signed with the key authenticates.
+      const jwtRooms = await s.raw({ authorization: `Bearer ${await signWith(key, claims(tenantC, "m1"))}` }).get("/rooms?limit=100");
+      expect(jwtRooms.status).toBe(200);
+      expect(unsigned(jwtRooms.body)).toEqual(unsigned(before.summaries));
       // Search works on the copy (the tsvector is generated on insert); attachment records came along.
       const found = await owner.get("/search?q=zebra");
       expect(found.body.messages.map((m: any) => m.content)).toEqual(["zebra with a file"]);

@@ -15,7 +15,7 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
   afterAll(async () => {
     for (const d of dbs) await d.drop();
     await admin.close();
-  });
+  }, 30_000);
 
   test("/health reports the store kind (postgres here, sqlite for a file DSN)", async () => {
     const db = await createTestDatabase();
@@ -32,7 +32,7 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
       await pg.stop();
       await lite.stop();
     }
-  });
+  }, 30_000);
 
   test("a database that refuses connections gives 503 on /health and on requests (not 500); both recover", async () => {
     const db = await createTestDatabase();
@@ -59,7 +59,7 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
       await admin.unsafe(`ALTER DATABASE "${db.name}" WITH ALLOW_CONNECTIONS true`).catch(() => {});
       await s.stop();
     }
-  });
+  }, 30_000);
 
   test("content with U+0000 (PostgreSQL text cannot hold it) is 400 invalid_request, not 500; inside JSON values it is kept", async () => {
     const db = await createTestDatabase();
@@ -80,7 +80,7 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
     } finally {
       await s.stop();
     }
-  });
+  }, 30_000);
 
   test("chatapi migrate applies the embedded migrations once; chatapi backup exits 2 and names pg_dump", async () => {
     const db = await createTestDatabase();
@@ -95,5 +95,5 @@ describe.skipIf(!available)("PostgreSQL: server and CLI", () => {
     expect(backup.code).toBe(2);
     expect(backup.stderr).toContain("pg_dump");
     expect(backup.stdout).toBe("");
-  });
+  }, 30_000);
 });

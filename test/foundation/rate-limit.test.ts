@@ -141,7 +141,7 @@ describe("HttpAuth (no route needed)", () => {
   test("the bucket refills at rate_limit tokens per second", async () => {
     const { db, auth, apiKey, req, advance } = await setup({ rate_limit: 5 });
     try {
-      const call = () => auth.tenant(req({ "x-api-key": apiKey }), {});
+      const call = async () => auth.tenant(req({ "x-api-key": apiKey }), {});
       for (let i = 0; i < 10; i++) await call();
       await expect(call()).rejects.toThrow(AppError);
       advance(199);
@@ -157,8 +157,8 @@ describe("HttpAuth (no route needed)", () => {
   test("a refused request (bad key, bad user id) never charges another tenant, and a 401 charges nothing", async () => {
     const { db, auth, apiKey, req, tenants } = await setup({ rate_limit: 1, rate_limit_burst: 3 });
     try {
-      await expect(auth.tenant(req({ "x-api-key": "wrong" }), {})).rejects.toThrow(AppError);
-      await expect(auth.tenant(req({}), {})).rejects.toThrow(AppError);
+      await expect((async () => auth.tenant(req({ "x-api-key": "wrong" }), {}))()).rejects.toThrow(AppError);
+      await expect((async () => auth.tenant(req({}), {}))()).rejects.toThrow(AppError);
       const headers: Record<string, unknown> = {};
       await auth.tenant(req({ "x-api-key": apiKey }), headers);
       expect(headers["RateLimit-Remaining"]).toBe("2");

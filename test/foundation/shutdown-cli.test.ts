@@ -1,6 +1,5 @@
 // The real entry point as a process: SIGTERM shutdown, backup, tenants, version, --help, healthcheck.
 import { afterAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json";
@@ -8,6 +7,9 @@ import { CONFIG_VARS } from "../../src/config";
 import { startTestServer, TEST_MASTER_KEY, waitFor } from "../helpers";
 import { cleanEnv, freePort, lines, MAIN, REPO_ROOT, runCli, tempDir } from "./cli";
 import { setReadOnly } from "../support/faults";
+import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store";
+import { integrityCheck } from "../support/faults";
+import { openStoreAt } from "../support/store";
 
 const root = tempDir();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -81,12 +83,12 @@ describe("serve", () => {
       await readUntil(proc.stdout, seen, (l) => l.msg === "shutdown complete");
       const walPath = `${dbPath}-wal`;
       expect(!existsSync(walPath) || statSync(walPath).size === 0).toBe(true);
-      const db = new Database(dbPath, { readonly: true });
+      const store = await openStoreAt(dataDir);
       try {
-        expect(db.query("SELECT name FROM tenants WHERE tenant_id = ?").get(tenant.tenant_id)).toEqual({ name: "durable" });
-        expect(db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()?.integrity_check).toBe("ok");
+        expect((await store.tenants.get(tenant.tenant_id))?.name).toBe("durable");
+        expect(integrityCheck(store)).toBe("ok");
       } finally {
-        db.close();
+        await store.close();
       }
       // After exit, the server no longer listens.
       expect(await fetch(`${url}/health`).then(() => "answered", () => "refused")).toBe("refused");
@@ -133,13 +135,14 @@ describe("CLI", () => {
     expect(JSON.parse(r.stdout)).toEqual({ backup: file });
     // The database holds attachment records only: the command says where the files are.
     expect(r.stderr).toContain(`${dataDir}/attachments (ATTACHMENTS_STORE)`);
-    const db = new Database(file, { readonly: true });
+    // The copy is a complete database: it opens as a store as it is (no migration to apply).
+    const copy = openSqliteStore({ path: file, synchronous: "full", migrate: false });
     try {
-      expect(db.query("SELECT name FROM tenants WHERE tenant_id = ?").get(t.tenant_id)).toEqual({ name: "backed-up" });
-      expect(db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()?.integrity_check).toBe("ok");
-      expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM schema_migrations").get()?.n).toBeGreaterThan(0);
+      expect((await copy.tenants.get(t.tenant_id))?.name).toBe("backed-up");
+      expect(integrityCheck(copy)).toBe("ok");
+      expect((await copy.maintenance.dump()).get("schema_migrations")?.size).toBeGreaterThan(0);
     } finally {
-      db.close();
+      await copy.close();
     }
     // The copy is self-contained: no WAL beside it.
     expect(existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0).toBe(false);
@@ -156,11 +159,11 @@ describe("CLI", () => {
       const file = join(root, "live-copy.db");
       const r = await runCli(["backup", file], { DATA_DIR: s.dataDir });
       expect(r.code).toBe(0);
-      const db = new Database(file, { readonly: true });
+      const copy = openSqliteStore({ path: file, synchronous: "full", migrate: false });
       try {
-        expect(db.query("SELECT name FROM tenants WHERE tenant_id = ?").get(t.tenant_id)).toEqual({ name: "live-backup" });
+        expect((await copy.tenants.get(t.tenant_id))?.name).toBe("live-backup");
       } finally {
-        db.close();
+        await copy.close();
       }
     } finally {
       await s.stop();

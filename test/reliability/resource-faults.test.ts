@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { startTestServer, TEST_MASTER_KEY, waitFor, type TestServer } from "../helpers";
 import { ensureBinary } from "./lib/binary";
 import { SocketFrames } from "./lib/ws-raw";
+import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store";
 import { freezeGrowth, integrityCheck, setReadOnly } from "../support/faults";
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -142,10 +143,10 @@ describe.skipIf(process.env.CHATAPI_TEST_STORE === "postgres")("external readers
     expect((reader.query("SELECT count(*) AS n FROM messages").get() as { n: number }).n).toBe(before);
     reader.exec("COMMIT");
     reader.close();
-    const copy = new Database(backupFile, { readonly: true });
-    expect((copy.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check).toBe("ok");
-    expect((copy.query("SELECT count(*) AS n FROM tenants").get() as { n: number }).n).toBeGreaterThanOrEqual(1);
-    copy.close();
+    const copy = openSqliteStore({ path: backupFile, synchronous: "full", migrate: false });
+    expect(integrityCheck(copy)).toBe("ok");
+    expect((await copy.tenants.list()).length).toBeGreaterThanOrEqual(1);
+    await copy.close();
     expect((await s.raw({}).get("/health")).status).toBe(200);
     const errors = s.logs.filter((l) => /"level":"(error|fatal)"/.test(l));
     expect(errors).toEqual([]);

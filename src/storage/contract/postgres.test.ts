@@ -27,7 +27,7 @@ describe.skipIf(!available)("contract suites on PostgreSQL", () => {
     } finally {
       await dispose();
     }
-  });
+  }, 30_000);
 
   for (const [file, mod] of suites) {
     for (const [name, fn] of Object.entries(mod)) {

@@ -29,7 +29,7 @@ describe.skipIf(!available)("PostgreSQL outbox claims and migrations", () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const f of cleanup.splice(0)) await f();
-  });
+  }, 30_000);
 
   test("two processes claiming one tenant's deliveries never claim the same row, and together claim every row once", async () => {
     const { store, db, dispose } = await createTestPostgresStore();
@@ -89,7 +89,7 @@ describe.skipIf(!available)("PostgreSQL outbox claims and migrations", () => {
     expect(await store.transaction((tx) => tx.deliveries.recordAttempt(row.delivery_id, "a", result))).toBe(false);
     expect(await store.transaction((tx) => tx.deliveries.recordAttempt(row.delivery_id, "b", result))).toBe(true);
     expect((await store.deliveries.get(row.delivery_id))!.status).toBe("delivered");
-  });
+  }, 30_000);
 
   test("dueTenants lists every tenant with a due row (however many rows another tenant has)", async () => {
     const { store, dispose } = await createTestPostgresStore();
@@ -103,7 +103,7 @@ describe.skipIf(!available)("PostgreSQL outbox claims and migrations", () => {
       ]),
     );
     expect((await store.deliveries.dueTenants("2026-06-01T00:00:00.000Z")).sort()).toEqual(["ta", "tb"]);
-  });
+  }, 30_000);
 
   test("nodes starting together apply each migration once (advisory lock)", async () => {
     const db: TestDatabase = await createTestDatabase();
@@ -121,5 +121,5 @@ describe.skipIf(!available)("PostgreSQL outbox claims and migrations", () => {
     const again = await openPostgresStore({ url: db.url, poolSize: 1 });
     stores.push(again);
     expect(again.applied).toEqual([]);
-  });
+  }, 30_000);
 });

@@ -22,8 +22,8 @@ describe.skipIf(!available)("PostgresStore", () => {
     ({ store, dispose } = f);
     url = f.db.url;
     await seedRoom(store, "t1", "r1", ["u1", "u2"]);
-  });
-  afterEach(() => dispose());
+  }, 30_000);
+  afterEach(() => dispose(), 30_000);
 
   test("200 concurrent sends to one room get seqs 1..200; after-commit callbacks run in seq order", async () => {
     const published: number[] = [];
@@ -40,7 +40,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     expect(published).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect((await store.rooms.get("t1", "r1"))!.last_seq).toBe(200);
     expect((await store.messages.after("t1", "r1", 0, null, 500)).map((m) => m.seq)).toEqual(seqs.sort((a, b) => a - b));
-  });
+  }, 30_000);
 
   test("10 concurrent sends with one client_msg_id: one row, nine UniqueViolationError(message_client_id), seqs given back", async () => {
     const results = await Promise.allSettled(
@@ -62,7 +62,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     expect(await store.messages.after("t1", "r1", 0, null, 100)).toHaveLength(1);
     // Every losing transaction rolled back its seq: the next send is 2, not 11.
     expect(await store.transaction((tx) => send(tx, "t1", "r1"))).toBe(2);
-  });
+  }, 30_000);
 
   test("a second dm of the same pair is UniqueViolationError(room_dm_key)", async () => {
     const now = new Date().toISOString();
@@ -71,7 +71,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     const err = await store.transaction((tx) => tx.rooms.insertRoom(dm("d2"))).catch((e) => e);
     expect(err).toBeInstanceOf(UniqueViolationError);
     expect(err.constraint).toBe("room_dm_key");
-  });
+  }, 30_000);
 
   test("isolation: no reader and no other transaction sees uncommitted rows", async () => {
     let release!: () => void;
@@ -91,7 +91,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     release();
     await writer;
     expect((await store.messages.bySeq("t1", "r1", 1))!.content).toBe("uncommitted");
-  });
+  }, 30_000);
 
   test("rollback: fn's error comes back unchanged, nothing is written, callbacks never run, the seq is given back", async () => {
     let ran = false;
@@ -108,14 +108,14 @@ describe.skipIf(!available)("PostgresStore", () => {
     expect(await store.messages.after("t1", "r1", 0, null, 10)).toEqual([]);
     expect((await store.rooms.get("t1", "r1"))!.last_seq).toBe(0);
     expect(await store.transaction((tx) => send(tx, "t1", "r1"))).toBe(1);
-  });
+  }, 30_000);
 
   test("a handle used after its transaction ended throws TransactionClosedError", async () => {
     let kept!: Tx;
     await store.transaction(async (tx) => void (kept = tx));
     await expect(kept.messages.bySeq("t1", "r1", 1)).rejects.toBeInstanceOf(TransactionClosedError);
     expect(() => kept.afterCommit(() => {})).toThrow(TransactionClosedError);
-  });
+  }, 30_000);
 
   test("a throwing after-commit callback is reported; the commit stands and later callbacks run", async () => {
     const order: string[] = [];
@@ -130,7 +130,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     expect(order).toEqual(["a", "c"]);
     expect(callbackErrors.map((e) => (e as Error).message)).toEqual(["callback failed"]);
     expect((await store.rooms.get("t1", "r1"))!.last_seq).toBe(1);
-  });
+  }, 30_000);
 
   test("concurrent edits of different fields both land (the read of a read-modify-write locks the row)", async () => {
     const row = messageRow("t1", "r1", 1, { content: "x", meta: { k: 0 } });
@@ -148,7 +148,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     const final = (await store.messages.byId("t1", row.message_id))!;
     expect(final.content).toBe("x+++++");
     expect(final.meta).toEqual({ k: 5 });
-  });
+  }, 30_000);
 
   test("member_count follows joins and leaves made concurrently with sends", async () => {
     const now = new Date().toISOString();
@@ -161,7 +161,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     expect(sizes).toEqual([{ room_id: "r1", member_count: 21 }]);
     const orders = (await store.rooms.members("t1", "r1")).map((m) => m.join_order);
     expect(new Set(orders).size).toBe(orders.length);
-  });
+  }, 30_000);
 
   test("JSON values come back exactly as given: key order, strings, arrays, numbers, null", async () => {
     const metas: unknown[] = [{ zeta: 1, alpha: { b: 2, a: 1 } }, "a string", "123", [1, "x", null], 42, true, null, { "": "é€😀" }];
@@ -170,7 +170,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     });
     const back = (await store.messages.after("t1", "r1", 0, null, 100)).map((m) => JSON.stringify(m.meta));
     expect(back).toEqual(metas.map((m) => JSON.stringify(m)));
-  });
+  }, 30_000);
 
   test("timestamps are Instants (ISO-8601 UTC with milliseconds)", async () => {
     const at = "2026-01-02T03:04:05.678Z";
@@ -179,7 +179,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     expect(m.created_at).toBe(at);
     expect(m.edited_at).toBeNull();
     expect((await store.rooms.get("t1", "r1"))!.last_activity_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  });
+  }, 30_000);
 
   test("pool exhaustion: a transaction that cannot get a connection in time is StorageUnavailableError", async () => {
     const db = await createTestPostgresStore({ poolSize: 1 });
@@ -197,7 +197,7 @@ describe.skipIf(!available)("PostgresStore", () => {
       await small.close();
       await db.dispose();
     }
-  });
+  }, 30_000);
 
   test("reads outside transactions keep a connection: a full pool of transactions that await plain reads does not deadlock", async () => {
     const small = await openPostgresStore({ url, poolSize: 2, migrate: false });
@@ -216,7 +216,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     } finally {
       await small.close();
     }
-  });
+  }, 30_000);
 
   test("a connection killed by the server (57P01) is StorageUnavailableError, and the pool recovers", async () => {
     let started!: () => void;
@@ -241,7 +241,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     } finally {
       await admin.close();
     }
-  });
+  }, 30_000);
 
   test("an unreachable server is StorageUnavailableError on reads and transactions; the health probe says false", async () => {
     const dead = new (await import("./postgres-store")).PostgresStore({ url: "postgres://postgres@127.0.0.1:1/none", poolSize: 1, connectTimeoutSeconds: 1 });
@@ -252,7 +252,7 @@ describe.skipIf(!available)("PostgresStore", () => {
     } finally {
       await dead.close();
     }
-  });
+  }, 30_000);
 
   test("the health probe writes for real; backup names pg_dump; describe() hides credentials", async () => {
     const now = new Date().toISOString();
@@ -261,5 +261,5 @@ describe.skipIf(!available)("PostgresStore", () => {
     await expect(store.maintenance.backup("/tmp/x.db")).rejects.toThrow(/pg_dump/);
     expect(await store.maintenance.checkpoint("truncate")).toEqual({ busy: false, walBytes: 0 });
     expect(store.health.describe()).toMatchObject({ kind: "postgres", location: expect.stringMatching(/^127\.0\.0\.1:5432\/chatapi_t_/) });
-  });
+  }, 30_000);
 });

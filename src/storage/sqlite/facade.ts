@@ -29,13 +29,14 @@ export function facadeClass<T extends object>(names: readonly (keyof T & string)
     Object.defineProperty(Facade.prototype, name, {
       writable: true,
       configurable: true,
-      // async: a synchronous throw becomes a rejection, as callers of a Promise API expect.
-      value: async function (this: Facade, ...args: unknown[]) {
-        if (!this.gate.open) throw new TransactionClosedError();
+      // Not an async function: the statement runs now and its value is wrapped once (this is on the
+      // hot path of every send). A throw still becomes a rejection, as a Promise API promises.
+      value: function (this: Facade) {
+        if (!this.gate.open) return Promise.reject(new TransactionClosedError());
         try {
-          return (this.impl[name] as (...a: unknown[]) => unknown)(...args);
+          return Promise.resolve((this.impl[name] as (...a: unknown[]) => unknown).apply(this.impl, arguments as unknown as unknown[]));
         } catch (err) {
-          throw classify(err);
+          return Promise.reject(classify(err));
         }
       },
     });
