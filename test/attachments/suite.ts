@@ -28,7 +28,8 @@ export function forEachBlobStore(name: string, body: (ctx: AttachmentCtx) => voi
         kind,
         s: () => server,
         async tenant(config) {
-          const t = await server.createTenant(`att-${kind}`, config);
+          // Tests send many messages quickly: the per-user send rate is not what they test.
+          const t = await server.createTenant(`att-${kind}`, { user_message_rate: 100000, ...config });
           return { ...t, as: (u: string) => server.client(t.api_key, u), h: (u: string) => ({ "x-api-key": t.api_key, "x-user-id": u }) };
         },
       });

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(() => s.stop());
 
 async function tenant() {
-  const t = await s.createTenant("search");
+  const t = await s.createTenant("search", { user_message_rate: 100000 });
   return { ...t, as: (u: string): RestClient => s.client(t.api_key, u) };
 }
 
