@@ -129,10 +129,11 @@ export async function seedSqliteSearch(ctx: Ctx, n: number, roomCount: number): 
     db.exec("PRAGMA synchronous = OFF");
     db.exec("PRAGMA cache_size = -262144");
     const insert = db.prepare(
-      `INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, search_id)
-       VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, ?)`,
+      // change_seq = seq: each seeded message is its room's change position (as migration 010 numbers existing rows).
+      `INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, search_id, change_seq)
+       VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, ?, ?3)`,
     );
-    const upd = db.prepare("UPDATE rooms SET last_seq = ?, last_activity_at = ? WHERE tenant_id = ? AND room_id = ?");
+    const upd = db.prepare("UPDATE rooms SET last_seq = ?1, last_change = ?1, last_activity_at = ?2 WHERE tenant_id = ?3 AND room_id = ?4");
     const last = new Map<string, { seq: number; at: string }>();
     const start = ((db.query("SELECT coalesce(max(search_id), 0) AS m FROM messages").get() as { m: number }).m ?? 0) + 1;
     let batch: ReturnType<typeof messages> extends Generator<infer T> ? T[] : never = [];
@@ -189,8 +190,8 @@ export async function seedPostgresSearch(ctx: Ctx, n: number, roomCount: number)
       const flush = async () => {
         if (!cols.room.length) return;
         // tsvector (generated column) and GIN entries are built by this statement, as for a send.
-        await sql`INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, created_at)
-          SELECT ${made.tenant.tenant_id}, r, s, m, u, c, t::timestamptz
+        await sql`INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, created_at, change_seq)
+          SELECT ${made.tenant.tenant_id}, r, s, m, u, c, t::timestamptz, s
           FROM unnest(${cols.room}::text[], ${cols.seq}::int[], ${cols.id}::text[], ${cols.sender}::text[], ${cols.content}::text[], ${cols.at}::text[]) AS x(r, s, m, u, c, t)`;
         cols = { room: [], seq: [], id: [], sender: [], content: [], at: [] };
       };
@@ -205,7 +206,7 @@ export async function seedPostgresSearch(ctx: Ctx, n: number, roomCount: number)
         if (cols.room.length === 10_000) await flush();
       }
       await flush();
-      for (const [room, l] of last) await sql`UPDATE rooms SET last_seq = ${l.seq}, last_activity_at = ${l.at}::timestamptz WHERE tenant_id = ${made.tenant.tenant_id} AND room_id = ${room}`;
+      for (const [room, l] of last) await sql`UPDATE rooms SET last_seq = ${l.seq}, last_change = ${l.seq}, last_activity_at = ${l.at}::timestamptz WHERE tenant_id = ${made.tenant.tenant_id} AND room_id = ${room}`;
       await sql`VACUUM ANALYZE messages`;
     } finally {
       await sql.close();
