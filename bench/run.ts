@@ -28,6 +28,7 @@ import { idle } from "./scenarios/idle";
 import { reconnectStorm } from "./scenarios/reconnect";
 import { jwtHistory } from "./scenarios/jwt-history";
 import { history, restSend } from "./scenarios/rest";
+import { search } from "./scenarios/search";
 import { startup } from "./scenarios/startup";
 import { fanout, wsLatency, wsRooms } from "./scenarios/ws";
 
@@ -46,6 +47,7 @@ export const SCENARIOS: Record<string, (ctx: Ctx) => Promise<ScenarioResult>> = 
   "reaction-hot": reactionHot,
   "thread-replies": threadReplies,
   "rooms-mentions": roomsMentions,
+  search,
 };
 
 export function machineInfo(pinning: string): Machine {

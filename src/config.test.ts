@@ -202,3 +202,35 @@ describe("loadConfig", () => {
     expect(problemsOf(env)).toEqual([]);
   });
 });
+
+describe("attachment settings", () => {
+  const base = { DATA_DIR: "/srv/chat" };
+  test("defaults: 10 MiB uploads, 1 GiB quota, 1 h urls, 24 h orphans, a directory in DATA_DIR", () => {
+    const c = loadConfig(base);
+    expect(c.maxAttachmentBytes).toBe(10 * 1024 * 1024);
+    expect(c.attachmentQuotaBytes).toBe(1024 ** 3);
+    expect(c.attachmentUrlTtlMs).toBe(3_600_000);
+    expect(c.attachmentOrphanTtlMs).toBe(86_400_000);
+    expect(c.attachmentsStore).toEqual({ kind: "file", dir: "/srv/chat/attachments" });
+  });
+  test("s3://bucket/prefix with the S3_* variables", () => {
+    const c = loadConfig({ ...base, ATTACHMENTS_STORE: "s3://chat-files/prod/att/", S3_ENDPOINT: "http://127.0.0.1:9000", S3_REGION: "us-east-1", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s" });
+    expect(c.attachmentsStore).toEqual({ kind: "s3", bucket: "chat-files", prefix: "prod/att/", endpoint: "http://127.0.0.1:9000", region: "us-east-1", accessKeyId: "k", secretAccessKey: "s" });
+    expect(loadConfig({ ...base, ATTACHMENTS_STORE: "file:/mnt/files" }).attachmentsStore).toEqual({ kind: "file", dir: "/mnt/files" });
+  });
+  test("invalid values are reported, one line each", () => {
+    const err = (() => {
+      try {
+        loadConfig({ ...base, ATTACHMENTS_STORE: "ftp://x", MAX_ATTACHMENT_BYTES: "104857601", ATTACHMENT_URL_TTL: "10ms" });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error("no error");
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.problems.some((p) => p.startsWith("ATTACHMENTS_STORE:"))).toBe(true);
+    expect(err.problems.some((p) => p.startsWith("MAX_ATTACHMENT_BYTES:"))).toBe(true);
+    expect(err.problems.some((p) => p.startsWith("ATTACHMENT_URL_TTL:"))).toBe(true);
+    expect(() => loadConfig({ ...base, ATTACHMENTS_STORE: "s3://b", S3_ENDPOINT: "not a url" })).toThrow(ConfigError);
+  });
+});

@@ -50,7 +50,19 @@ export interface Config {
   redisUrl: string | null;
   /** This node's name in logs and metric labels (hostname plus a random suffix by default). */
   nodeId: string;
+  /** Default of the tenant config max_attachment_bytes. */
+  maxAttachmentBytes: number;
+  /** Default of the tenant config attachment_quota_bytes. */
+  attachmentQuotaBytes: number;
+  attachmentUrlTtlMs: number;
+  attachmentOrphanTtlMs: number;
+  attachmentsStore: AttachmentsStoreConfig;
 }
+
+/** Where attachment files live: a directory (0700, files 0600) or an S3-compatible bucket. */
+export type AttachmentsStoreConfig =
+  | { kind: "file"; dir: string }
+  | { kind: "s3"; bucket: string; prefix: string; endpoint: string | null; region: string | null; accessKeyId: string | null; secretAccessKey: string | null };
 
 type Env = Record<string, string | undefined>;
 
@@ -97,6 +109,15 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "WAL_CHECKPOINT_INTERVAL", def: "60s", unit: "duration", description: "Interval of the passive WAL checkpoint." },
   { name: "REDIS_URL", def: "(unset)", unit: "url", description: "Cluster mode: `redis://host:6379/0` connects several nodes (requires a PostgreSQL DATABASE_DSN). Unset: one process." },
   { name: "NODE_ID", def: "(hostname-xxxx)", unit: "name", description: "This node's name in logs and as the `node` label of metrics. Default: hostname plus a short random suffix." },
+  { name: "MAX_ATTACHMENT_BYTES", def: "10485760", unit: "bytes", description: "Largest upload (default of the tenant config max_attachment_bytes; at most 100 MiB)." },
+  { name: "ATTACHMENT_QUOTA_BYTES", def: "1073741824", unit: "bytes", description: "Attachment bytes a tenant may store (default of the tenant config attachment_quota_bytes)." },
+  { name: "ATTACHMENT_URL_TTL", def: "1h", unit: "duration", description: "Lifetime of a signed attachment url." },
+  { name: "ATTACHMENT_ORPHAN_TTL", def: "24h", unit: "duration", description: "An upload not attached to a message within this is deleted (checked every WORKER_INTERVAL)." },
+  { name: "ATTACHMENTS_STORE", def: "file:$DATA_DIR/attachments", unit: "url", description: "Where attachment files live: `file:<dir>` or `s3://bucket/prefix` (with the S3_* variables)." },
+  { name: "S3_ENDPOINT", def: "(AWS)", unit: "url", description: "S3-compatible endpoint for `ATTACHMENTS_STORE=s3://...` (MinIO, R2, ...); unset: AWS." },
+  { name: "S3_REGION", def: "(unset)", unit: "name", description: "Region of the bucket (e.g. `us-east-1`)." },
+  { name: "S3_ACCESS_KEY_ID", def: "(unset)", unit: "secret", description: "Access key of the bucket (unset: the AWS_* variables Bun reads)." },
+  { name: "S3_SECRET_ACCESS_KEY", def: "(unset)", unit: "secret", description: "Secret key of the bucket; never logged." },
 ];
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -219,6 +240,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const nodeIdRaw = get("NODE_ID", "");
   if (nodeIdRaw && !/^[A-Za-z0-9._-]{1,64}$/.test(nodeIdRaw)) problems.push(`NODE_ID: "${nodeIdRaw}" must be 1..64 characters of A-Z a-z 0-9 . _ -`);
   const nodeId = nodeIdRaw && /^[A-Za-z0-9._-]{1,64}$/.test(nodeIdRaw) ? nodeIdRaw : defaultNodeId();
+  const storeRaw = get("ATTACHMENTS_STORE", `file:${dataDir.replace(/\/+$/, "")}/attachments`);
+  let attachmentsStore: AttachmentsStoreConfig = { kind: "file", dir: `${dataDir.replace(/\/+$/, "")}/attachments` };
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(storeRaw);
+  const opt = (name: string) => (env[name] === undefined || env[name] === "" ? null : env[name]!);
+  if (s3) {
+    const prefix = (s3[2] ?? "").replace(/^\/+|\/+$/g, "");
+    attachmentsStore = { kind: "s3", bucket: s3[1]!, prefix: prefix ? `${prefix}/` : "", endpoint: opt("S3_ENDPOINT"), region: opt("S3_REGION"), accessKeyId: opt("S3_ACCESS_KEY_ID"), secretAccessKey: opt("S3_SECRET_ACCESS_KEY") };
+    if (attachmentsStore.endpoint !== null && !/^https?:\/\/[^\s]+$/.test(attachmentsStore.endpoint)) problems.push(`S3_ENDPOINT: "${attachmentsStore.endpoint}" is not an http(s) URL`);
+  } else if (storeRaw.startsWith("file:") && storeRaw.length > 5) {
+    attachmentsStore = { kind: "file", dir: storeRaw.slice(5) };
+  } else {
+    problems.push(`ATTACHMENTS_STORE: "${storeRaw}" is not file:<dir> or s3://bucket/prefix`);
+  }
 
   const config: Config = {
     listenHost: listen.host,
@@ -256,6 +290,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     walCheckpointIntervalMs: duration("WAL_CHECKPOINT_INTERVAL", "60s", 10),
     redisUrl,
     nodeId,
+    maxAttachmentBytes: int("MAX_ATTACHMENT_BYTES", "10485760", 1, 104_857_600),
+    attachmentQuotaBytes: int("ATTACHMENT_QUOTA_BYTES", "1073741824", 0, 1_125_899_906_842_624),
+    attachmentUrlTtlMs: duration("ATTACHMENT_URL_TTL", "1h", 1000),
+    attachmentOrphanTtlMs: duration("ATTACHMENT_ORPHAN_TTL", "24h", 1),
+    attachmentsStore,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -57,6 +57,13 @@ import { WebhookWorker } from "./delivery/webhook-worker";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
+import { openBlobStore, type BlobStore } from "./blobs/blob-store";
+import { AttachmentUrls, loadUrlSecret, signWebhookAttachments } from "./blobs/url-signer";
+import { AttachmentService } from "./chat/attachments";
+import { SearchService } from "./chat/search";
+import { Periodic } from "./delivery/periodic";
+import { attachmentRoutes } from "./http/attachments.routes";
+import { searchRoutes } from "./http/search.routes";
 
 export const VERSION: string = pkg.version;
 
@@ -83,6 +90,12 @@ export interface ChatApi {
   notifications: NotificationService;
   subscriptions: SubscriptionService;
   deadLetters: DeadLetterService;
+  attachments: AttachmentService;
+  /** Where attachment files live (ATTACHMENTS_STORE). */
+  blobs: BlobStore;
+  search: SearchService;
+  /** The orphan-upload sweeper (tests run it with runNow). */
+  orphanSweeper: Periodic;
   /** The webhook sender (tests wake it or inspect it). */
   webhooks: WebhookWorker;
   masterKey: string;
@@ -145,6 +158,15 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   // Before the database is touched: a second server on the same database stops here (SQLite lock).
   const store = await openStore(config, log, { instanceLock: true });
   const masterKey = resolveMasterKey(config, log);
+  let blobs: BlobStore;
+  let urls: AttachmentUrls;
+  try {
+    blobs = await openBlobStore(config.attachmentsStore);
+    urls = new AttachmentUrls(await loadUrlSecret(store, config.dataDir), config.attachmentUrlTtlMs);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Cluster mode labels every series with the node (one process keeps the plain series).
   const metrics = new Metrics(config.redisUrl ? config.nodeId : undefined);
   // Cluster mode (REDIS_URL): the broker, shared buckets and presence live in Redis.
@@ -155,6 +177,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   const announce = redis ? (ev: ControlEvent): Promise<void> => broker.publishControl(ev) : null;
   const tenants = new TenantService(store, {
     rateLimit: config.defaultRateLimit,
+    maxAttachmentBytes: config.maxAttachmentBytes,
+    attachmentQuotaBytes: config.attachmentQuotaBytes,
     announce: announce ? (tenantId, jwtKeysChanged) => announce({ kind: "tenant", tenantId, jwtKeysChanged }) : undefined,
   });
   const buckets: RateLimiter = state ? new SharedBuckets(state) : new TokenBuckets();
@@ -168,7 +192,9 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   // Online = a socket on this node, or (cluster) one announced by any node.
   const online: OnlineDirectory = { isOnline: (t, u) => registry.isOnline(t, u) || (clusterPresence?.isOnline(t, u) ?? false) };
   const cache = new RoomCache(store.rooms, 20_000, announce ? { announce: (tenantId, roomId) => void announce({ kind: "room", tenantId, roomId }), maxAgeMs: 1000 } : {});
-  const rooms = new RoomService({ store, bus, cache });
+  const rooms = new RoomService({ store, bus, cache, urls });
+  const attachments = new AttachmentService({ store, blobs, urls, rooms, log, orphanTtlMs: config.attachmentOrphanTtlMs });
+  const search = new SearchService({ store, rooms, urls });
   const webhooks = new WebhookWorker({
     store,
     tenants,
@@ -180,11 +206,12 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     workerIntervalMs: config.workerIntervalMs,
     webhookTimeoutMs: config.webhookTimeoutMs,
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
+    preparePayload: (payload) => signWebhookAttachments(payload, urls),
   });
   const outbox = new DeliveryOutbox({ worker: webhooks });
-  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: state ? new SharedBuckets(state) : new TokenBuckets(), metrics });
-  const reactions = new ReactionService({ rooms, store, bus });
-  const changes = new ChangesService({ rooms, store });
+  const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: state ? new SharedBuckets(state) : new TokenBuckets(), metrics, attachments });
+  const reactions = new ReactionService({ rooms, store, bus, urls });
+  const changes = new ChangesService({ rooms, store, urls });
   const subscriptions = new SubscriptionService({ store });
   const notifications = new NotificationService({ store, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store, worker: webhooks });
@@ -202,7 +229,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     notifications,
     broker,
     registry,
-    cluster: clusterPresence ? { presence: clusterPresence, messages: store.messages } : undefined,
+    cluster: clusterPresence ? { presence: clusterPresence, messages: store.messages, urls } : undefined,
     // Another node changed a tenant or a room: drop this node's cached copy (a JWT key change also
     // re-verifies this node's JWT sockets, through the listener below).
     onControl: (ev) => {
@@ -228,6 +255,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       roomRoutes({ auth, rooms }),
       messageRoutes({ auth, messages }),
       conversationRoutes({ auth, messages, reactions, changes }),
+      searchRoutes({ auth, search }),
+      attachmentRoutes({ auth, attachments }),
       realtimeRoutes({ auth, tokens, presence: { view: (t, u) => gateway.presenceView(t, u) }, roomStore: store.rooms }),
       notifyRoutes({ auth, notifications, subscriptions }),
       deadLetterRoutes({ auth, deadLetters }),
@@ -266,11 +295,25 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   retention.start(0);
   const walWorker = walCheckpointWorker({ store, log, metrics, intervalMs: config.walCheckpointIntervalMs });
   walWorker.start();
+  const orphanSweeper = new Periodic("attachment-orphans", config.workerIntervalMs, () => attachments.sweepOrphans(), log);
+  orphanSweeper.start();
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
-  log.info({ url: http.url, version: VERSION, node_id: config.nodeId, bus: broker.kind, store: store.health.describe(), synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined }, "chatapi listening");
+  hooks.push({ name: "attachment-orphans", run: () => orphanSweeper.stop() });
+  log.info(
+    {
+      url: http.url,
+      version: VERSION,
+      node_id: config.nodeId,
+      bus: broker.kind,
+      store: store.health.describe(),
+      attachments: blobs.location,
+      synchronous: store.kind === "sqlite" ? config.sqliteSynchronous : undefined,
+    },
+    "chatapi listening",
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -304,7 +347,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, attachments, blobs, search, orphanSweeper, webhooks, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)
@@ -316,9 +359,11 @@ Usage:
   chatapi token TENANT_ID USER_ID [--ttl 1h]
                                print a user JWT signed with the tenant's jwt_secret (default TTL 1h)
   chatapi migrate              apply pending database migrations
-  chatapi backup FILE          write a consistent online copy of the database to FILE (SQLite; PostgreSQL: pg_dump)
+  chatapi backup FILE          write a consistent online copy of the database to FILE (SQLite; PostgreSQL: pg_dump);
+                               attachment files live in ATTACHMENTS_STORE: back that up separately
   chatapi copy-store --to DSN  copy every record of the configured store into an empty other one
-                               (SQLite <-> PostgreSQL), verified; progress on stderr
+                               (SQLite <-> PostgreSQL), verified; progress on stderr; attachment records
+                               are copied, the files stay in ATTACHMENTS_STORE (point the target at it)
   chatapi healthcheck          exit 0 when the server at LISTEN_ADDR answers /health ok
   chatapi version              print the version
   chatapi --help               this help
@@ -403,6 +448,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           await store.close();
         }
         process.stdout.write(`${JSON.stringify({ backup: file })}\n`);
+        // The database holds attachment records only; the files are elsewhere.
+        process.stderr.write(`backup: attachment files are not in the database; back up ${config.attachmentsStore.kind === "file" ? config.attachmentsStore.dir : `s3://${config.attachmentsStore.bucket}/${config.attachmentsStore.prefix}`} (ATTACHMENTS_STORE) separately\n`);
         return 0;
       }
       case "copy-store":

@@ -10,7 +10,7 @@ const REPO = join(import.meta.dir, "..");
 // The conversation scenarios measure single requests with a reference request interleaved on the same
 // server (bench/scenarios/conversations.ts): they have no separate baseline.
 const CONVERSATIONS = ["mentions-send", "reaction-hot", "thread-replies", "rooms-mentions"];
-const SCENARIOS = ["rest-send", "ws-rooms", "ws-latency", "fanout", "history", "idle", "reconnect-storm", "startup", "jwt-history", ...CONVERSATIONS];
+const SCENARIOS = ["rest-send", "ws-rooms", "ws-latency", "fanout", "history", "idle", "reconnect-storm", "startup", "jwt-history", "search", ...CONVERSATIONS];
 
 test(
   "bench --smoke runs every scenario against the product and its baseline with nothing lost",
@@ -44,5 +44,5 @@ test(
       rmSync(dir, { recursive: true, force: true });
     }
   },
-  120_000,
+  180_000,
 );

@@ -20,6 +20,10 @@ export interface Sizes {
   reconnectRoomSize: number;
   reconnectPerRoom: number;
   startupBytes: number;
+  /** search: messages seeded into one tenant, and its rooms. */
+  searchMessages: number;
+  searchRooms: number;
+  searchClients: number;
 }
 
 export const FULL: Sizes = {
@@ -42,6 +46,9 @@ export const FULL: Sizes = {
   reconnectRoomSize: 10,
   reconnectPerRoom: 20,
   startupBytes: 1024 ** 3,
+  searchMessages: 1_000_000,
+  searchRooms: 1000,
+  searchClients: 4,
 };
 
 export const SMOKE: Sizes = {
@@ -64,6 +71,9 @@ export const SMOKE: Sizes = {
   reconnectRoomSize: 4,
   reconnectPerRoom: 3,
   startupBytes: 4 * 1024 ** 2,
+  searchMessages: 3000,
+  searchRooms: 20,
+  searchClients: 2,
 };
 
 export interface Ctx {

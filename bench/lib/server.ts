@@ -8,6 +8,8 @@ export interface ServerHandle {
   kind: "product" | "baseline";
   name: string;
   pid: number;
+  /** The PostgreSQL database the product runs on, when startProduct created one (--store postgres). */
+  dsn?: string;
   proc: Subprocess;
   host: string;
   port: number;
@@ -64,7 +66,7 @@ function productCmd(ctx: Ctx): string[] {
 }
 
 /** A fresh PostgreSQL database for one product server (`--store postgres`); drop() removes it. */
-async function benchDatabase(ctx: Ctx): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function benchDatabase(ctx: Ctx): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = new SQL(ctx.postgresUrl!, { max: 1 });
   const name = `chatapi_bench_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
   await admin.unsafe(`CREATE DATABASE "${name}"`);
@@ -89,7 +91,7 @@ export async function startProduct(ctx: Ctx, o: ProductOpts): Promise<ServerHand
       throw e;
     });
     const stop = h.stop;
-    return { ...h, stop: async () => { await stop(); await db.drop(); } };
+    return { ...h, dsn: db.url, stop: async () => { await stop(); await db.drop(); } };
   }
   const port = o.port ?? freePort();
   const spawnedAt = performance.now();

@@ -4,6 +4,7 @@
 import { invalid, notFound } from "../errors";
 import type { Store } from "../storage/store";
 import { decodePosition, encodePosition } from "./conversation-rules";
+import type { AttachmentUrls } from "../blobs/url-signer";
 import { toMessage } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message } from "./types";
@@ -21,7 +22,8 @@ export interface ChangesPage {
 
 /** Changes reads shared by REST and WebSocket. */
 export class ChangesService {
-  constructor(private readonly d: { rooms: RoomService; store: Store }) {}
+  /** `urls` signs the attachment urls of the messages returned. */
+  constructor(private readonly d: { rooms: RoomService; store: Store; urls?: AttachmentUrls }) {}
 
   /** Without `since`: no messages and the cursor of the room's present state. Cursors never expire. */
   async changes(actor: Actor, roomId: string, q: ChangesQuery): Promise<ChangesPage> {
@@ -39,6 +41,6 @@ export class ChangesService {
     const rows = await this.d.store.messages.changedAfter(tenantId, roomId, since, limit + 1);
     const page = rows.slice(0, limit);
     const tail = page[page.length - 1];
-    return { messages: page.map(toMessage), next_cursor: encodePosition(tenantId, roomId, tail ? tail.change_seq : since), has_more: rows.length > limit };
+    return { messages: page.map((m) => toMessage(m, this.d.urls)), next_cursor: encodePosition(tenantId, roomId, tail ? tail.change_seq : since), has_more: rows.length > limit };
   }
 }

@@ -1,7 +1,9 @@
 // Row -> public object conversions (rows carry JSON values already: only the fields are picked).
+import type { AttachmentUrls } from "../blobs/url-signer";
+import type { StoredAttachment } from "../storage/attachment-store";
 import type { MessageRow } from "../storage/message-store";
 import type { RoomRow } from "../storage/room-store";
-import type { Message, Room } from "./types";
+import type { Attachment, Message, Room } from "./types";
 
 /** API.md Room from a row. */
 export function toRoom(r: RoomRow): Room {
@@ -17,8 +19,24 @@ export function toRoom(r: RoomRow): Room {
   };
 }
 
-/** API.md Message from a row. */
-export function toMessage(m: MessageRow): Message {
+/** API.md Attachment: the stored metadata plus a freshly signed url (url "" when no signer is given). */
+export function toAttachment(a: StoredAttachment, urls?: AttachmentUrls): Attachment {
+  const signed = urls ? urls.sign(a.attachment_id) : { url: "", url_expires_at: a.created_at };
+  return {
+    attachment_id: a.attachment_id,
+    room_id: a.room_id,
+    uploader_id: a.uploader_id,
+    filename: a.filename,
+    content_type: a.content_type,
+    size: a.size,
+    sha256: a.sha256,
+    created_at: a.created_at,
+    ...signed,
+  };
+}
+
+/** API.md Message from a row; attachment urls are signed with `urls`. */
+export function toMessage(m: MessageRow, urls?: AttachmentUrls): Message {
   return {
     message_id: m.message_id,
     room_id: m.room_id,
@@ -35,5 +53,6 @@ export function toMessage(m: MessageRow): Message {
     last_reply_at: m.last_reply_at,
     mentions: m.mentions,
     reactions: m.reactions,
+    attachments: m.attachments.length === 0 ? [] : m.attachments.map((a) => toAttachment(a, urls)),
   };
 }

@@ -7,7 +7,9 @@ import type { Store, Tx } from "../storage/store";
 import { rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { Tenant } from "../tenancy/tenants";
 import type { Bus, OnlineDirectory } from "../bus/bus";
-import { toMessage, toRoom } from "./mappers";
+import type { AttachmentService } from "./attachments";
+import { MAX_ATTACHMENTS_PER_MESSAGE } from "./attachments";
+import { toMessage as rowToMessage, toRoom } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
 import { checkMentions } from "./conversation-rules";
@@ -30,15 +32,28 @@ export interface MessageServiceDeps {
   outbox?: MessageOutbox;
   userBuckets: RateLimiter;
   metrics?: Metrics;
+  /** Attachments of sends and deletes (and the signer of their urls). */
+  attachments?: AttachmentService;
   now?: () => Date;
 }
 
 export interface SendInput {
-  content: unknown;
+  /** May be omitted or "" when `attachments` names at least one. */
+  content?: unknown;
   meta?: unknown;
   client_msg_id?: string;
   parent_id?: string;
   mentions?: unknown;
+  attachments?: unknown;
+}
+
+/** The attachment ids of a send: 0..10 strings (API.md "Attachments"). */
+function checkAttachmentIds(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_ATTACHMENTS_PER_MESSAGE || v.some((x) => typeof x !== "string" || x.length < 1 || x.length > 64)) {
+    throw invalid(`attachments must be an array of 0..${MAX_ATTACHMENTS_PER_MESSAGE} attachment ids`, [{ path: "/attachments", message: "invalid" }]);
+  }
+  return v as string[];
 }
 
 export interface HistoryQuery {
@@ -65,6 +80,9 @@ export class MessageService {
     this.now = d.now ?? (() => new Date());
   }
 
+  /** A row as the public Message, attachment urls signed now. */
+  private toMessage = (row: MessageRow): Message => rowToMessage(row, this.d.attachments?.urls);
+
   /**
    * Persists a message with seq = last_seq + 1 in the batch transaction, then publishes `message`.
    * A repeated client_msg_id of the same sender in the room returns the original (created=false).
@@ -81,7 +99,10 @@ export class MessageService {
     if (clientMsgId !== null && (typeof clientMsgId !== "string" || clientMsgId.length < 1 || clientMsgId.length > MAX_CLIENT_MSG_ID || /[\x00-\x1f\x7f]/.test(clientMsgId))) {
       throw invalid(`client_msg_id must be 1..${MAX_CLIENT_MSG_ID} characters without control characters`, [{ path: "/client_msg_id", message: "invalid" }]);
     }
-    const content = checkContent(input.content, tenant.config.max_message_bytes);
+    const attachmentIds = checkAttachmentIds(input.attachments);
+    if (attachmentIds.length && !this.d.attachments) throw invalid("attachments are not enabled", [{ path: "/attachments", message: "unsupported" }]);
+    // With at least one attachment the text may be omitted or empty.
+    const content = attachmentIds.length && (input.content === undefined || input.content === "") ? "" : checkContent(input.content, tenant.config.max_message_bytes);
     const meta = checkJson(input.meta, "/meta");
     const mentions = input.mentions === undefined || input.mentions === null ? [] : checkMentions(input.mentions);
     const parentId = input.parent_id ?? null;
@@ -108,11 +129,13 @@ export class MessageService {
         const change = await tx.rooms.nextChange(tenantId, roomId, parentId === null ? 1 : 2);
         const parent = parentId === null ? null : await replyRoot(tx, tenantId, roomId, parentId);
         await checkMentionMembers(tx, tenantId, roomId, mentions, room.members);
+        const messageId = Bun.randomUUIDv7();
+        const attachments = attachmentIds.length ? await this.d.attachments!.attachToMessage(tx, actor, roomId, attachmentIds, messageId) : [];
         const row: MessageRow = {
           tenant_id: tenantId,
           room_id: roomId,
           seq,
-          message_id: Bun.randomUUIDv7(),
+          message_id: messageId,
           sender_id: actor.userId,
           content,
           meta,
@@ -125,6 +148,7 @@ export class MessageService {
           last_reply_at: null,
           mentions,
           reactions: [],
+          attachments,
           change_seq: parent ? change - 1 : change,
         };
         await tx.messages.insert(row);
@@ -139,13 +163,13 @@ export class MessageService {
         tx.afterCommit(() => {
           this.d.rooms.messageCommitted(tenantId, roomId, seq, at);
           this.d.metrics?.messagesSent.inc();
-          this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(row) });
+          this.d.bus.toRoom(tenantId, roomId, { type: "message", ...this.toMessage(row) });
           if (thread) this.d.bus.toRoom(tenantId, roomId, thread);
         });
         if (outbox) {
           const offline: string[] = [];
           for (const u of room.members.keys()) if (u !== actor.userId && !this.d.online.isOnline(tenantId, u)) offline.push(u);
-          if (offline.length && (await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row), offline))) tx.afterCommit(() => outbox.wake());
+          if (offline.length && (await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), rowToMessage(row), offline))) tx.afterCommit(() => outbox.wake());
         }
         return { row, created: true };
       });
@@ -160,13 +184,13 @@ export class MessageService {
       result = { row: existing, created: false };
     }
     this.d.metrics?.sendSeconds.observe((performance.now() - started) / 1000);
-    return { message: toMessage(result.row), created: result.created };
+    return { message: this.toMessage(result.row), created: result.created };
   }
 
   /** One message of a readable room. */
   async get(actor: Actor, roomId: string, messageId: string): Promise<Message> {
     await this.d.rooms.readable(actor, roomId);
-    return toMessage(await this.row(actor, roomId, messageId));
+    return this.toMessage(await this.row(actor, roomId, messageId));
   }
 
   /** History per API.md "History": after/before/window/latest, ascending, with has_more. */
@@ -189,7 +213,7 @@ export class MessageService {
     else rows = await this.d.store.messages.before(tenantId, roomId, q.before_seq ?? null, limit + 1, filter);
     const has_more = rows.length > limit;
     if (has_more) rows = q.after_seq !== undefined ? rows.slice(0, limit) : rows.slice(1);
-    return { messages: rows.map(toMessage), has_more };
+    return { messages: rows.map(this.toMessage), has_more };
   }
 
   /** A thread's replies (tombstones included), with the history paging rules. */
@@ -235,10 +259,10 @@ export class MessageService {
         await tx.messages.addMentions(tenantId, roomId, fresh.seq, mentionRows(next));
       }
       await tx.messages.edit(tenantId, messageId, next.content, next.meta, at, change, mentions);
-      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...toMessage(next) }));
+      tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, { type: "message.edited", ...this.toMessage(next) }));
       return next;
     });
-    return toMessage(row);
+    return this.toMessage(row);
   }
 
   /** Sender, or room owner/admin; leaves a tombstone that keeps its seq; emits message.deleted. */
@@ -259,10 +283,12 @@ export class MessageService {
       const own = current.parent_id === null ? change : change - 1;
       await tx.messages.tombstone(tenantId, messageId, at, own);
       await tx.messages.removeMentions(tenantId, roomId, fresh.seq, mentionRows(fresh));
-      const gone: MessageRow = { ...fresh, content: "", meta: null, reactions: [], deleted_at: at, change_seq: own };
+      // The files go with the message (API.md "Attachments"): records now, blobs after the commit.
+      if (fresh.attachments.length) await this.d.attachments?.messageDeleted(tx, tenantId, messageId);
+      const gone: MessageRow = { ...fresh, content: "", meta: null, reactions: [], attachments: [], deleted_at: at, change_seq: own };
       const thread = fresh.parent_id === null ? null : await replyDeleted(tx, tenantId, roomId, fresh.parent_id, change);
       tx.afterCommit(() => {
-        this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...toMessage(gone) });
+        this.d.bus.toRoom(tenantId, roomId, { type: "message.deleted", ...this.toMessage(gone) });
         if (thread) this.d.bus.toRoom(tenantId, roomId, thread);
       });
     });

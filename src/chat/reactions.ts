@@ -5,6 +5,7 @@ import type { ReactionSummary } from "../storage/message-store";
 import type { Store } from "../storage/store";
 import type { Bus } from "../bus/bus";
 import { checkReaction, decodePosition, encodePosition, MAX_REACTIONS_PER_USER, REACTION_SUMMARY_USERS } from "./conversation-rules";
+import type { AttachmentUrls } from "../blobs/url-signer";
 import { toMessage } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message } from "./types";
@@ -13,6 +14,8 @@ export interface ReactionServiceDeps {
   rooms: RoomService;
   store: Store;
   bus: Bus;
+  /** Signs the attachment urls of the messages returned. */
+  urls?: AttachmentUrls;
   now?: () => Date;
 }
 
@@ -40,7 +43,7 @@ export class ReactionService {
     if (!current || current.room_id !== roomId) throw notFound("message not found");
     if (current.deleted_at) throw conflict("a deleted message takes no reaction");
     // Idempotent fast path: no write, no frame, no change position.
-    if (await this.d.store.messages.hasReaction(tenantId, messageId, reaction, actor.userId)) return toMessage(current);
+    if (await this.d.store.messages.hasReaction(tenantId, messageId, reaction, actor.userId)) return toMessage(current, this.d.urls);
     const at = this.now().toISOString();
     const row = await this.d.store.transaction(async (tx) => {
       const change = await tx.rooms.nextChange(tenantId, roomId, 1);
@@ -58,7 +61,7 @@ export class ReactionService {
       tx.afterCommit(() => this.d.bus.toRoom(tenantId, roomId, frame("reaction.added", next.room_id, messageId, next.seq, actor.userId, reaction, reactions)));
       return next;
     });
-    return toMessage(row);
+    return toMessage(row, this.d.urls);
   }
 
   /** Removes the actor's reaction (members only); an absent one (or a deleted message) changes nothing. */

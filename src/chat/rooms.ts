@@ -5,6 +5,7 @@ import type { MemberRow, RoomRow } from "../storage/room-store";
 import type { Store } from "../storage/store";
 import type { Bus } from "../bus/bus";
 import type { CachedRoom, RoomCache } from "./room-cache";
+import type { AttachmentUrls } from "../blobs/url-signer";
 import { toMessage, toRoom } from "./mappers";
 import type { Actor, Member, Role, Room, RoomSummary, RoomType } from "./types";
 import { checkJson, checkName, checkUserId } from "./validate";
@@ -13,6 +14,8 @@ export interface RoomServiceDeps {
   store: Store;
   bus: Bus;
   cache: RoomCache;
+  /** Signs the attachment urls of `last_message`. */
+  urls?: AttachmentUrls;
   now?: () => Date;
 }
 
@@ -198,7 +201,7 @@ export class RoomService {
           last_ack: r.my_last_ack,
           unread_count: r.last_seq > r.my_last_ack ? await messages.unreadCount(tenantId, r.room_id, r.my_last_ack, actor.userId) : 0,
           unread_mentions: mentions.get(r.room_id) ?? 0,
-          last_message: last ? toMessage(last) : null,
+          last_message: last ? toMessage(last, this.d.urls) : null,
         };
       }),
     );

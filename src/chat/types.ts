@@ -1,10 +1,10 @@
 // The public objects of API.md section 3 as the domain returns them. Room, Message and RoomSummary
 // are the contract types of src/client/types.ts (type-only imports: the browser client stays free of
 // server code, and the server cannot drift from what the client expects).
-import type { MemberRole, Message, Room, RoomSummary, RoomType } from "../client/types";
+import type { Attachment, MemberRole, Message, Room, RoomSummary, RoomType } from "../client/types";
 import type { Tenant } from "../tenancy/tenants";
 
-export type { Message, Room, RoomSummary, RoomType };
+export type { Attachment, Message, Room, RoomSummary, RoomType };
 export type Role = MemberRole;
 
 /** One member with their read position (the read-receipt view). */

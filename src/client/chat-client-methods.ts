@@ -12,6 +12,8 @@ export interface SendMessageOptions extends RequestOptions {
   parentId?: string;
   /** 0..50 distinct members of the room to mention. */
   mentions?: string[];
+  /** Attachment ids from `uploadAttachment` (0..10); with at least one, `content` may be "". */
+  attachments?: string[];
 }
 
 /** Changes of `editMessage`: `meta: null` clears it; an absent field stays as it is. */
@@ -50,6 +52,7 @@ export abstract class ChatClientMethods {
   sendMessage(roomId: string, content: string, options: SendMessageOptions = {}): Promise<Message> {
     const data: ClientRequests["send_message"]["data"] = { room_id: roomId, content };
     if ("meta" in options) data.meta = options.meta;
+    if (options.attachments !== undefined) data.attachments = options.attachments;
     const clientMsgId = options.clientMsgId === undefined ? randomId() : options.clientMsgId;
     if (clientMsgId !== null) data.client_msg_id = clientMsgId;
     if (options.parentId !== undefined) data.parent_id = options.parentId;

@@ -13,7 +13,7 @@ import type {
 import { TypedEmitter, type Handler } from "./emitter.ts";
 import { ChatClientError } from "./errors.ts";
 import { defaultSyncRetryDelayMs, RoomSequencer } from "./room-sequencer.ts";
-import type { ClientFrameType, ClientRequests, Message, ServerFrame } from "./types.ts";
+import type { Attachment, ClientFrameType, ClientRequests, Message, ServerFrame } from "./types.ts";
 import { ChatClientMethods } from "./chat-client-methods.ts";
 import { Liveness } from "./liveness.ts";
 import { RequestTable } from "./request-table.ts";
@@ -146,6 +146,11 @@ export class ChatClient extends ChatClientMethods {
           : new RestClient({ baseUrl, apiKey: this.options.apiKey!, userId: this.options.userId! });
     }
     return this.restClient;
+  }
+
+  /** Uploads a file to a room over REST (same credentials); send it with `sendMessage(roomId, "", {attachments: [id]})`. */
+  uploadAttachment(roomId: string, file: Blob, filename?: string): Promise<Attachment> {
+    return this.rest.uploadAttachment(roomId, file, filename);
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */

@@ -3,7 +3,7 @@
 // API key and the acting user. Minimal on purpose: what a chat screen needs besides the WebSocket.
 import { ChatClientError, type ChatClientErrorCode } from "./errors.ts";
 import { isJwt, TokenCache } from "./token-cache.ts";
-import type { AckReply, ListRoomsReply, Message, Room, RoomType, SyncReply } from "./types.ts";
+import type { AckReply, Attachment, ListRoomsReply, Message, Room, RoomType, SyncReply } from "./types.ts";
 import { randomId } from "./util.ts";
 
 /** Options of `createRestClient`: the API's base URL, and either `getToken` (JWT) or `apiKey` + `userId`. */
@@ -79,11 +79,40 @@ export class RestClient {
     return this.request("POST", "/rooms", input);
   }
 
-  /** `POST /rooms/{room_id}/messages` with a client_msg_id (generated unless given), so a retry never duplicates. */
-  sendMessage(roomId: string, content: string, options: { meta?: unknown; clientMsgId?: string } = {}): Promise<Message> {
+  /**
+   * `POST /rooms/{room_id}/messages` with a client_msg_id (generated unless given), so a retry never
+   * duplicates. `attachments`: ids from uploadAttachment (then `content` may be "").
+   */
+  sendMessage(roomId: string, content: string, options: { meta?: unknown; clientMsgId?: string; attachments?: string[] } = {}): Promise<Message> {
     const body: Record<string, unknown> = { content, client_msg_id: options.clientMsgId ?? randomId() };
     if ("meta" in options) body.meta = options.meta;
+    if (options.attachments !== undefined) body.attachments = options.attachments;
     return this.request("POST", `/rooms/${encodeURIComponent(roomId)}/messages`, body);
+  }
+
+  /**
+   * `POST /rooms/{room_id}/attachments`: uploads a file (a File keeps its name; a Blob needs
+   * `filename`); resolves with the Attachment to pass in `sendMessage(..., {attachments: [id]})`.
+   */
+  uploadAttachment(roomId: string, file: Blob, filename?: string): Promise<Attachment> {
+    const form = new FormData();
+    const name = filename ?? (typeof (file as { name?: unknown }).name === "string" ? (file as File).name : "file");
+    form.append("file", file, name);
+    return this.request("POST", `/rooms/${encodeURIComponent(roomId)}/attachments`, form);
+  }
+
+  /** `GET /search`: messages matching `q` (words, `prefix*`, `"phrases"`), newest first. */
+  search(q: string, options: { roomId?: string; limit?: number; cursor?: string } = {}): Promise<{ messages: Message[]; next_cursor: string | null }> {
+    const p = new URLSearchParams({ q });
+    if (options.roomId !== undefined) p.set("room_id", options.roomId);
+    if (options.limit !== undefined) p.set("limit", String(options.limit));
+    if (options.cursor !== undefined) p.set("cursor", options.cursor);
+    return this.request("GET", `/search?${p.toString()}`);
+  }
+
+  /** The absolute URL of an Attachment's signed `url` (for `<img src>` or a link). */
+  attachmentUrl(a: Pick<Attachment, "url">): string {
+    return /^https?:/i.test(a.url) ? a.url : this.base + a.url;
   }
 
   /** `POST /acks`. */
@@ -102,7 +131,10 @@ export class RestClient {
       headers["X-User-Id"] = this.options.userId!;
     }
     const init: RequestInit = { method, headers };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      // fetch writes the multipart Content-Type with its boundary.
+      init.body = body;
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }

@@ -65,6 +65,7 @@ export function makeMessage(roomId: string, seq: number): Message {
     reactions: [],
     edited_at: null,
     deleted_at: null,
+    attachments: [],
   };
 }
 

@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | "not_found"
   | "conflict"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "rate_limit_exceeded"
   | "internal_error"
   | "unavailable";
@@ -48,6 +49,8 @@ export interface Message {
   mentions: string[];
   /** Reactions in the order each was first added; `user_ids` are the first 10 reactors. */
   reactions: ReactionSummary[];
+  /** Files sent with the message ([] when none, and on a deleted message). */
+  attachments: Attachment[];
 }
 
 /** One reaction of a message: its count and its first 10 current reactors, in order. */
@@ -62,6 +65,20 @@ export interface Reaction {
   reaction: string;
   user_id: string;
   created_at: Timestamp;
+}
+
+/** An uploaded file (API.md section 3, Attachment); `url` is a signed download path valid until `url_expires_at`. */
+export interface Attachment {
+  attachment_id: string;
+  room_id: string;
+  uploader_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  created_at: Timestamp;
+  url: string;
+  url_expires_at: Timestamp;
 }
 
 /** Room kinds of API.md section 3. */
@@ -106,13 +123,16 @@ export type MemberRole = "owner" | "admin" | "member";
 /** `data` of `send_message`; `content` byte limits and the 4 KiB `meta` limit are server-checked. */
 export interface SendMessageData {
   room_id: string;
-  content: string;
+  /** May be omitted or "" when `attachments` names at least one. */
+  content?: string;
   meta?: unknown;
   client_msg_id?: string;
   /** Makes the message a reply to this thread root. */
   parent_id?: string;
   /** 0..50 distinct user ids, each a member of the room. */
   mentions?: string[];
+  /** 0..10 attachment ids from uploadAttachment (uploaded by the sender to this room). */
+  attachments?: string[];
 }
 
 /** `data` of `edit_message` (sender only); `mentions`, when given, replaces them. */

@@ -39,6 +39,8 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
         seq: message.seq,
         created_at: message.created_at,
         parent_id: message.parent_id,
+        // Stored without urls: the worker signs them when the delivery is sent (API.md section 5).
+        attachments: message.attachments.map(({ url: _u, url_expires_at: _e, ...a }) => a),
       },
     }));
   }

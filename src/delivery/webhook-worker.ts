@@ -36,6 +36,8 @@ export interface WebhookWorkerOptions {
   /** Sends in flight across all tenants (default max(64, concurrencyPerTenant)). */
   globalConcurrency?: number;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** Rewrites a payload just before it is sent (signs attachment urls, API.md section 5). */
+  preparePayload?: (payload: string) => string;
   now?: () => number;
   random?: () => number;
 }
@@ -359,11 +361,12 @@ export class WebhookWorker {
     }, this.o.webhookTimeoutMs);
     this.controllers.add(ctrl);
     let error: string | null = null;
+    const body = this.o.preparePayload ? this.o.preparePayload(row.payload) : row.payload;
     try {
       const res = await this.fetchImpl(url, {
         method: "POST",
-        headers: webhookHeaders(row.delivery_id, row.payload, tenant.webhookSecret, startMs),
-        body: row.payload,
+        headers: webhookHeaders(row.delivery_id, body, tenant.webhookSecret, startMs),
+        body,
         signal: ctrl.signal,
         // A redirect is not a 2xx: the receiver must answer at the configured URL.
         redirect: "manual",

@@ -34,6 +34,19 @@ export const ReactionSummarySchema = t.Object({
   user_ids: t.Array(t.String(), { description: "The first 10 current reactors, in the order they added it" }),
 });
 
+export const AttachmentSchema = t.Object({
+  attachment_id: t.String(),
+  room_id: t.String(),
+  uploader_id: t.String(),
+  filename: t.String({ description: "The uploaded part's file name without directories (1..255 characters)" }),
+  content_type: t.String({ description: "The part's media type (type/subtype), application/octet-stream when none or malformed" }),
+  size: Type.Integer({ minimum: 1, description: "Bytes" }),
+  sha256: t.String({ description: "SHA-256 of the bytes, lowercase hex (also the download's ETag)" }),
+  created_at: Timestamp,
+  url: t.String({ description: "Signed download path (absolute path + query), valid until url_expires_at" }),
+  url_expires_at: Timestamp,
+});
+
 export const MessageSchema = t.Object({
   message_id: t.String(),
   room_id: t.String(),
@@ -50,6 +63,7 @@ export const MessageSchema = t.Object({
   last_reply_at: t.Union([Timestamp, t.Null()], { description: "created_at of the newest non-deleted reply; null when none" }),
   mentions: t.Array(t.String(), { description: "Mentioned user ids" }),
   reactions: t.Array(ReactionSummarySchema, { description: "In the order each reaction was first added; only counts > 0" }),
+  attachments: t.Array(AttachmentSchema, { description: "Files sent with the message; [] when none and on a deleted message" }),
 });
 
 export const RoomSummarySchema = t.Composite([
@@ -93,11 +107,12 @@ export const EditMessageBody = t.Object(
 
 export const SendMessageBody = t.Object(
   {
-    content: t.String({ description: "1..max_message_bytes UTF-8 bytes (tenant config, default 4000)" }),
+    content: t.Optional(t.String({ description: "1..max_message_bytes UTF-8 bytes (tenant config, default 4000); may be omitted or \"\" when attachments names at least one" })),
     meta: t.Optional(AnyJson),
     client_msg_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Idempotency key (same namespace as the Idempotency-Key header)" })),
     parent_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Makes this a reply to that thread root (same room, not a reply, not deleted)" })),
     mentions: t.Optional(MentionsSchema),
+    attachments: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: 10, description: "0..10 attachment ids uploaded by the sender to this room and not attached elsewhere" })),
   },
   { additionalProperties: false },
 );
@@ -119,3 +134,15 @@ export const HistorySchema = t.Object({ messages: t.Array(MessageSchema), has_mo
 
 export const AckBody = t.Object({ room_id: RoomIdParam, seq: StrictInt({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
 export const AckSchema = t.Object({ room_id: t.String(), last_ack: Type.Integer({ minimum: 0 }), unread_count: Type.Integer({ minimum: 0 }) });
+
+export const SearchQuery = t.Object({
+  q: t.String({ description: "1..256 characters: words (AND), `word*` prefixes, `\"a phrase\"`; every other character is plain text" }),
+  room_id: t.Optional(RoomIdParam),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: undefined })),
+  cursor: t.Optional(t.String({ minLength: 1, maxLength: 512, description: "next_cursor of the previous page" })),
+});
+
+export const SearchSchema = t.Object({
+  messages: t.Array(MessageSchema),
+  next_cursor: t.Union([t.String(), t.Null()], { description: "Opaque; null on the last page" }),
+});

@@ -34,3 +34,22 @@ export function contextOf(req: Request): RequestContext {
 export function setContext(req: Request, ctx: RequestContext): void {
   contexts.set(req, ctx);
 }
+
+const rawResponses = new WeakMap<Request, Response>();
+
+/**
+ * Hands a Response to the fetch wrapper untouched. Elysia rebuilds a returned Response around its
+ * body, which turns a streamed download into chunked encoding without its Content-Length; a route
+ * that must keep exact headers (downloads) stores its Response here and returns a placeholder.
+ */
+export function setRawResponse(req: Request, res: Response): Response {
+  rawResponses.set(req, res);
+  return new Response(null, { status: 204 });
+}
+
+/** The Response a route stored with setRawResponse (once), or undefined. */
+export function takeRawResponse(req: Request): Response | undefined {
+  const res = rawResponses.get(req);
+  if (res) rawResponses.delete(req);
+  return res;
+}

@@ -56,6 +56,8 @@ export const TenantConfigSchema = t.Object({
   has_webhook_secret: t.Boolean(),
   has_jwt_secret: t.Boolean({ description: "A jwt_secret (HS256) is set; the secret itself is write-only" }),
   jwt_public_keys: t.Array(PublicJwkSchema, { description: "Public JWKs that verify signed user tokens (RS256, ES256, EdDSA), selected by the token's kid" }),
+  max_attachment_bytes: Type.Integer({ minimum: 1, maximum: 104_857_600, description: "Largest upload in bytes (default MAX_ATTACHMENT_BYTES)" }),
+  attachment_quota_bytes: Type.Integer({ minimum: 0, description: "Bytes of attachments the tenant may store (default ATTACHMENT_QUOTA_BYTES)" }),
 });
 
 export const TenantSchema = t.Object({
@@ -72,6 +74,8 @@ export const TenantConfigInputSchema = t.Object(
     rate_limit_burst: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), t.Null()])),
     user_message_rate: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), t.Null()])),
     max_message_bytes: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 8192 }), t.Null()])),
+    max_attachment_bytes: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 104_857_600, description: "Largest upload in bytes, at most 100 MiB; null: MAX_ATTACHMENT_BYTES" }), t.Null()])),
+    attachment_quota_bytes: t.Optional(t.Union([Type.Integer({ minimum: 0, maximum: 1_125_899_906_842_624, description: "Stored attachment bytes allowed; null: ATTACHMENT_QUOTA_BYTES" }), t.Null()])),
     webhook_url: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 2048 }), t.Null()])),
     webhook_secret: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 256 }), t.Null()])),
     jwt_secret: t.Optional(

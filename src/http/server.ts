@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { HttpApp } from "./app";
-import { attachContext, setContext, type RequestContext } from "./context";
+import { attachContext, setContext, takeRawResponse, type RequestContext } from "./context";
 import { errorResponse } from "./errors";
 
 /** The WebSocket gateway as the HTTP server sees it. */
@@ -37,10 +37,14 @@ export interface HttpServer {
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// Uploads have their own limit (max_attachment_bytes, at most 100 MiB, enforced while streaming);
+// a declared length beyond it plus room for the multipart framing is refused before reading.
+const UPLOAD_PATH = /^\/rooms\/[^/]+\/attachments\/?$/;
+const MAX_UPLOAD_BODY_BYTES = 100 * 1024 * 1024 + 64 * 1024;
 // CORS (API.md section 1): what a browser calling the API directly (API key or Bearer JWT) may send and read.
 export const CORS_ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
-export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key";
-export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
+export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key, Range, If-None-Match";
+export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, ETag, Content-Range, Content-Disposition, Accept-Ranges";
 // Browsers cap it (Chromium at 2 h); 10 min keeps a changed ALLOWED_ORIGINS effective soon after a restart.
 export const CORS_MAX_AGE_S = "600";
 
@@ -153,7 +157,10 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
       }
       return finish(req, url, ctx, res);
     }
-    if (BODY_METHODS.has(req.method)) {
+    if (req.method === "POST" && UPLOAD_PATH.test(url.pathname)) {
+      const len = req.headers.get("content-length");
+      if (len !== null && Number(len) > MAX_UPLOAD_BODY_BYTES) return finish(req, url, ctx, errorResponse(new AppError("payload_too_large", "upload over 100 MiB"), ctx.requestId));
+    } else if (BODY_METHODS.has(req.method)) {
       const len = req.headers.get("content-length");
       if (len !== null) {
         if (Number(len) > maxBodyBytes) return finish(req, url, ctx, tooLarge(ctx));
@@ -167,7 +174,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
       }
     }
     const res = await app.handle(req);
-    return finish(req, url, ctx, res);
+    return finish(req, url, ctx, takeRawResponse(req) ?? res);
   };
 
   const server = listen(opts.hostname, opts.port, {

@@ -14,6 +14,8 @@ export const COPY_TABLES = [
   "notification_recipients",
   "subscriptions",
   "deliveries",
+  "attachments",
+  "attachment_usage",
 ] as const;
 export type CopyTable = (typeof COPY_TABLES)[number];
 
@@ -29,7 +31,15 @@ export const COPY_KEYS: Record<CopyTable, readonly string[]> = {
   notification_recipients: ["tenant_id", "user_id", "notification_id"],
   subscriptions: ["tenant_id", "id"],
   deliveries: ["delivery_id"],
+  attachments: ["tenant_id", "attachment_id"],
+  attachment_usage: ["tenant_id"],
 };
+
+/**
+ * Columns a store derives itself (search indexes): never copied; the target rebuilds them
+ * (SQLite's search_id and FTS5 index in finish(), PostgreSQL's generated search_tsv on insert).
+ */
+export const COPY_DERIVED: Partial<Record<CopyTable, readonly string[]>> = { messages: ["search_id", "search_tsv"] };
 
 /** JSON columns (values in a CopyRow); `notNull` ones store JSON null as the text 'null'. */
 export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boolean }[]>> = {
@@ -39,6 +49,7 @@ export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boo
     { column: "meta", notNull: false },
     { column: "mentions", notNull: false },
     { column: "reactions", notNull: false },
+    { column: "attachments", notNull: false },
   ],
   notifications: [{ column: "payload", notNull: true }],
 };

@@ -1,4 +1,5 @@
 // The contract of messages. Every method is scoped by tenant_id (and room_id where given).
+import type { StoredAttachment } from "./attachment-store";
 import type { Instant, JsonValue } from "./store";
 
 /** A message row. `meta` is the JSON value given (null when none). Tombstones: content "", meta null, deleted_at set. */
@@ -24,6 +25,8 @@ export interface MessageRow {
   mentions: string[];
   /** The reactions summary ([] when none; always [] for a tombstone). */
   reactions: ReactionSummary[];
+  /** The attachments' metadata (kept with the message; [] when none and on tombstones). */
+  attachments: StoredAttachment[];
   /** The room's change position of the message's latest change (create, edit, delete, reaction, reply count). */
   change_seq: number;
 }
@@ -95,7 +98,7 @@ export interface MessageStore extends MessageReads {
   /** Replaces content, meta (and mentions when not null), sets edited_at and change_seq; false when no such message. */
   edit(tenantId: string, messageId: string, content: string, meta: JsonValue, editedAt: Instant, change: number, mentions: string[] | null): Promise<boolean>;
   /**
-   * Turns the message into a tombstone (content "", meta null, reactions [], deleted_at, change_seq)
+   * Turns the message into a tombstone (content "", meta null, reactions [], attachments [], deleted_at, change_seq)
    * and deletes its reaction rows; keeps its seq, parent_id, reply_count and mentions. False when no such message.
    */
   tombstone(tenantId: string, messageId: string, deletedAt: Instant, change: number): Promise<boolean>;

@@ -1,11 +1,13 @@
 // The storage aggregate: every interface of src/storage behind one object, and explicit transactions.
 // Implementations: storage/sqlite/ (embedded default), storage/postgres/. Design note: ./README.md.
+import type { AttachmentReads, AttachmentStore } from "./attachment-store";
 import type { DeliveryReads, DeliveryStore } from "./delivery-store";
 import type { HealthStore } from "./health-store";
 import type { MaintenanceStore } from "./maintenance-store";
 import type { MessageReads, MessageStore } from "./message-store";
 import type { NotificationReads, NotificationStore } from "./notification-store";
 import type { RoomReads, RoomStore } from "./room-store";
+import type { SearchReads } from "./search-store";
 import type { SubscriptionReads, SubscriptionStore } from "./subscription-store";
 import type { TenantReads, TenantStore } from "./tenant-store";
 import type { WsTokenStore } from "./ws-token-store";
@@ -40,6 +42,7 @@ export interface Tx {
   readonly notifications: NotificationStore;
   readonly subscriptions: SubscriptionStore;
   readonly wsTokens: WsTokenStore;
+  readonly attachments: AttachmentStore;
   /**
    * Runs `cb` once, after this transaction committed and before `transaction()` resolves; never
    * when it rolls back. Callbacks of one transaction run in registration order; those of two
@@ -61,6 +64,8 @@ export interface Store {
   readonly deliveries: DeliveryReads;
   readonly notifications: NotificationReads;
   readonly subscriptions: SubscriptionReads;
+  readonly attachments: AttachmentReads;
+  readonly search: SearchReads;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
 

@@ -11,6 +11,8 @@ export interface TenantConfigInput {
   rate_limit_burst?: number | null;
   user_message_rate?: number | null;
   max_message_bytes?: number | null;
+  max_attachment_bytes?: number | null;
+  attachment_quota_bytes?: number | null;
   webhook_url?: string | null;
   webhook_secret?: string | null;
   /** HS256 secret of signed user tokens (32..512 bytes); write-only. */
@@ -29,6 +31,8 @@ export interface TenantConfigView {
   has_webhook_secret: boolean;
   has_jwt_secret: boolean;
   jwt_public_keys: PublicJwk[];
+  max_attachment_bytes: number;
+  attachment_quota_bytes: number;
 }
 
 /** The public Tenant object. */
@@ -58,6 +62,10 @@ export interface TenantJwtKeys {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 4000;
 export const DEFAULT_USER_MESSAGE_RATE = 10;
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_ATTACHMENT_QUOTA_BYTES = 1024 * 1024 * 1024;
+/** The upper bound of max_attachment_bytes (API.md "Attachments"). */
+export const MAX_ATTACHMENT_BYTES_LIMIT = 100 * 1024 * 1024;
 const NEGATIVE_CACHE_MAX = 10_000;
 
 interface StoredConfig {
@@ -65,6 +73,8 @@ interface StoredConfig {
   rate_limit_burst?: number;
   user_message_rate?: number;
   max_message_bytes?: number;
+  max_attachment_bytes?: number;
+  attachment_quota_bytes?: number;
   webhook_url?: string;
 }
 
@@ -104,7 +114,12 @@ export class TenantService {
   constructor(
     private readonly store: Store,
     /** `announce`: tells the other nodes of a cluster that a tenant changed (they drop their cache). */
-    private readonly defaults: { rateLimit: number; announce?: (tenantId: string, jwtKeysChanged: boolean) => Promise<void> },
+    private readonly defaults: {
+      rateLimit: number;
+      maxAttachmentBytes?: number;
+      attachmentQuotaBytes?: number;
+      announce?: (tenantId: string, jwtKeysChanged: boolean) => Promise<void>;
+    },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -272,6 +287,8 @@ export class TenantService {
       has_webhook_secret: row.webhook_secret !== null,
       has_jwt_secret: row.jwt_secret !== null,
       jwt_public_keys: jwt.publicKeys,
+      max_attachment_bytes: c.max_attachment_bytes ?? this.defaults.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
+      attachment_quota_bytes: c.attachment_quota_bytes ?? this.defaults.attachmentQuotaBytes ?? DEFAULT_ATTACHMENT_QUOTA_BYTES,
     };
     const view: TenantView = { tenant_id: row.tenant_id, name: row.name, config, created_at: row.created_at };
     return { id: row.tenant_id, name: row.name, config, webhookSecret: row.webhook_secret, jwt, view };
@@ -284,7 +301,7 @@ function mergeConfig(
   input: TenantConfigInput,
 ): { stored: StoredConfig; secret: string | null } {
   const stored: StoredConfig = { ...current };
-  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes"] as const;
+  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes", "max_attachment_bytes", "attachment_quota_bytes"] as const;
   for (const k of numeric) {
     const v = input[k];
     if (v === null) delete stored[k];

@@ -4,6 +4,7 @@
 // local sockets, and reports the bus going down (every socket closed with 1012) and coming back.
 import type { Broker, BusInbound, ControlEvent, JoinContext } from "../bus/bus";
 import { RoomSequencer } from "../bus/sequencer";
+import type { AttachmentUrls } from "../blobs/url-signer";
 import { toMessage } from "../chat/mappers";
 import { WS_CLOSE } from "../errors";
 import type { Logger } from "../log";
@@ -29,7 +30,7 @@ export interface BusAdapterDeps {
   log: Logger;
   roomStore: RoomReads;
   /** Cluster mode: presence over all nodes, and the message reads the sequencer fills gaps with. */
-  cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number };
+  cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number; urls?: AttachmentUrls };
   /** Another node changed something this node caches. */
   onControl?: (ev: ControlEvent) => void;
 }
@@ -56,7 +57,7 @@ export class BusAdapter implements BusInbound {
         range: async (topic, from, to) => {
           const [, t, r] = topic.split(":") as [string, string, string];
           const rows = await c.messages.after(t, r, from - 1, to + 1, to - from + 1);
-          return rows.map((m) => ({ seq: m.seq, json: JSON.stringify({ type: "message", ...toMessage(m) }) }));
+          return rows.map((m) => ({ seq: m.seq, json: JSON.stringify({ type: "message", ...toMessage(m, c.urls) }) }));
         },
       },
       (topic, json) => this.hub.publishLocal(topic, json),

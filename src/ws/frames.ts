@@ -46,7 +46,15 @@ const Mentions = t.Optional(t.Array(t.String({ minLength: 1, maxLength: 128 }), 
 
 /** `data` of `send_message`. */
 export const SendMessageDataSchema = t.Object(
-  { room_id: Id, content: Content, meta: Meta, client_msg_id: t.Optional(Id), parent_id: t.Optional(Id), mentions: Mentions },
+  {
+    room_id: Id,
+    content: t.Optional(Content),
+    meta: Meta,
+    client_msg_id: t.Optional(Id),
+    parent_id: t.Optional(Id),
+    mentions: Mentions,
+    attachments: t.Optional(t.Array(Id, { maxItems: 10 })),
+  },
   closed,
 );
 /** `data` of `edit_message`; whether anything changes is the domain's decision. */
@@ -127,7 +135,7 @@ const dataOptional = new Set<string>(["ping", "list_rooms"]);
 // API.md section 1: "omitted optional fields are absent or null". These optional fields therefore
 // accept null, which is removed before validation. `meta` is not listed: null is a value there.
 const nullMeansAbsent: Record<string, readonly string[]> = {
-  send_message: ["client_msg_id", "parent_id", "mentions"],
+  send_message: ["client_msg_id", "parent_id", "mentions", "attachments"],
   edit_message: ["content", "mentions"],
   changes: ["since", "limit"],
   sync: ["after_seq", "before_seq", "limit"],

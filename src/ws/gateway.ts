@@ -3,6 +3,7 @@
 // typing publish through the broker, and this node's bus adapter (bus-adapter.ts) hands what arrives
 // back here (publishLocal), so every node sees one order. The handshake is in handshake.ts, frame
 // handling in handlers.ts, the connect replay in replay.ts, cluster presence in cluster-presence.ts.
+import type { AttachmentUrls } from "../blobs/url-signer";
 import type { Server, WebSocketHandler } from "bun";
 import type { Broker, ControlEvent, Frame, OnlineDirectory } from "../bus/bus";
 import { BusAdapter, type LocalHub } from "./bus-adapter";
@@ -46,7 +47,7 @@ export interface GatewayDeps {
   /** This node's sockets (main.ts shares it with the OnlineDirectory). */
   registry: ConnectionRegistry;
   /** Cluster mode: presence and the socket cap over all nodes, and the reads the per-room sequencer needs. */
-  cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number };
+  cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number; urls?: AttachmentUrls };
   /** Another node changed something this node caches. */
   onControl?: (ev: ControlEvent) => void;
 }

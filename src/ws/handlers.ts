@@ -46,7 +46,8 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
   switch (frame.type) {
     case "send_message": {
       const d = frame.data;
-      return (await s.messages.send(actor, d.room_id, { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined, parent_id: d.parent_id, mentions: d.mentions })).message;
+      const input = { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined, parent_id: d.parent_id, mentions: d.mentions, attachments: d.attachments ?? undefined };
+      return (await s.messages.send(actor, d.room_id, input)).message;
     }
     case "edit_message": {
       const d = frame.data;

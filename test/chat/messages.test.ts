@@ -68,7 +68,7 @@ describe("sequencing", () => {
     const roomId = await group(t.as("a"), ["b"]);
     const r = await t.as("a").post(`/rooms/${roomId}/messages`, { content: "  hi \n" });
     expect(r.status).toBe(201);
-    expect(Object.keys(r.body).sort()).toEqual(["client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq"]);
+    expect(Object.keys(r.body).sort()).toEqual(["attachments", "client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq"]);
     expect(r.body).toMatchObject({ room_id: roomId, seq: 1, sender_id: "a", content: "  hi \n", meta: null, client_msg_id: null, edited_at: null, deleted_at: null });
     expect(r.body.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect((await t.as("b").get(`/rooms/${roomId}/messages/${r.body.message_id}`)).body).toEqual(r.body);

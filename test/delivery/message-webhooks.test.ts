@@ -44,7 +44,7 @@ describe("message.new", () => {
       expect(r.body.tenant_id).toBe(t.tenantId);
       expect(r.body.room_id).toBe(t.roomId);
       expect(r.body.room_metadata).toEqual({ topic: "launch", n: 1 });
-      expect(r.body.message).toEqual({ message_id: m.message_id, sender_id: "alice", content: m.content, seq: m.seq, created_at: m.created_at, parent_id: null });
+      expect(r.body.message).toEqual({ message_id: m.message_id, sender_id: "alice", content: m.content, seq: m.seq, created_at: m.created_at, parent_id: null, attachments: [] });
       expect(r.body.mentioned).toBe(false);
       expect(r.body.message.created_at).toMatch(RFC3339_MS);
       expect(r.path).toBe("/hook");

@@ -12,8 +12,14 @@ import { startTestServer, TEST_MASTER_KEY, type TestServer } from "../helpers";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/postgres";
 import { runCli, tempDir } from "./cli";
 import { claims, genKey, signWith, type TestKey } from "../auth/jwt-helpers";
+import { download, upload } from "../attachments/upload-helpers";
 
 const available = await postgresAvailable();
+
+/** Signed attachment urls differ per response (fresh expiry, per-installation secret): compared without them. */
+function unsigned<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x, (k, v) => (k === "url" || k === "url_expires_at" ? undefined : v)));
+}
 
 /** Every row of every copied table, in key order. */
 async function dump(store: SqliteCopyStore | PgCopyStore): Promise<Record<string, CopyRow[]>> {
@@ -33,6 +39,9 @@ describe.skipIf(!available)("chatapi copy-store", () => {
   let pg: TestDatabase;
   let keys: { a: string; b: string; c: string };
   let rooms: string[] = [];
+  let attachmentId = "";
+  // Attachment files are not copied: every installation of this test shares one store.
+  const files = { ATTACHMENTS_STORE: `file:${join(dir, "files")}` };
   let before: { history: unknown; summaries: unknown; dead: number; idem: { message_id: string } };
   let key: TestKey;
   let tenantC: string;
@@ -41,7 +50,7 @@ describe.skipIf(!available)("chatapi copy-store", () => {
 
   beforeAll(async () => {
     pg = await createTestDatabase();
-    const s: TestServer = await startTestServer({ DATABASE_DSN: `file:${srcFile}`, RETRY_MAX_ATTEMPTS: "1", WEBHOOK_CONCURRENCY_PER_TENANT: "1", SHUTDOWN_DRAIN_TIMEOUT: "500ms" });
+    const s: TestServer = await startTestServer({ ...files, DATABASE_DSN: `file:${srcFile}`, RETRY_MAX_ATTEMPTS: "1", WEBHOOK_CONCURRENCY_PER_TENANT: "1", SHUTDOWN_DRAIN_TIMEOUT: "500ms" });
     try {
       const a = await s.createTenant("dead-letters", { webhook_url: fail.url.href });
       const b = await s.createTenant("pending", { webhook_url: hang.url.href });
@@ -65,6 +74,9 @@ describe.skipIf(!available)("chatapi copy-store", () => {
       const jobs = Array.from({ length: 3000 }, (_, i) => () => s.client(keys.c, i % 3 ? "owner" : "m1").post(`/rooms/${rooms[i % rooms.length]}/messages`, { content: `message ${i} ✓`, ...(i % 5 ? {} : { meta: { i, s: "é" } }) }));
       for (let i = 0; i < jobs.length; i += 32) for (const r of await Promise.all(jobs.slice(i, i + 32).map((j) => j()))) expect(r.status).toBe(201);
       const idem = await owner.post(`/rooms/${rooms[0]}/messages`, { content: "once", client_msg_id: "idem-1" });
+      const up = await upload(s.url, { "x-api-key": keys.c, "x-user-id": "owner" }, rooms[2]!, { filename: "plan.txt", data: "copied file" });
+      attachmentId = up.body.attachment_id;
+      expect((await owner.post(`/rooms/${rooms[2]}/messages`, { content: "zebra with a file", attachments: [attachmentId] })).status).toBe(201);
       const hist = await owner.get(`/rooms/${rooms[0]}/messages?limit=50`);
       await owner.patch(`/rooms/${rooms[0]}/messages/${hist.body.messages[0].message_id}`, { content: "edited", meta: "now a string" });
       await owner.del(`/rooms/${rooms[0]}/messages/${hist.body.messages[1].message_id}`);
@@ -122,6 +134,18 @@ describe.skipIf(!available)("chatapi copy-store", () => {
       expect({ table: t, rows: roundTrip[t] }).toEqual({ table: t, rows: original[t]! });
     }
     expect(Bun.hash(readFileSync(srcFile))).toBe(srcHash);
+    // The SQLite copy rebuilt its search index from the copied messages.
+    const s = await startTestServer({ ...files, DATABASE_DSN: `file:${backFile}`, WORKER_INTERVAL: "1h", RETRY_INTERVAL: "1h" });
+    try {
+      const owner = s.client(keys.c, "owner");
+      expect((await owner.get("/search?q=zebra")).body.messages.map((m: any) => m.attachments[0].attachment_id)).toEqual([attachmentId]);
+      expect((await owner.get(`/search?q=${encodeURIComponent('"message 17"')}`)).body.messages.map((m: any) => m.content)).toEqual(["message 17 ✓"]);
+      const sent = await owner.post(`/rooms/${rooms[3]}/messages`, { content: "zebra again" });
+      expect(sent.status).toBe(201);
+      expect((await owner.get("/search?q=zebra")).body.messages.map((m: any) => m.content)).toEqual(["zebra again", "zebra with a file"]);
+    } finally {
+      await s.stop();
+    }
   }, 240_000);
 
   test("a non-empty target is refused with exit 2 and left as it was", async () => {
@@ -134,11 +158,11 @@ describe.skipIf(!available)("chatapi copy-store", () => {
   }, 120_000);
 
   test("the PostgreSQL copy answers the API like the original: history, unread counts, idempotent resend, dead letters, keys", async () => {
-    const s = await startTestServer({ DATABASE_DSN: pg.url, WORKER_INTERVAL: "1h", RETRY_INTERVAL: "1h" });
+    const s = await startTestServer({ ...files, DATABASE_DSN: pg.url, WORKER_INTERVAL: "1h", RETRY_INTERVAL: "1h" });
     try {
       const owner = s.client(keys.c, "owner");
       expect((await owner.get(`/rooms/${rooms[0]}/messages?limit=100`)).body).toEqual(before.history);
-      expect((await s.client(keys.c, "m1").get("/rooms?limit=100")).body).toEqual(before.summaries);
+      expect(unsigned((await s.client(keys.c, "m1").get("/rooms?limit=100")).body)).toEqual(unsigned(before.summaries));
       const again = await owner.post(`/rooms/${rooms[0]}/messages`, { content: "once", client_msg_id: "idem-1" });
       expect(again.status).toBe(200);
       expect(again.body.message_id).toBe(before.idem.message_id);
@@ -146,7 +170,14 @@ describe.skipIf(!available)("chatapi copy-store", () => {
       // The tenant's JWT public keys came along (a json column): a token signed with the key authenticates.
       const jwtRooms = await s.raw({ authorization: `Bearer ${await signWith(key, claims(tenantC, "m1"))}` }).get("/rooms?limit=100");
       expect(jwtRooms.status).toBe(200);
-      expect(jwtRooms.body).toEqual(before.summaries);
+      expect(unsigned(jwtRooms.body)).toEqual(unsigned(before.summaries));
+      // Search works on the copy (the tsvector is generated on insert); attachment records came along.
+      const found = await owner.get("/search?q=zebra");
+      expect(found.body.messages.map((m: any) => m.content)).toEqual(["zebra with a file"]);
+      expect(found.body.messages[0].attachments[0].attachment_id).toBe(attachmentId);
+      expect(new TextDecoder().decode((await download(`${s.url}/attachments/${attachmentId}`, { "x-api-key": keys.c, "x-user-id": "owner" })).bytes)).toBe("copied file");
+      expect((await owner.get("/search?q=message%20ok*&limit=5")).status).toBe(200);
+      expect((await owner.get(`/search?q=${encodeURIComponent('"message 17"')}`)).body.messages.map((m: any) => m.content)).toEqual(["message 17 ✓"]);
       const next = await owner.post(`/rooms/${rooms[1]}/messages`, { content: "after the move" });
       expect(next.status).toBe(201);
       expect(next.body.seq).toBe((before.summaries as { rooms: { room_id: string; last_seq: number }[] }).rooms.find((r) => r.room_id === rooms[1])!.last_seq + 1);

@@ -133,6 +133,8 @@ describe("CLI", () => {
     const r = await runCli(["backup", file], env);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ backup: file });
+    // The database holds attachment records only: the command says where the files are.
+    expect(r.stderr).toContain(`${dataDir}/attachments (ATTACHMENTS_STORE)`);
     // The copy is a complete database: it opens as a store as it is (no migration to apply).
     const copy = openSqliteStore({ path: file, synchronous: "full", migrate: false });
     try {

@@ -19,7 +19,7 @@ export async function seedRoom(store: Store, tenantId: string, roomId: string, m
 
 /** A message row for `seq` (ids fresh). */
 export function messageRow(tenantId: string, roomId: string, seq: number, over: Partial<MessageRow> = {}): MessageRow {
-  return { tenant_id: tenantId, room_id: roomId, seq, message_id: Bun.randomUUIDv7(), sender_id: "u1", content: `m${seq}`, meta: null, client_msg_id: null, created_at: iso(), edited_at: null, deleted_at: null, parent_id: null, reply_count: 0, last_reply_at: null, mentions: [], reactions: [], change_seq: seq, ...over };
+  return { tenant_id: tenantId, room_id: roomId, seq, message_id: Bun.randomUUIDv7(), sender_id: "u1", content: `m${seq}`, meta: null, client_msg_id: null, created_at: iso(), edited_at: null, deleted_at: null, parent_id: null, reply_count: 0, last_reply_at: null, mentions: [], reactions: [], attachments: [], change_seq: seq, ...over };
 }
 
 /** What a send does in its transaction: next seq, insert. Returns the seq. */

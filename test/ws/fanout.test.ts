@@ -51,7 +51,7 @@ describe("fan-out", () => {
       expect(got.map((m) => m.message_id)).toEqual(sent.map((m) => m.message_id));
       expect(got.map((m) => m.content)).toEqual(sent.map((m) => m.content));
       // Flat frames with the Message fields.
-      expect(Object.keys(got[0]!).sort()).toEqual(["client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq", "type"]);
+      expect(Object.keys(got[0]!).sort()).toEqual(["attachments", "client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq", "type"]);
       expect(got.every((m) => m.room_id === room && m.sender_id === "alice")).toBe(true);
     }
     await dave.barrier();

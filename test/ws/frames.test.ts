@@ -18,7 +18,7 @@ async function errorFor(c: WsConn, raw: string | Uint8Array<ArrayBuffer>): Promi
   return c.waitForFrame((f) => f.type === "error", 3000, `error for ${typeof raw === "string" ? raw.slice(0, 60) : "binary"}`, mark);
 }
 
-const MESSAGE_KEYS = ["client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq"];
+const MESSAGE_KEYS = ["attachments", "client_msg_id", "content", "created_at", "deleted_at", "edited_at", "last_reply_at", "mentions", "message_id", "meta", "parent_id", "reactions", "reply_count", "room_id", "sender_id", "seq"];
 
 describe("malformed frames", () => {
   test("each malformed frame gets an error frame with the right code, id echoed when given, and the socket keeps working", async () => {
@@ -35,7 +35,8 @@ describe("malformed frames", () => {
       { name: "type not a string", raw: '{"type":7,"id":"m2"}', id: "m2", code: "invalid_request", path: "/type" },
       { name: "unknown type", raw: '{"type":"launch_missiles","id":"m3"}', id: "m3", code: "invalid_request" },
       { name: "missing data", raw: '{"type":"send_message","id":"m4"}', id: "m4", code: "invalid_request", path: "/data" },
-      { name: "missing field", raw: JSON.stringify({ type: "send_message", id: "m5", data: { room_id: room } }), id: "m5", code: "invalid_request", path: "/data/content" },
+      // content is optional in the frame schema (a send with attachments may omit it); the domain refuses a send with neither.
+      { name: "missing field", raw: JSON.stringify({ type: "send_message", id: "m5", data: { room_id: room } }), id: "m5", code: "invalid_request", path: "/content" },
       { name: "wrong field type", raw: JSON.stringify({ type: "ack", id: "m6", data: { room_id: room, seq: "3" } }), id: "m6", code: "invalid_request", path: "/data/seq" },
       { name: "negative seq", raw: JSON.stringify({ type: "sync", id: "m7", data: { room_id: room, after_seq: -1 } }), id: "m7", code: "invalid_request", path: "/data/after_seq" },
       { name: "extra data field", raw: JSON.stringify({ type: "typing.start", id: "m8", data: { room_id: room, roomId: room } }), id: "m8", code: "invalid_request", path: "/data/roomId" },

@@ -25,7 +25,10 @@ export async function api<T = unknown>(method: string, path: string, headers: Re
     cache: "no-store",
     referrerPolicy: "no-referrer",
   };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    // An upload: the browser writes the multipart Content-Type with its boundary.
+    init.body = body;
+  } else if (body !== undefined) {
     (init.headers as Record<string, string>)["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

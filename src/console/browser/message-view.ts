@@ -2,6 +2,7 @@
 // The message list of the selected room: seq-ordered and deduped by seq, infinite scroll upwards,
 // inline edit/delete of one's own messages, and read receipts ("seen by") from members' last_ack.
 import type { Message } from "@chatapi/client";
+import { attachmentList } from "./attachments.ts";
 import { reactionBar, threadLink, type ConversationActions } from "./conversation-ui.ts";
 import { h, setChildren, shortTime } from "./dom.ts";
 
@@ -202,7 +203,7 @@ export class MessageView {
       msg.edited_at && !deleted ? h("span", { class: "msg-edited", title: `edited ${msg.edited_at}` }, "edited") : null,
       mine && !deleted ? this.actions(item) : null,
     );
-    const body = deleted ? h("div", { class: "msg-body" }, "message deleted") : h("div", { class: "msg-body" }, msg.content);
+    const body = deleted ? h("div", { class: "msg-body" }, "message deleted") : h("div", { class: "msg-body" }, msg.content, attachmentList(msg));
     const extras = h("div", { class: "msg-extras" }, threadLink(msg, this.o.conversation), reactionBar(msg, this.o.conversation));
     setChildren(item.el, h("div", { class: "bubble" }, head, body, extras), item.receipts);
   }

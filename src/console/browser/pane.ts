@@ -8,6 +8,7 @@ import { h, setChildren } from "./dom.ts";
 import { api, bearerHeaders, describeError, HttpError, userHeaders } from "./http.ts";
 import { MessageView } from "./message-view.ts";
 import { RoomDirectory } from "./room-directory.ts";
+import { attachButton, uploadBody } from "./attachments.ts";
 import { roomForm } from "./room-form.ts";
 import { renderRoomList, roomTitle, sortRooms } from "./rooms.ts";
 import { loadPref, savePref } from "./state.ts";
@@ -61,6 +62,7 @@ export class ChatPane {
   private readonly typingEl = h("div", { class: "typing-indicator", "aria-live": "polite" });
   private readonly input = h("textarea", { class: "composer-input", rows: 1, placeholder: "Select a room first", disabled: true, "aria-label": "Message", maxlength: 8192 });
   private readonly sendBtn = h("button", { type: "button", class: "primary composer-send", disabled: true }, "Send");
+  private readonly attach = attachButton((file) => void this.sendFile(file));
   private readonly errorEl = h("div", { class: "pane-error", role: "alert", hidden: true });
 
   constructor(private readonly o: PaneOptions) {
@@ -147,7 +149,7 @@ export class ChatPane {
     if (this.thread.rootId !== null) this.thread.close();
     savePref(`room:${this.userId}`, roomId);
     this.view.reset("Loading…");
-    this.input.disabled = this.sendBtn.disabled = false;
+    this.input.disabled = this.sendBtn.disabled = this.attach.button.disabled = false;
     this.input.placeholder = "Write a message… (Enter to send)";
     this.renderTyping();
     this.renderRooms();
@@ -204,7 +206,7 @@ export class ChatPane {
           h("header", { class: "chat-head" }, this.titleEl, this.membersEl),
           this.view.el,
           this.typingEl,
-          h("div", { class: "composer" }, this.input, this.sendBtn),
+          h("div", { class: "composer" }, this.attach.input, this.attach.button, this.input, this.sendBtn),
         ),
         this.thread.el,
       ),
@@ -334,7 +336,7 @@ export class ChatPane {
     if (this.selected !== null && !this.dir.rooms.has(this.selected)) {
       this.selected = null;
       this.view.reset("You are no longer a member of that room.");
-      this.input.disabled = this.sendBtn.disabled = true;
+      this.input.disabled = this.sendBtn.disabled = this.attach.button.disabled = true;
       this.renderHeader();
     }
     if (this.selected !== null) this.ackViewed();
@@ -378,6 +380,22 @@ export class ChatPane {
     } catch (err) {
       if (this.input.value === "") this.input.value = content;
       this.showError(`send failed: ${describeError(err)}`);
+    }
+  }
+
+  /** Uploads `file` to the selected room and sends it, with the composer's text as its content. */
+  private async sendFile(file: File): Promise<void> {
+    const roomId = this.selected;
+    if (roomId === null) return;
+    const content = this.input.value;
+    try {
+      const a = await this.rest<{ attachment_id: string }>("POST", `/rooms/${encodeURIComponent(roomId)}/attachments`, uploadBody(file));
+      this.input.value = "";
+      const m = await this.client.sendMessage(roomId, content, { attachments: [a.attachment_id] });
+      if (this.selected === roomId) this.view.upsert(m);
+      this.hideError();
+    } catch (err) {
+      this.showError(`upload failed: ${describeError(err)}`);
     }
   }
 

@@ -13,6 +13,7 @@ export const EX_IDS = {
   deadLetter: "01945c23-2c3d-7e4f-8a5b-6c7d8e9f0a1b",
   apiKey: "Zq3d8X2mN7pL0vR5tY9wB4cF6hJ1kM8nQ2sU5xA7eGi",
   wsToken: "pT4vW8yA1cE5gI9kM3oQ7sU0wY2aC6eG8iK1mO5qS7u",
+  attachment: "01945c24-5d6e-7f80-9a1b-2c3d4e5f6a7b",
 } as const;
 
 export const EX_TENANT_CONFIG = {
@@ -24,6 +25,8 @@ export const EX_TENANT_CONFIG = {
   has_webhook_secret: true,
   has_jwt_secret: true,
   jwt_public_keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid: "app-2026-12", alg: "EdDSA", use: "sig" }],
+  max_attachment_bytes: 10485760,
+  attachment_quota_bytes: 1073741824,
 };
 
 export const EX_TENANT = { tenant_id: EX_IDS.tenant, name: "Acme", config: EX_TENANT_CONFIG, created_at: T0 };
@@ -55,6 +58,20 @@ export const EX_MESSAGE = {
   last_reply_at: "2026-01-15T09:40:00.000Z",
   mentions: ["bob"],
   reactions: [{ reaction: "👍", count: 2, user_ids: ["bob", "carol"] }],
+  attachments: [] as unknown[],
+};
+
+export const EX_ATTACHMENT = {
+  attachment_id: EX_IDS.attachment,
+  room_id: EX_IDS.room,
+  uploader_id: "alice",
+  filename: "release-plan.png",
+  content_type: "image/png",
+  size: 48213,
+  sha256: "9f2b5c0d1e7a4b3c8d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c",
+  created_at: T1,
+  url: `/attachments/${EX_IDS.attachment}?expires=1768473000&signature=3c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19`,
+  url_expires_at: "2026-01-15T10:30:00.000Z",
 };
 
 export const EX_REPLY = {
@@ -136,6 +153,10 @@ export const EX_PARAMS: Record<string, unknown> = {
   after_seq: 40,
   before_seq: 43,
   cursor: "eyJzIjoiMjAyNi0wMS0xNVQwOTozMDowMC4wMDBaIn0",
+  attachment_id: EX_IDS.attachment,
+  q: "deploy* \"release plan\"",
+  expires: "1768473000",
+  signature: "3c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19",
   unacked: true,
   format: "json",
   token: "pT4vW8yA1cE5gI9kM3oQ7sU0wY2aC6eG8iK1mO5qS7u",

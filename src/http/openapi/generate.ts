@@ -56,6 +56,7 @@ export const TAGS = [
   { name: "Messages", description: "Sending, history, edits, deletes and read positions (acks)" },
   { name: "Notifications", description: "Notifications to users, rooms or topic subscribers, and topic subscriptions" },
   { name: "Realtime", description: "WebSocket tokens, presence, and the /ws upgrade" },
+  { name: "Attachments", description: "File uploads and downloads (signed urls)" },
 ];
 
 /** `/rooms/:room_id` -> `/rooms/{room_id}`. */

@@ -2,6 +2,7 @@
 // requirement), example request and response, and non-JSON response bodies. Keyed by
 // "METHOD /openapi/path"; test/docs/openapi.test.ts fails for a route that has no entry here.
 import {
+  EX_ATTACHMENT,
   EX_DEAD_LETTER,
   EX_HEALTH,
   EX_IDS,
@@ -68,7 +69,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     operationId: "getHealth",
     auth: "public",
     response: EX_HEALTH,
-    responseExamples: { 503: { ...EX_HEALTH, status: "error", db_writable: false, shutting_down: true } },
+    responseExamples: { 503: { ...EX_HEALTH, status: "error", db_writable: false, store: { kind: "sqlite", writable: false }, shutting_down: true } },
     responseDescriptions: { 200: "Alive and the database takes writes", 503: "Not ready: shutting down, or the database does not take writes" },
   },
   "GET /metrics": {
@@ -129,6 +130,28 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     operationId: "listChanges",
     auth: "U",
     response: { messages: [EX_MESSAGE], next_cursor: "MTcuWnVwZkhfS1EzdnJq", has_more: false },
+  },
+  "GET /search": { operationId: "searchMessages", auth: "U", response: { messages: [EX_MESSAGE], next_cursor: "s1.MjAyNi0wMS0xNVQwOTozMTowMC4wMDBa" } },
+  "POST /rooms/{room_id}/attachments": {
+    operationId: "uploadAttachment",
+    auth: "U",
+    response: EX_ATTACHMENT,
+    responseDescriptions: { 201: "Stored; attach it with `attachments: [attachment_id]` on a send", 413: "Over max_attachment_bytes, or the tenant's stored bytes would pass attachment_quota_bytes", 415: "Unsupported media type: uploads are multipart/form-data" },
+  },
+  "GET /attachments/{attachment_id}": {
+    operationId: "downloadAttachment",
+    auth: "U",
+    rawContent: {
+      200: { "application/octet-stream": { schema: { type: "string", format: "binary", description: "The file; inline types (png, jpeg, gif, webp, audio/*, video/*) are served with their own type" }, example: "(bytes)" } },
+      206: { "application/octet-stream": { schema: { type: "string", format: "binary" }, example: "(bytes of the range)" } },
+    },
+    responseDescriptions: {
+      200: "The file, with ETag, Content-Length, X-Content-Type-Options: nosniff, Content-Security-Policy: sandbox",
+      206: "The requested byte range (Content-Range)",
+      304: "Not modified (If-None-Match matched the ETag)",
+      401: "No credentials, or a bad or expired signed url",
+      416: "Range not satisfiable (Content-Range: bytes */size)",
+    },
   },
   "POST /acks": { operationId: "ackMessages", auth: "U", request: { room_id: EX_IDS.room, seq: 42 }, response: { room_id: EX_IDS.room, last_ack: 42, unread_count: 0 } },
   "POST /ws/token": { operationId: "createWsToken", auth: "KU", response: { token: "pT4vW8yA1cE5gI9kM3oQ7sU0wY2aC6eG8iK1mO5qS7u", expires_in: 60 } },

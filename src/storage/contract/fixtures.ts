@@ -29,6 +29,7 @@ export function messageRow(tenantId: string, roomId: string, seq: number, extra:
     last_reply_at: null,
     mentions: [],
     reactions: [],
+    attachments: [],
     change_seq: seq,
     ...extra,
   };

@@ -1,13 +1,19 @@
 // Bulk export/import of a PostgreSQL database for `chatapi copy-store` (see ../copy.ts).
 import { SQL, type ReservedSQL } from "bun";
-import { COPY_JSON, COPY_KEYS, COPY_TABLES, type CopyRow, type CopyTable, type CopyTarget } from "../copy";
+import { COPY_DERIVED, COPY_JSON, COPY_KEYS, COPY_TABLES, type CopyRow, type CopyTable, type CopyTarget } from "../copy";
 import { describeDsn } from "./dsn";
 import { classify } from "./errors";
 import { migratePostgres } from "./migrations";
 
-function neutral(r: Record<string, unknown>): CopyRow {
+// bigint columns come back as strings from Bun.SQL; rows are store-neutral numbers.
+const BIGINT: Partial<Record<CopyTable, readonly string[]>> = { attachment_usage: ["bytes"] };
+
+function neutral(r: Record<string, unknown>, derived: readonly string[], bigints: readonly string[]): CopyRow {
   const out: CopyRow = {};
-  for (const [k, v] of Object.entries(r)) out[k] = v instanceof Date ? v.toISOString() : v;
+  for (const [k, v] of Object.entries(r)) {
+    if (derived.includes(k)) continue;
+    out[k] = v instanceof Date ? v.toISOString() : bigints.includes(k) && typeof v === "string" ? Number(v) : v;
+  }
   return out;
 }
 
@@ -73,7 +79,9 @@ export class PgCopyStore implements CopyTarget {
       if (rows.length === 0) return;
       const tail = rows[rows.length - 1]!;
       last = keys.map((k) => tail[k]);
-      yield rows.map(neutral);
+      const derived = COPY_DERIVED[table] ?? [];
+      const bigints = BIGINT[table] ?? [];
+      yield rows.map((r) => neutral(r, derived, bigints));
       if (rows.length < batchSize) return;
     }
   }

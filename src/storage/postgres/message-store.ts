@@ -25,6 +25,7 @@ export function messageRow(r: any): MessageRow {
     last_reply_at: instantOrNull(r.last_reply_at),
     mentions: r.mentions ?? [],
     reactions: r.reactions ?? [],
+    attachments: r.attachments ?? [],
     change_seq: Number(r.change_seq ?? 0),
   };
 }
@@ -41,24 +42,29 @@ export class PgMessageStore implements MessageStore {
 
   async insert(m: MessageRow): Promise<void> {
     await this.c.q`INSERT INTO messages (tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at,
-        parent_id, reply_count, last_reply_at, mentions, reactions, change_seq)
+        parent_id, reply_count, last_reply_at, mentions, reactions, change_seq, attachments)
       VALUES (${m.tenant_id}, ${m.room_id}, ${m.seq}, ${m.message_id}, ${m.sender_id}, ${m.content}, ${jsonParam(m.meta)}::text::json,
         ${m.client_msg_id}, ${m.created_at}::timestamptz, ${m.edited_at}::timestamptz, ${m.deleted_at}::timestamptz,
-        ${m.parent_id}, ${m.reply_count}, ${m.last_reply_at}::timestamptz, ${listParam(m.mentions)}::text::json, ${listParam(m.reactions)}::text::json, ${m.change_seq})`;
+        ${m.parent_id}, ${m.reply_count}, ${m.last_reply_at}::timestamptz, ${listParam(m.mentions)}::text::json, ${listParam(m.reactions)}::text::json, ${m.change_seq},
+        ${listParam(m.attachments)}::text::json)`;
   }
   async byId(tenantId: string, messageId: string): Promise<MessageRow | null> {
     // In a transaction the row is locked: an edit or delete re-reads it and then writes it (see Conn.inTx).
     const [r] = this.c.inTx
-      ? await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId} FOR NO KEY UPDATE`
-      : await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
+      ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId} FOR NO KEY UPDATE`
+      : await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
     return r ? messageRow(r) : null;
   }
   async bySeq(tenantId: string, roomId: string, seq: number): Promise<MessageRow | null> {
-    const [r] = await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND seq = ${seq}`;
+    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND seq = ${seq}`;
     return r ? messageRow(r) : null;
   }
   async byClientId(tenantId: string, roomId: string, senderId: string, clientMsgId: string): Promise<MessageRow | null> {
-    const [r] = await this.c.q`SELECT * FROM messages
+    const [r] = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages
       WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND sender_id = ${senderId} AND client_msg_id = ${clientMsgId}`;
     return r ? messageRow(r) : null;
   }
@@ -67,12 +73,15 @@ export class PgMessageStore implements MessageStore {
     // One statement per filter kind, so each keeps a plain index path (primary key, top-level, thread).
     const rows =
       f?.parentId !== undefined
-        ? await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id = ${f.parentId}
+        ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id = ${f.parentId}
             AND seq > ${afterSeq} AND seq < ${hi} ORDER BY seq ASC LIMIT ${limit}`
         : f?.topLevel
-          ? await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id IS NULL
+          ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id IS NULL
             AND seq > ${afterSeq} AND seq < ${hi} ORDER BY seq ASC LIMIT ${limit}`
-          : await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId}
+          : await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId}
             AND seq > ${afterSeq} AND seq < ${hi} ORDER BY seq ASC LIMIT ${limit}`;
     return rows.map(messageRow);
   }
@@ -80,12 +89,15 @@ export class PgMessageStore implements MessageStore {
     const hi = beforeSeq ?? NO_BOUND;
     const rows =
       f?.parentId !== undefined
-        ? await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id = ${f.parentId}
+        ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id = ${f.parentId}
             AND seq < ${hi} ORDER BY seq DESC LIMIT ${limit}`
         : f?.topLevel
-          ? await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id IS NULL
+          ? await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND parent_id IS NULL
             AND seq < ${hi} ORDER BY seq DESC LIMIT ${limit}`
-          : await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId}
+          : await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId}
             AND seq < ${hi} ORDER BY seq DESC LIMIT ${limit}`;
     return rows.map(messageRow).reverse();
   }
@@ -95,7 +107,8 @@ export class PgMessageStore implements MessageStore {
     return r.n;
   }
   async changedAfter(tenantId: string, roomId: string, afterChange: number, limit: number): Promise<MessageRow[]> {
-    const rows = await this.c.q`SELECT * FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND change_seq > ${afterChange}
+    const rows = await this.c.q`SELECT tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq
+      FROM messages WHERE tenant_id = ${tenantId} AND room_id = ${roomId} AND change_seq > ${afterChange}
       ORDER BY change_seq ASC LIMIT ${limit}`;
     return rows.map(messageRow);
   }
@@ -150,7 +163,7 @@ export class PgMessageStore implements MessageStore {
     return r.count > 0;
   }
   async tombstone(tenantId: string, messageId: string, deletedAt: string, change: number): Promise<boolean> {
-    const r = await this.c.q`UPDATE messages SET content = '', meta = NULL, reactions = NULL, deleted_at = ${deletedAt}::timestamptz, change_seq = ${change}
+    const r = await this.c.q`UPDATE messages SET content = '', meta = NULL, reactions = NULL, attachments = NULL, deleted_at = ${deletedAt}::timestamptz, change_seq = ${change}
       WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
     if (r.count > 0) await this.c.q`DELETE FROM reactions WHERE tenant_id = ${tenantId} AND message_id = ${messageId}`;
     return r.count > 0;

@@ -11,6 +11,8 @@ import m006 from "../../../migrations/postgres/006_room_member_count.sql" with {
 import m007 from "../../../migrations/postgres/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { type: "text" };
 import m010 from "../../../migrations/postgres/010_conversations.sql" with { type: "text" };
+import m015 from "../../../migrations/postgres/015_search.sql" with { type: "text" };
+import m016 from "../../../migrations/postgres/016_attachments.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
 import { classify } from "./errors";
@@ -27,6 +29,9 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
   { name: "010_conversations.sql", sql: m010 },
+  // 011-014 are reserved for conversations (threads, mentions, reactions).
+  { name: "015_search.sql", sql: m015 },
+  { name: "016_attachments.sql", sql: m016 },
 ];
 
 // pg_advisory_xact_lock key of the migration runner ("chatapi" + "migr" as ASCII, arbitrary but fixed).

@@ -2,6 +2,7 @@
 // (READ COMMITTED). Per-room seqs stay gapless by the room's row lock, idempotency holds by unique
 // indexes, outbox claims use FOR UPDATE SKIP LOCKED with a lease. Design note: ../README.md.
 import { SQL } from "bun";
+import type { AttachmentReads, AttachmentStore } from "../attachment-store";
 import type { DeliveryReads, DeliveryStore } from "../delivery-store";
 import { TransactionClosedError, UnsupportedByStoreError } from "../errors";
 import type { HealthStore, StoreDescription } from "../health-store";
@@ -9,6 +10,7 @@ import type { MaintenanceStore } from "../maintenance-store";
 import type { MessageReads, MessageStore } from "../message-store";
 import type { NotificationReads, NotificationStore } from "../notification-store";
 import type { RoomReads, RoomStore } from "../room-store";
+import type { SearchReads } from "../search-store";
 import type { Store, Tx } from "../store";
 import type { SubscriptionReads, SubscriptionStore } from "../subscription-store";
 import type { TenantReads, TenantStore } from "../tenant-store";
@@ -18,12 +20,14 @@ import { instantOrNull, isStaleConnection, makeQuery, poolConn, type Conn } from
 import { describeDsn } from "./dsn";
 import { dumpAll } from "./dump";
 import { classify, isRetryable } from "./errors";
+import { PgAttachmentStore } from "./attachment-store";
 import { PgDeliveryStore } from "./delivery-store";
 import { PoolGate } from "./gate";
 import { PgMessageStore } from "./message-store";
 import { migratePostgres } from "./migrations";
 import { PgNotificationStore } from "./notification-store";
 import { PgRoomStore } from "./room-store";
+import { PgSearchStore } from "./search-store";
 import { PgSubscriptionStore } from "./subscription-store";
 import { PgTenantStore } from "./tenant-store";
 import { PgWsTokenStore } from "./ws-token-store";
@@ -48,6 +52,7 @@ class PgTx implements Tx {
   private n?: NotificationStore;
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
+  private a?: AttachmentStore;
 
   constructor(private readonly order: CommitOrder) {
     this.settled = new Promise((r) => (this.resolveSettled = r));
@@ -73,6 +78,9 @@ class PgTx implements Tx {
   }
   get wsTokens(): WsTokenStore {
     return (this.w ??= new PgWsTokenStore(this.conn));
+  }
+  get attachments(): AttachmentStore {
+    return (this.a ??= new PgAttachmentStore(this.conn));
   }
   afterCommit(cb: () => void): void {
     if (!this.open) throw new TransactionClosedError();
@@ -134,6 +142,8 @@ export class PostgresStore implements Store {
   readonly deliveries: DeliveryReads;
   readonly notifications: NotificationReads;
   readonly subscriptions: SubscriptionReads;
+  readonly attachments: AttachmentReads;
+  readonly search: SearchReads;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   /** Migrations applied by this open. */
@@ -165,6 +175,8 @@ export class PostgresStore implements Store {
     this.deliveries = new PgDeliveryStore(c);
     this.notifications = new PgNotificationStore(c);
     this.subscriptions = new PgSubscriptionStore(c);
+    this.attachments = new PgAttachmentStore(c);
+    this.search = new PgSearchStore(c);
     this.health = healthStore(this.sql, describeDsn(o.url));
     this.maintenance = {
       dump: () => dumpAll(this.sql),

@@ -2,7 +2,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { COPY_JSON, COPY_KEYS, COPY_TABLES, type CopyRow, type CopyTable, type CopyTarget } from "../copy";
+import { COPY_DERIVED, COPY_JSON, COPY_KEYS, COPY_TABLES, type CopyRow, type CopyTable, type CopyTarget } from "../copy";
 import { StorageUnavailableError } from "../errors";
 import { migrate } from "./connection";
 import { MIGRATIONS } from "./migrations";
@@ -64,7 +64,9 @@ export class SqliteCopyStore implements CopyTarget {
       if (rows.length === 0) return;
       const tail = rows[rows.length - 1]!;
       last = keys.map((k) => tail[k]);
+      const derived = COPY_DERIVED[table] ?? [];
       for (const r of rows) {
+        for (const c of derived) delete r[c];
         for (const { column } of json) if (typeof r[column] === "string") r[column] = JSON.parse(r[column] as string);
         for (const c of ms) if (typeof r[c] === "number") r[c] = new Date(r[c] as number).toISOString();
       }
@@ -108,6 +110,10 @@ export class SqliteCopyStore implements CopyTarget {
   }
 
   async finish(): Promise<void> {
+    // Search: ids in creation order, then the FTS5 index rebuilt from the copied content.
+    this.db.exec(`WITH o AS (SELECT tenant_id, message_id, row_number() OVER (ORDER BY created_at, message_id) AS n FROM messages)
+      UPDATE messages SET search_id = o.n FROM o WHERE o.tenant_id = messages.tenant_id AND o.message_id = messages.message_id`);
+    this.db.exec("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')");
     this.db.exec("UPDATE rooms SET member_count = (SELECT count(*) FROM room_members m WHERE m.tenant_id = rooms.tenant_id AND m.room_id = rooms.room_id)");
     this.db.exec("ANALYZE");
     this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

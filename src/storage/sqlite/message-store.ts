@@ -12,17 +12,28 @@ export const MESSAGE_METHODS = [
   "insert", "edit", "tombstone", "setThread", "setReactions", "addMentions", "removeMentions", "insertReaction", "deleteReaction",
 ] as const;
 
-type Raw = Omit<MessageRow, "meta" | "mentions" | "reactions"> & { meta: string | null; mentions: string | null; reactions: string | null };
+type Raw = Omit<MessageRow, "meta" | "mentions" | "reactions" | "attachments"> & {
+  meta: string | null;
+  mentions: string | null;
+  reactions: string | null;
+  attachments: string | null;
+};
 
-function msg(r: Raw | null): MessageRow | null {
+/** A row of `messages` (selected with MESSAGE_COLUMNS) as the domain's MessageRow, converted in place. */
+export function msg(r: Raw | null): MessageRow | null {
   if (!r) return null;
   const m = r as unknown as MessageRow;
-  // Most messages carry no meta, mentions or reactions: skip the parse (and the copy) for them.
+  // Most messages carry no meta, mentions, reactions or attachments: skip the parse (and the copy) for them.
   m.meta = r.meta === null ? null : fromJsonColumn(r.meta);
   m.mentions = r.mentions === null ? [] : (JSON.parse(r.mentions) as string[]);
   m.reactions = r.reactions === null ? [] : (JSON.parse(r.reactions) as ReactionSummary[]);
+  m.attachments = r.attachments === null ? [] : JSON.parse(r.attachments);
   return m;
 }
+
+/** The columns of a MessageRow, in `messages`. */
+export const MESSAGE_COLUMNS =
+  "tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, attachments, change_seq";
 
 function msgs(rows: Raw[]): MessageRow[] {
   for (const r of rows) msg(r);
@@ -42,17 +53,19 @@ export class SqliteMessageStore implements Sync<MessageStore> {
   private readonly q: Record<string, Statement<any, any>>;
 
   constructor(db: Database) {
-    const cols =
-      "tenant_id, room_id, seq, message_id, sender_id, content, meta, client_msg_id, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, mentions, reactions, change_seq";
+    const cols = MESSAGE_COLUMNS;
     const vals = cols.split(", ").map((c) => `$${c}`).join(", ");
     this.q = {
-      insert: db.query(`INSERT INTO messages (${cols}) VALUES (${vals})`),
+      // search_id: the next integer in insertion order (the FTS5 rowid; messages_search_id makes max() one index probe).
+      insert: db.query(`INSERT INTO messages (${cols}, search_id) VALUES (${vals}, (SELECT coalesce(max(search_id), 0) + 1 FROM messages))`),
       byId: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND message_id = ?`),
       bySeq: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND seq = ?`),
       byClientId: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND sender_id = ? AND client_msg_id = ?`),
       edit: db.query("UPDATE messages SET content = ?, meta = ?, edited_at = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?"),
       editMentions: db.query("UPDATE messages SET content = ?, meta = ?, edited_at = ?, change_seq = ?, mentions = ? WHERE tenant_id = ? AND message_id = ?"),
-      tombstone: db.query("UPDATE messages SET content = '', meta = NULL, reactions = NULL, deleted_at = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?"),
+      tombstone: db.query(
+        "UPDATE messages SET content = '', meta = NULL, reactions = NULL, attachments = NULL, deleted_at = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?",
+      ),
       dropReactions: db.query("DELETE FROM reactions WHERE tenant_id = ? AND message_id = ?"),
       setThread: db.query("UPDATE messages SET reply_count = ?, last_reply_at = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?"),
       setReactions: db.query("UPDATE messages SET reactions = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?"),
@@ -97,7 +110,13 @@ export class SqliteMessageStore implements Sync<MessageStore> {
   }
 
   insert(row: MessageRow): void {
-    this.q.insert!.run({ ...row, meta: toJsonColumn(row.meta), mentions: listColumn(row.mentions), reactions: listColumn(row.reactions) });
+    this.q.insert!.run({
+      ...row,
+      meta: toJsonColumn(row.meta),
+      mentions: listColumn(row.mentions),
+      reactions: listColumn(row.reactions),
+      attachments: listColumn(row.attachments),
+    });
   }
   byId(tenantId: string, messageId: string): MessageRow | null {
     return msg(this.q.byId!.get(tenantId, messageId));

@@ -8,6 +8,8 @@ import m006 from "../../../migrations/sqlite/006_room_member_count.sql" with { t
 import m007 from "../../../migrations/sqlite/007_jwt_keys.sql" with { type: "text" };
 import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { type: "text" };
 import m010 from "../../../migrations/sqlite/010_conversations.sql" with { type: "text" };
+import m015 from "../../../migrations/sqlite/015_search.sql" with { type: "text" };
+import m016 from "../../../migrations/sqlite/016_attachments.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -27,4 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // 008 is taken by another change in flight (fairness).
   { name: "009_delivery_leases.sql", sql: m009 },
   { name: "010_conversations.sql", sql: m010 },
+  // 011-014 are reserved for conversations (threads, mentions, reactions).
+  { name: "015_search.sql", sql: m015 },
+  { name: "016_attachments.sql", sql: m016 },
 ];

@@ -5,11 +5,13 @@
 import { expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { migrate, openDatabase } from "./connection";
+import { SqliteAttachmentStore } from "./attachment-store";
 import { SqliteDeliveryStore } from "./delivery-store";
 import { SqliteMessageStore } from "./message-store";
 import { MIGRATIONS } from "./migrations";
 import { SqliteNotificationStore } from "./notification-store";
 import { SqliteRoomStore } from "./room-store";
+import { SqliteSearchStore } from "./search-store";
 import { SqliteSubscriptionStore } from "./subscription-store";
 import { SqliteTenantStore } from "./tenant-store";
 import { SqliteWsTokenStore } from "./ws-token-store";
@@ -30,6 +32,8 @@ const ALLOWED = [
   // The caller's own JSON list (mentions, the rooms of one GET /rooms page): at most 50 or 200 items,
   // each then looked up by primary key.
   /SCAN (json_each|j) VIRTUAL TABLE INDEX/,
+  /SCAN f VIRTUAL TABLE INDEX \d+:M/, // search: the FTS5 index walked for a MATCH (newest first)
+  /SEARCH attachment_usage USING INDEX sqlite_autoindex_attachment_usage_1 \(tenant_id=\?\)/, // the tenant's one usage row
   /USE TEMP B-TREE/,
   /COMPOUND|RECURSIVE STEP|SETUP|CORRELATED SCALAR SUBQUERY|SCALAR SUBQUERY|CO-ROUTINE|MATERIALIZE/,
 ];
@@ -49,6 +53,8 @@ function preparedSql(): { db: Database; sqls: string[] } {
   new SqliteNotificationStore(db);
   new SqliteSubscriptionStore(db);
   new SqliteWsTokenStore(db);
+  new SqliteAttachmentStore(db);
+  new SqliteSearchStore(db);
   (db as { query: unknown }).query = query;
   (db as { prepare: unknown }).prepare = prepare;
   return { db, sqls };
@@ -70,4 +76,17 @@ test("query plans: no store statement scans a tenant by tenant_id alone or a who
     }
   }
   expect(bad).toEqual([]);
+});
+
+test("search plan: the FTS5 index drives; membership and tenant come from messages_search_id without per-room probes", () => {
+  const { db, sqls } = preparedSql();
+  const search = sqls.filter((q) => q.includes("messages_fts MATCH"));
+  expect(search.length).toBe(2);
+  for (const sql of search) {
+    const plan = (db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((p) => p.detail);
+    expect(plan[0]).toMatch(/^SCAN f VIRTUAL TABLE INDEX \d+:M/);
+    const lookup = plan.find((d) => d.includes("messages_search_id"))!;
+    expect(lookup).toMatch(/SEARCH m USING INDEX messages_search_id \(search_id=\? AND tenant_id=\?( AND room_id=\?)?\)/);
+    if (sql.includes("room_members")) expect(lookup).not.toContain("room_id");
+  }
 });

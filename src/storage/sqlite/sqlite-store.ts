@@ -3,6 +3,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import type { SqliteSynchronous } from "../../config";
+import type { AttachmentStore } from "../attachment-store";
 import type { DeliveryStore } from "../delivery-store";
 import { TransactionClosedError } from "../errors";
 import type { HealthStore, StoreDescription } from "../health-store";
@@ -10,10 +11,12 @@ import type { CheckpointResult, MaintenanceStore } from "../maintenance-store";
 import type { MessageStore } from "../message-store";
 import type { NotificationStore } from "../notification-store";
 import type { RoomStore } from "../room-store";
+import type { SearchReads } from "../search-store";
 import type { Store, Tx } from "../store";
 import type { SubscriptionStore } from "../subscription-store";
 import type { TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
+import { ATTACHMENT_METHODS, SqliteAttachmentStore } from "./attachment-store";
 import { migrate, openDatabase } from "./connection";
 import { DELIVERY_METHODS, SqliteDeliveryStore } from "./delivery-store";
 import { ALWAYS_OPEN, facadeClass, type Gate } from "./facade";
@@ -21,6 +24,7 @@ import { MESSAGE_METHODS, SqliteMessageStore } from "./message-store";
 import { MIGRATIONS } from "./migrations";
 import { NOTIFICATION_METHODS, SqliteNotificationStore } from "./notification-store";
 import { ROOM_METHODS, SqliteRoomStore } from "./room-store";
+import { SEARCH_METHODS, SqliteSearchStore } from "./search-store";
 import { SqliteSubscriptionStore, SUBSCRIPTION_METHODS } from "./subscription-store";
 import { SqliteTenantStore, TENANT_METHODS } from "./tenant-store";
 import { acquireInstanceLock, type InstanceLock } from "./instance-lock";
@@ -34,6 +38,8 @@ const Deliveries = facadeClass<DeliveryStore>(DELIVERY_METHODS);
 const Notifications = facadeClass<NotificationStore>(NOTIFICATION_METHODS);
 const Subscriptions = facadeClass<SubscriptionStore>(SUBSCRIPTION_METHODS);
 const WsTokens = facadeClass<WsTokenStore>(WS_TOKEN_METHODS);
+const Attachments = facadeClass<AttachmentStore>(ATTACHMENT_METHODS);
+const Searches = facadeClass<SearchReads>(SEARCH_METHODS);
 
 /** The statement classes of one connection. */
 class Statements {
@@ -44,6 +50,8 @@ class Statements {
   readonly notifications: SqliteNotificationStore;
   readonly subscriptions: SqliteSubscriptionStore;
   readonly wsTokens: SqliteWsTokenStore;
+  readonly attachments: SqliteAttachmentStore;
+  readonly search: SqliteSearchStore;
   constructor(db: Database) {
     this.tenants = new SqliteTenantStore(db);
     this.rooms = new SqliteRoomStore(db);
@@ -52,6 +60,8 @@ class Statements {
     this.notifications = new SqliteNotificationStore(db);
     this.subscriptions = new SqliteSubscriptionStore(db);
     this.wsTokens = new SqliteWsTokenStore(db);
+    this.attachments = new SqliteAttachmentStore(db);
+    this.search = new SqliteSearchStore(db);
   }
 }
 
@@ -64,6 +74,7 @@ class SqliteTx implements Tx {
   private n?: NotificationStore;
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
+  private a?: AttachmentStore;
   constructor(
     private readonly gate: TxGate,
     private readonly st: Statements,
@@ -88,6 +99,9 @@ class SqliteTx implements Tx {
   }
   get wsTokens(): WsTokenStore {
     return (this.w ??= new WsTokens(this.st.wsTokens, this.gate));
+  }
+  get attachments(): AttachmentStore {
+    return (this.a ??= new Attachments(this.st.attachments, this.gate));
   }
   afterCommit(cb: () => void): void {
     if (!this.gate.open) throw new TransactionClosedError();
@@ -117,6 +131,8 @@ export class SqliteStore implements Store {
   readonly deliveries: DeliveryStore;
   readonly notifications: NotificationStore;
   readonly subscriptions: SubscriptionStore;
+  readonly attachments: AttachmentStore;
+  readonly search: SearchReads;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   readonly writer: GroupCommitWriter<Tx>;
@@ -142,6 +158,8 @@ export class SqliteStore implements Store {
     this.deliveries = new Deliveries(r.deliveries, open);
     this.notifications = new Notifications(r.notifications, open);
     this.subscriptions = new Subscriptions(r.subscriptions, open);
+    this.attachments = new Attachments(r.attachments, open);
+    this.search = new Searches(r.search, open);
     this.writer = new GroupCommitWriter<Tx>(db, {
       makeHandle: (gate) => new SqliteTx(gate, w),
       onCallbackError: o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err)),
@@ -223,7 +241,7 @@ function maintenanceStore(writer: GroupCommitWriter<Tx>, db: Database, path: str
 
 function dumpAll(db: Database): Map<string, Map<string, Record<string, unknown>>> {
   const out = new Map<string, Map<string, Record<string, unknown>>>();
-  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%' ORDER BY name").all();
   for (const { name } of tables) {
     const info = db.query<{ name: string; pk: number }, []>(`PRAGMA table_info("${name}")`).all();
     const pk = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);

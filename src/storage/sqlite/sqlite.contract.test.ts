@@ -8,6 +8,7 @@ import type { StoreFactory } from "../contract/harness";
 import { messageContract } from "../contract/message.contract";
 import { miscContract } from "../contract/misc.contract";
 import { roomContract } from "../contract/room.contract";
+import { searchContract } from "../contract/search.contract";
 import { transactionContract } from "../contract/transaction.contract";
 import { openSqliteStore } from "./sqlite-store";
 
@@ -30,3 +31,4 @@ roomContract("sqlite", sqliteFile);
 deliveryContract("sqlite", sqliteFile);
 miscContract("sqlite", sqliteFile);
 conversationContract("sqlite", sqliteFile);
+searchContract("sqlite", sqliteFile);
