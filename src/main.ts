@@ -192,6 +192,10 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   // Online = a socket on this node, or (cluster) one announced by any node.
   const online: OnlineDirectory = { isOnline: (t, u) => registry.isOnline(t, u) || (clusterPresence?.isOnline(t, u) ?? false) };
   const cache = new RoomCache(store.rooms, 20_000, announce ? { announce: (tenantId, roomId) => void announce({ kind: "room", tenantId, roomId }), maxAgeMs: 1000 } : {});
+  // Each node writes uploads to its own ATTACHMENTS_STORE: a directory must be one volume shared by every node.
+  if (redis && config.attachmentsStore.kind === "file") {
+    log.warn({ dir: config.attachmentsStore.dir }, "cluster mode with a file attachment store: every node must mount this same directory (or use ATTACHMENTS_STORE=s3://...)");
+  }
   const rooms = new RoomService({ store, bus, cache, urls });
   const attachments = new AttachmentService({ store, blobs, urls, rooms, log, orphanTtlMs: config.attachmentOrphanTtlMs });
   const search = new SearchService({ store, rooms, urls });

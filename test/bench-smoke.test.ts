@@ -10,7 +10,7 @@ const REPO = join(import.meta.dir, "..");
 // The conversation scenarios measure single requests with a reference request interleaved on the same
 // server (bench/scenarios/conversations.ts): they have no separate baseline.
 const CONVERSATIONS = ["mentions-send", "reaction-hot", "thread-replies", "rooms-mentions"];
-const SCENARIOS = ["rest-send", "ws-rooms", "ws-latency", "fanout", "history", "idle", "reconnect-storm", "startup", "jwt-history", "search", ...CONVERSATIONS];
+const SCENARIOS = ["rest-send", "ws-rooms", "ws-latency", "fanout", "history", "idle", "reconnect-storm", "startup", "jwt-history", ...CONVERSATIONS, "search"];
 
 test(
   "bench --smoke runs every scenario against the product and its baseline with nothing lost",

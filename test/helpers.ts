@@ -104,6 +104,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
           DATABASE_DSN: config.databaseUrl!,
           DATABASE_POOL_SIZE: "6",
           REDIS_URL: config.redisUrl!,
+          // Both nodes see one attachment directory, as a shared volume would give them.
+          ATTACHMENTS_STORE: `file:${dataDir}/attachments`,
           ...env,
         },
         api.port,
