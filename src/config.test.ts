@@ -184,7 +184,7 @@ describe("loadConfig", () => {
     for (const v of ["1.5", "+5", "1e3", " ", "0x10"]) expect(problemsOf({ DEFAULT_RATE_LIMIT: v })).toHaveLength(1);
   });
 
-  test("CONFIG_VARS documents every API.md section 6 variable once", () => {
+  test("CONFIG_VARS documents every docs/configuration.md variable once", () => {
     const names = CONFIG_VARS.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     for (const n of [

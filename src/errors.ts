@@ -3,7 +3,7 @@
 
 import type { ApiErrorCode } from "./client/types";
 
-/** The codes of API.md section 1 (one definition, shared with the TypeScript client). */
+/** The codes of docs/reference/rest.md#conventions (one definition, shared with the TypeScript client). */
 export type ErrorCode = ApiErrorCode;
 
 interface CatalogEntry {
@@ -13,7 +13,7 @@ interface CatalogEntry {
   message: string;
 }
 
-/** Every error the API can answer with (API.md section 1). */
+/** Every error the API can answer with (docs/reference/rest.md#conventions). */
 export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = Object.freeze({
   invalid_request: { status: 400, wsClose: 1008, message: "invalid request" },
   unauthorized: { status: 401, wsClose: 1008, message: "missing or invalid credentials" },
@@ -68,7 +68,7 @@ export const notFound = (what = "not found") => new AppError("not_found", what);
 export const forbidden = (message = "not allowed") => new AppError("forbidden", message);
 export const conflict = (message: string) => new AppError("conflict", message);
 
-/** The JSON body of an error response (API.md section 1). */
+/** The JSON body of an error response (docs/reference/rest.md#conventions). */
 export function errorBody(err: AppError, requestId: string): Record<string, unknown> {
   const body: Record<string, unknown> = { error: err.code, message: err.message, request_id: requestId };
   if (err.details && err.details.length > 0) body.details = err.details;

@@ -42,7 +42,7 @@ export class Metrics {
     return Math.floor((Date.now() - this.startedMs) / 1000);
   }
 
-  /** The six counters of API.md `/metrics?format=json`. */
+  /** The six counters of docs/reference/rest.md `/metrics?format=json`. */
   async json(): Promise<Record<string, number>> {
     const value = async (m: Counter | Gauge) => (await m.get()).values.reduce((s, v) => s + v.value, 0);
     return {

@@ -1,4 +1,4 @@
-// Signed attachment URLs (API.md "Attachments"): `/attachments/<id>?expires=<unix s>&signature=<hex>`,
+// Signed attachment URLs (docs/reference/rest.md "Attachments"): `/attachments/<id>?expires=<unix s>&signature=<hex>`,
 // HMAC-SHA256 over the id and the expiry with a server secret: DATA_DIR/attachment-url.key (0600) on
 // SQLite, the database on PostgreSQL (so every node of a cluster verifies the same signatures).
 import { createHmac, timingSafeEqual } from "node:crypto";

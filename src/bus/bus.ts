@@ -2,7 +2,7 @@
 // commit; a Broker carries it to every node that has sockets for the topic (one process: memory.ts;
 // several: redis.ts); each node's gateway delivers what arrives to its local sockets.
 
-/** A server frame (API.md section 4): flat, with `type`. */
+/** A server frame (docs/reference/websocket.md): flat, with `type`. */
 export type Frame = { type: string } & Record<string, unknown>;
 
 /**

@@ -1,4 +1,4 @@
-// Attachments (API.md "Attachments"): streamed uploads with size and quota limits, download checks,
+// Attachments (docs/reference/rest.md "Attachments"): streamed uploads with size and quota limits, download checks,
 // the link to a message at send time, deletion with the message, and the orphan sweep.
 import type { BlobStore } from "../blobs/blob-store";
 import type { AttachmentUrls } from "../blobs/url-signer";

@@ -1,4 +1,4 @@
-// The changes feed (API.md Rules "Changes"): every message created or changed after a cursor, each
+// The changes feed (docs/guides/conversations.md, "Changes"): every message created or changed after a cursor, each
 // once, in the order of its latest change. Positions come from rooms.last_change, taken under the
 // room's row lock in the changing transaction, so a read never passes a position still uncommitted.
 import { invalid, notFound } from "../errors";

@@ -1,4 +1,4 @@
-// Input rules of threads, mentions and reactions (API.md section 3 Rules), and the opaque cursors
+// Input rules of threads, mentions and reactions (docs/reference/rest.md Rules), and the opaque cursors
 // of the changes feed and of reaction listings.
 import { createHash } from "node:crypto";
 import { invalid } from "../errors";

@@ -5,7 +5,7 @@ import type { MessageRow } from "../storage/message-store";
 import type { RoomRow } from "../storage/room-store";
 import type { Attachment, Message, Room } from "./types";
 
-/** API.md Room from a row. */
+/** docs/reference/rest.md Room from a row. */
 export function toRoom(r: RoomRow): Room {
   return {
     room_id: r.room_id,
@@ -19,7 +19,7 @@ export function toRoom(r: RoomRow): Room {
   };
 }
 
-/** API.md Attachment: the stored metadata plus a freshly signed url (url "" when no signer is given). */
+/** docs/reference/rest.md Attachment: the stored metadata plus a freshly signed url (url "" when no signer is given). */
 export function toAttachment(a: StoredAttachment, urls?: AttachmentUrls): Attachment {
   const signed = urls ? urls.sign(a.attachment_id) : { url: "", url_expires_at: a.created_at };
   return {
@@ -35,7 +35,7 @@ export function toAttachment(a: StoredAttachment, urls?: AttachmentUrls): Attach
   };
 }
 
-/** API.md Message from a row; attachment urls are signed with `urls`. */
+/** docs/reference/rest.md Message from a row; attachment urls are signed with `urls`. */
 export function toMessage(m: MessageRow, urls?: AttachmentUrls): Message {
   return {
     message_id: m.message_id,

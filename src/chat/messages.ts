@@ -47,7 +47,7 @@ export interface SendInput {
   attachments?: unknown;
 }
 
-/** The attachment ids of a send: 0..10 strings (API.md "Attachments"). */
+/** The attachment ids of a send: 0..10 strings (docs/reference/rest.md "Attachments"). */
 function checkAttachmentIds(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || v.length > MAX_ATTACHMENTS_PER_MESSAGE || v.some((x) => typeof x !== "string" || x.length < 1 || x.length > 64)) {
@@ -193,7 +193,7 @@ export class MessageService {
     return this.toMessage(await this.row(actor, roomId, messageId));
   }
 
-  /** History per API.md "History": after/before/window/latest, ascending, with has_more. */
+  /** History per docs/reference/rest.md "History": after/before/window/latest, ascending, with has_more. */
   async history(actor: Actor, roomId: string, q: HistoryQuery): Promise<{ messages: Message[]; has_more: boolean }> {
     await this.d.rooms.readable(actor, roomId);
     return this.page(actor.tenant.id, roomId, q);
@@ -283,7 +283,7 @@ export class MessageService {
       const own = current.parent_id === null ? change : change - 1;
       await tx.messages.tombstone(tenantId, messageId, at, own);
       await tx.messages.removeMentions(tenantId, roomId, fresh.seq, mentionRows(fresh));
-      // The files go with the message (API.md "Attachments"): records now, blobs after the commit.
+      // The files go with the message (docs/reference/rest.md "Attachments"): records now, blobs after the commit.
       if (fresh.attachments.length) await this.d.attachments?.messageDeleted(tx, tenantId, messageId);
       const gone: MessageRow = { ...fresh, content: "", meta: null, reactions: [], attachments: [], deleted_at: at, change_seq: own };
       const thread = fresh.parent_id === null ? null : await replyDeleted(tx, tenantId, roomId, fresh.parent_id, change);

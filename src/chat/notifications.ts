@@ -9,7 +9,7 @@ import type { Bus, OnlineDirectory } from "../bus/bus";
 import type { Actor } from "./types";
 import { checkUserId, utf8Bytes } from "./validate";
 
-/** API.md Notification as one recipient sees it; `payload` is any JSON value. */
+/** docs/reference/rest.md Notification as one recipient sees it; `payload` is any JSON value. */
 export interface Notification {
   notification_id: string;
   topic: string;

@@ -1,4 +1,4 @@
-// Reactions (API.md Rules "Reactions"): add/remove/list, idempotent, the per-user limit, and the
+// Reactions (docs/guides/conversations.md, "Reactions"): add/remove/list, idempotent, the per-user limit, and the
 // summary kept on the message in the same transaction (a Message is built without reading them).
 import { conflict, invalid, notFound } from "../errors";
 import type { ReactionSummary } from "../storage/message-store";
@@ -19,7 +19,7 @@ export interface ReactionServiceDeps {
   now?: () => Date;
 }
 
-/** One listed reaction (API.md `GET .../reactions`). */
+/** One listed reaction (docs/reference/rest.md `GET .../reactions`). */
 export interface ReactionItem {
   reaction: string;
   user_id: string;

@@ -1,4 +1,4 @@
-// Our own small search grammar (API.md "Search"): user text becomes a list of terms that the stores
+// Our own small search grammar (docs/reference/rest.md "Search"): user text becomes a list of terms that the stores
 // pass as bound parameters or quoted tokens. No character of `q` is ever query syntax of FTS5 or tsquery.
 import { invalid } from "../errors";
 

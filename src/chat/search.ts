@@ -1,4 +1,4 @@
-// GET /search (API.md "Search"): the caller's rooms (or one readable room), newest first, opaque cursor.
+// GET /search (docs/reference/rest.md "Search"): the caller's rooms (or one readable room), newest first, opaque cursor.
 import type { AttachmentUrls } from "../blobs/url-signer";
 import { invalid } from "../errors";
 import type { Store } from "../storage/store";

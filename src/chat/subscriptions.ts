@@ -5,7 +5,7 @@ import type { SubscriptionRow } from "../storage/subscription-store";
 import { checkTopic } from "./notifications";
 import type { Actor } from "./types";
 
-/** API.md Subscription. */
+/** docs/reference/rest.md Subscription. */
 export interface Subscription {
   id: string;
   topic: string;

@@ -1,4 +1,4 @@
-// Steps of the send, edit and delete transactions for threads and mentions (API.md Rules "Threads",
+// Steps of the send, edit and delete transactions for threads and mentions (docs/guides/conversations.md, "Threads",
 // "Mentions"). Each runs inside the caller's transaction, after it took the room's change positions
 // (one lock order on PostgreSQL: the room row, then message rows).
 import { conflict, invalid } from "../errors";
@@ -46,7 +46,7 @@ export async function replyDeleted(tx: Tx, tenantId: string, roomId: string, par
   return threadFrame(roomId, parentId, count, last);
 }
 
-/** A `thread.updated` frame (API.md section 4). */
+/** A `thread.updated` frame (docs/reference/websocket.md). */
 export function threadFrame(roomId: string, parentId: string, replyCount: number, lastReplyAt: string | null): Frame {
   return { type: "thread.updated", room_id: roomId, message_id: parentId, reply_count: replyCount, last_reply_at: lastReplyAt };
 }

@@ -1,4 +1,4 @@
-// The public objects of API.md section 3 as the domain returns them. Room, Message and RoomSummary
+// The public objects of docs/reference/rest.md as the domain returns them. Room, Message and RoomSummary
 // are the contract types of src/client/types.ts (type-only imports: the browser client stays free of
 // server code, and the server cannot drift from what the client expects).
 import type { Attachment, MemberRole, Message, Room, RoomSummary, RoomType } from "../client/types";

@@ -1,4 +1,4 @@
-// Catch-up through the changes feed (API.md Rules "Changes"): for each tracked room the client keeps
+// Catch-up through the changes feed (docs/guides/conversations.md, "Changes"): for each tracked room the client keeps
 // the cursor and, after every (re)connect, pages `changes` from it until `has_more` is false. The app
 // gets each page as a `changes` event and replaces its copies by message_id: edits, deletions,
 // reactions and reply counts made while it was away are never missed.

@@ -1,4 +1,4 @@
-// Convenience methods of ChatClient: one typed wrapper per client frame type of API.md section 4.
+// Convenience methods of ChatClient: one typed wrapper per client frame type of docs/reference/websocket.md.
 import type { RequestArgs, RequestOptions } from "./connection-types.ts";
 import type { AckReply, ChangesReply, ClientFrameType, ClientRequests, ListRoomsReply, Message, SyncReply } from "./types.ts";
 import { randomId } from "./util.ts";

@@ -131,7 +131,7 @@ describe("requests", () => {
     expect(error.code).toBe("disconnected");
   });
 
-  test("sendMessage generates a client_msg_id; frames carry exact API.md field names", async () => {
+  test("sendMessage generates a client_msg_id; frames carry exact docs/reference/rest.md field names", async () => {
     const { server, client } = await setup({
       onFrame(conn, frame) {
         conn.reply(frame, { ...makeMessage(ROOM, 1), client_msg_id: frame.data?.client_msg_id ?? null });

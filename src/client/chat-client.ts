@@ -285,7 +285,7 @@ export class ChatClient extends ChatClientMethods {
         break;
       case "sync.complete":
         // The connect replay starts at the user's last_ack; rooms the app has seen further than
-        // that (or seeded) are synced from their own lastSeq (API.md section 4, "Replay").
+        // that (or seeded) are synced from their own lastSeq (docs/reference/websocket.md, "Replay").
         for (const roomId of this.sequencer.knownRooms()) this.sequencer.catchUp(roomId);
         // Edits, deletions, reactions and reply counts made while away are not replayed: page them.
         for (const roomId of this.tracker.rooms()) void this.tracker.catchUp(roomId);

@@ -1,5 +1,5 @@
 // Per-room ordering for the client: drops duplicate `message` frames and fills seq gaps with `sync`
-// pages, so the app sees every room's messages once and in seq order (API.md section 4 guarantees).
+// pages, so the app sees every room's messages once and in seq order (docs/reference/websocket.md guarantees).
 import { ChatClientError } from "./errors.ts";
 import type { Message, SyncData, SyncReply } from "./types.ts";
 

@@ -69,7 +69,7 @@ export function makeMessage(roomId: string, seq: number): Message {
   };
 }
 
-/** History rules of API.md section 3 ("History"), applied to one room's messages. */
+/** History rules of docs/reference/rest.md, "History", applied to one room's messages. */
 export function historyPage(messages: Message[], data: SyncData): SyncReply {
   const limit = data.limit ?? 50;
   const after = data.after_seq;

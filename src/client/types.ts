@@ -1,11 +1,11 @@
-// Wire types of the ChatAPI WebSocket protocol (API.md sections 3 "Objects" and 4), shared by the
+// Wire types of the ChatAPI WebSocket protocol (docs/reference/rest.md "Objects" and 4), shared by the
 // server (re-exported from src/ws/frames.ts) and the browser client. Type-only: no runtime imports,
-// so a browser bundle of src/client/ never pulls server code. Field names are exactly API.md's.
+// so a browser bundle of src/client/ never pulls server code. Field names are exactly docs/reference/rest.md's.
 
 /** RFC 3339 UTC timestamp with milliseconds, e.g. `2026-11-21T23:00:31.665Z`. */
 export type Timestamp = string;
 
-/** Error codes of the API.md catalog; a WebSocket `error` frame carries one of them. */
+/** Error codes of the docs/reference/rest.md catalog; a WebSocket `error` frame carries one of them. */
 export type ApiErrorCode =
   | "invalid_request"
   | "unauthorized"
@@ -67,7 +67,7 @@ export interface Reaction {
   created_at: Timestamp;
 }
 
-/** An uploaded file (API.md section 3, Attachment); `url` is a signed download path valid until `url_expires_at`. */
+/** An uploaded file (docs/reference/rest.md, Attachment); `url` is a signed download path valid until `url_expires_at`. */
 export interface Attachment {
   attachment_id: string;
   room_id: string;
@@ -81,7 +81,7 @@ export interface Attachment {
   url_expires_at: Timestamp;
 }
 
-/** Room kinds of API.md section 3. */
+/** Room kinds of docs/reference/rest.md. */
 export type RoomType = "dm" | "group" | "channel";
 
 /** A room; `metadata` is any JSON value returned exactly as given. */
@@ -226,7 +226,7 @@ export interface ListRoomsReply {
 /** Reply `data` of requests that answer `{}`. */
 export type EmptyReply = Record<string, never>;
 
-/** Every client frame type with its `data` and its reply `data` (API.md section 4 table). */
+/** Every client frame type with its `data` and its reply `data` (docs/reference/websocket.md table). */
 export interface ClientRequests {
   send_message: { data: SendMessageData; reply: Message };
   edit_message: { data: EditMessageData; reply: Message };

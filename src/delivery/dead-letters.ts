@@ -4,7 +4,7 @@ import type { DeliveryKind, DeliveryRow } from "../storage/delivery-store";
 import type { Store } from "../storage/store";
 import type { Tenant } from "../tenancy/tenants";
 
-/** API.md DeadLetter; `payload` is the webhook body as a JSON object. */
+/** docs/reference/rest.md DeadLetter; `payload` is the webhook body as a JSON object. */
 export interface DeadLetter {
   id: string;
   kind: DeliveryKind;

@@ -13,7 +13,7 @@ export interface DeliveryOutboxDeps {
   now?: () => number;
 }
 
-/** Queues message.new and notification.new webhooks (API.md section 5), one row per offline recipient. */
+/** Queues message.new and notification.new webhooks (docs/guides/webhooks.md), one row per offline recipient. */
 export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
   private readonly now: () => number;
 
@@ -21,7 +21,7 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
     this.now = d.now ?? Date.now;
   }
 
-  /** Inside the send transaction. The body is exactly API.md's; event_id = delivery_id. */
+  /** Inside the send transaction. The body is exactly docs/reference/rest.md's; event_id = delivery_id. */
   messageStored(tx: Tx, tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): Promise<boolean> {
     return this.queue(tx, tenant, "message.new", offlineRecipients, (eventId, recipient) => ({
       event: "message.new",
@@ -39,7 +39,7 @@ export class DeliveryOutbox implements MessageOutbox, NotificationOutbox {
         seq: message.seq,
         created_at: message.created_at,
         parent_id: message.parent_id,
-        // Stored without urls: the worker signs them when the delivery is sent (API.md section 5).
+        // Stored without urls: the worker signs them when the delivery is sent (docs/guides/webhooks.md).
         attachments: message.attachments.map(({ url: _u, url_expires_at: _e, ...a }) => a),
       },
     }));

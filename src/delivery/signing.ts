@@ -1,4 +1,4 @@
-// Webhook request headers and the HMAC signature of API.md section 5.
+// Webhook request headers and the HMAC signature of docs/guides/webhooks.md.
 import { createHmac } from "node:crypto";
 
 /** `sha256=<hex HMAC-SHA256(secret, timestamp + "." + rawBody)>`. */

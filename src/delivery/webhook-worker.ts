@@ -36,7 +36,7 @@ export interface WebhookWorkerOptions {
   /** Sends in flight across all tenants (default max(64, concurrencyPerTenant)). */
   globalConcurrency?: number;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
-  /** Rewrites a payload just before it is sent (signs attachment urls, API.md section 5). */
+  /** Rewrites a payload just before it is sent (signs attachment urls, docs/guides/webhooks.md). */
   preparePayload?: (payload: string) => string;
   now?: () => number;
   random?: () => number;

@@ -22,7 +22,7 @@ export function bearerToken(request: Request): string | null {
   return h.slice(6).trim();
 }
 
-// 1..128 chars, no C0/C1 control characters (API.md section 2).
+// 1..128 chars, no C0/C1 control characters (docs/reference/rest.md#authentication).
 const USER_ID_RE = /^[^\x00-\x1f\x7f-\x9f]{1,128}$/;
 
 /** True when `id` is a valid user id. */

@@ -1,4 +1,4 @@
-// Typebox schemas of the chat objects (API.md section 3 Objects) and their inputs.
+// Typebox schemas of the chat objects (docs/reference/rest.md Objects) and their inputs.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 

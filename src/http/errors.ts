@@ -1,4 +1,4 @@
-// Maps anything thrown while handling a request to the JSON error shape of API.md section 1.
+// Maps anything thrown while handling a request to the JSON error shape of docs/reference/rest.md#conventions.
 import { AppError, ERROR_CATALOG, errorBody, type ErrorDetail } from "../errors";
 import type { Logger } from "../log";
 import { StorageUnavailableError } from "../storage/errors";

@@ -1,4 +1,4 @@
-// The response of a download (API.md "Attachments"): ETag / If-None-Match, Range (one range),
+// The response of a download (docs/reference/rest.md "Attachments"): ETag / If-None-Match, Range (one range),
 // nosniff, a sandboxing CSP, and inline only for types a browser cannot run as a document.
 import { AppError } from "../errors";
 import type { AttachmentRow } from "../storage/attachment-store";

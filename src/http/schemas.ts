@@ -4,7 +4,7 @@ import { t } from "elysia";
 
 export const ErrorDetailSchema = t.Object({ path: t.String(), message: t.String() });
 
-/** The error body of API.md section 1. */
+/** The error body of docs/reference/rest.md#conventions. */
 export const ErrorSchema = t.Object(
   {
     error: t.String({ description: "Error code from the catalog" }),

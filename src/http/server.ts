@@ -41,7 +41,7 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 // a declared length beyond it plus room for the multipart framing is refused before reading.
 const UPLOAD_PATH = /^\/rooms\/[^/]+\/attachments\/?$/;
 const MAX_UPLOAD_BODY_BYTES = 100 * 1024 * 1024 + 64 * 1024;
-// CORS (API.md section 1): what a browser calling the API directly (API key or Bearer JWT) may send and read.
+// CORS (docs/reference/rest.md#conventions): what a browser calling the API directly (API key or Bearer JWT) may send and read.
 export const CORS_ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
 export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-User-Id, X-Master-Key, Idempotency-Key, Range, If-None-Match";
 export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, ETag, Content-Range, Content-Disposition, Accept-Ranges";
@@ -113,7 +113,7 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
   const finish = (req: Request, url: URL, ctx: RequestContext, res: Response): Response => {
     res.headers.set("X-Request-Id", ctx.requestId);
     const ct = res.headers.get("content-type");
-    // Elysia answers "application/json;charset=utf-8"; API.md section 1 spells it with a space.
+    // Elysia answers "application/json;charset=utf-8"; docs/reference/rest.md#conventions spells it with a space.
     if (ct !== null && /^application\/json\s*(;\s*charset=utf-8)?$/i.test(ct)) res.headers.set("content-type", "application/json; charset=utf-8");
     const origin = req.headers.get("origin");
     // Vary on every answer once origins are configured: a shared cache must not hand one origin's answer to another.

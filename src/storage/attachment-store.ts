@@ -1,4 +1,4 @@
-// The contract of attachment records (API.md "Attachments"). The bytes live in a BlobStore
+// The contract of attachment records (docs/reference/rest.md "Attachments"). The bytes live in a BlobStore
 // (src/blobs) under `blob_key`; this store keeps the metadata, the link to a message and each
 // tenant's stored bytes (attachment_quota_bytes).
 import type { Instant } from "./store";

@@ -1,4 +1,4 @@
-// The contract of message search (API.md "Search"), one interface for SQLite (FTS5) and PostgreSQL
+// The contract of message search (docs/reference/rest.md "Search"), one interface for SQLite (FTS5) and PostgreSQL
 // (tsvector). Terms come from src/chat/search-query.ts: stores bind them as parameters or quoted
 // tokens, never as query syntax.
 import type { MessageRow } from "./message-store";

@@ -3,7 +3,7 @@
 import { createPublicKey } from "node:crypto";
 import type { ErrorDetail } from "../errors";
 
-/** Signature algorithms a tenant key can verify (API.md section 2). */
+/** Signature algorithms a tenant key can verify (docs/reference/rest.md#authentication). */
 export type JwtAlg = "HS256" | "RS256" | "ES256" | "EdDSA";
 
 /** A stored public key: only public members, with its `alg` always set. */

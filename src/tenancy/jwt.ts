@@ -1,4 +1,4 @@
-// Verification of signed user tokens (API.md section 2): the token's `tid` names the tenant, whose
+// Verification of signed user tokens (docs/reference/rest.md#authentication): the token's `tid` names the tenant, whose
 // keys (jwt_secret for HS256, jwt_public_keys by kid for RS256/ES256/EdDSA) must verify it.
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type CryptoKey } from "jose";
 import { AppError } from "../errors";
@@ -18,7 +18,7 @@ export interface JwtVerifierOptions {
   tenants: TenantService;
   /** JWT_MAX_TTL: `exp` may be at most this far in the future. */
   maxTtlMs: number;
-  /** Clock leeway for exp, nbf and iat (API.md: 30 s). */
+  /** Clock leeway for exp, nbf and iat (docs/reference/rest.md: 30 s). */
   leewayMs?: number;
   /** Bound of the verification cache (entries). */
   cacheEntries?: number;

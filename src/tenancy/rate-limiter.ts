@@ -81,7 +81,7 @@ export class TokenBuckets implements RateLimiter {
   }
 }
 
-/** Headers describing a bucket (RFC draft RateLimit-* fields, as API.md section 1). */
+/** Headers describing a bucket (RFC draft RateLimit-* fields, as docs/reference/rest.md#conventions). */
 export function rateLimitHeaders(r: TakeResult): Record<string, string> {
   const h: Record<string, string> = {
     "RateLimit-Limit": String(r.limit),

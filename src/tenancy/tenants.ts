@@ -5,7 +5,7 @@ import type { TenantRow } from "../storage/tenant-store";
 import { checkJwtSecret, parsePublicJwks, type PublicJwk } from "./jwt-keys";
 import { constantTimeEqual, generateSecret, sha256Hex } from "./keys";
 
-/** Config keys a tenant may set (API.md section 3, Tenant). `null` resets a key to its default. */
+/** Config keys a tenant may set (docs/reference/rest.md, Tenant). `null` resets a key to its default. */
 export interface TenantConfigInput {
   rate_limit?: number | null;
   rate_limit_burst?: number | null;
@@ -64,7 +64,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4000;
 export const DEFAULT_USER_MESSAGE_RATE = 10;
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_ATTACHMENT_QUOTA_BYTES = 1024 * 1024 * 1024;
-/** The upper bound of max_attachment_bytes (API.md "Attachments"). */
+/** The upper bound of max_attachment_bytes (docs/reference/rest.md "Attachments"). */
 export const MAX_ATTACHMENT_BYTES_LIMIT = 100 * 1024 * 1024;
 const NEGATIVE_CACHE_MAX = 10_000;
 

@@ -69,7 +69,7 @@ describe("valid frames of every type", () => {
     expect(expectOk({ type: "list_rooms", id: "x" }).data).toEqual({});
   });
 
-  test("null optional fields read as absent (API.md section 1)", () => {
+  test("null optional fields read as absent (docs/reference/rest.md#conventions)", () => {
     const frame = expectOk({ type: "sync", data: { room_id: ROOM, after_seq: null, limit: null } });
     expect(frame.data).toEqual({ room_id: ROOM });
     const send = expectOk({ type: "send_message", data: { room_id: ROOM, content: "x", client_msg_id: null } });

@@ -1,4 +1,4 @@
-// Client frames of API.md section 4: TypeBox schemas, compiled checkers and `parseClientFrame`,
+// Client frames of docs/reference/websocket.md: TypeBox schemas, compiled checkers and `parseClientFrame`,
 // the gateway's single entry point for untrusted frame text. Server frame and object types live in
 // src/client/types.ts (so the browser client needs no server code) and are re-exported here.
 import { t } from "elysia";
@@ -87,7 +87,7 @@ export const NotificationAckDataSchema = t.Object({ notification_id: Id }, close
 /** `data` of `ping`: none, or an empty object. */
 export const PingDataSchema = t.Object({}, closed);
 
-/** The `data` schema of every client frame type (API.md section 4 table). */
+/** The `data` schema of every client frame type (docs/reference/websocket.md table). */
 export const clientFrameDataSchemas = {
   send_message: SendMessageDataSchema,
   edit_message: EditMessageDataSchema,
@@ -104,7 +104,7 @@ export const clientFrameDataSchemas = {
   ping: PingDataSchema,
 } as const satisfies Record<ClientFrameType, TSchema>;
 
-/** Every client frame type, in API.md order. */
+/** Every client frame type, in docs/reference/rest.md order. */
 export const CLIENT_FRAME_TYPES = Object.keys(clientFrameDataSchemas) as ClientFrameType[];
 
 // Compile-time proof that the schemas and the hand-written client types agree.
@@ -128,11 +128,11 @@ const checkers = new Map<string, TypeCheck<TSchema>>(
   CLIENT_FRAME_TYPES.map((type) => [type, TypeCompiler.Compile(clientFrameDataSchemas[type])]),
 );
 
-// Types whose data may be omitted (every field optional): the API.md table shows `-` for ping, and
+// Types whose data may be omitted (every field optional): the docs/reference/rest.md table shows `-` for ping, and
 // sending `list_rooms` without data is what a user of the API expects to work.
 const dataOptional = new Set<string>(["ping", "list_rooms"]);
 
-// API.md section 1: "omitted optional fields are absent or null". These optional fields therefore
+// docs/reference/rest.md#conventions: "omitted optional fields are absent or null". These optional fields therefore
 // accept null, which is removed before validation. `meta` is not listed: null is a value there.
 const nullMeansAbsent: Record<string, readonly string[]> = {
   send_message: ["client_msg_id", "parent_id", "mentions", "attachments"],

@@ -33,7 +33,7 @@ function sendJson(ws: Socket, frame: Record<string, unknown>): void {
   if (ws.readyState === 1) ws.send(JSON.stringify(frame));
 }
 
-/** Sends an `error` frame (API.md: the REST error fields minus request_id, plus the frame's id). */
+/** Sends an `error` frame (docs/reference/rest.md: the REST error fields minus request_id, plus the frame's id). */
 export function sendError(ws: Socket, id: string | undefined, err: AppError): void {
   const frame: Record<string, unknown> = { type: "error", error: err.code, message: err.message };
   if (id !== undefined) frame.id = id;

@@ -1,4 +1,4 @@
-// The connect replay (API.md section 4 "Replay on connect"), run after `open` while the socket's live
+// The connect replay (docs/reference/websocket.md "Replay on connect"), run after `open` while the socket's live
 // frames are held back (live-buffer.ts).
 import type { MessageService } from "../chat/messages";
 import type { Actor, Message } from "../chat/types";

@@ -1,4 +1,4 @@
-// Attachments on messages (API.md "Attachments", section 4 send_message, section 5 webhooks): sends
+// Attachments on messages (docs/reference/rest.md "Attachments", section 4 send_message, section 5 webhooks): sends
 // over REST and WebSocket, the attachability rules, deletion with the message, the tenant quota,
 // orphan cleanup, and signed urls in webhook payloads; on the file store and on S3.
 import { expect, test } from "bun:test";

@@ -1,4 +1,4 @@
-// POST /rooms/{room_id}/attachments and GET /attachments/{id}: API.md "Attachments" (uploads, limits,
+// POST /rooms/{room_id}/attachments and GET /attachments/{id}: docs/reference/rest.md "Attachments" (uploads, limits,
 // filenames, download headers, signed urls, Range), on the file store and on S3.
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";

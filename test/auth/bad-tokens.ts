@@ -1,4 +1,4 @@
-// The 401 rules of signed user tokens (API.md section 2), as token factories shared by the REST and
+// The 401 rules of signed user tokens (docs/reference/rest.md#authentication), as token factories shared by the REST and
 // the WebSocket handshake tests: each names the rule it breaks.
 import type { TestServer } from "../helpers";
 import { claims, genKey, jwtTenant, rawToken, SECRET, signHs, signWith, type JwtTenant, type TestKey } from "./jwt-helpers";

@@ -15,7 +15,7 @@ afterAll(() => s.stop());
 
 const now = () => Math.floor(Date.now() / 1000);
 
-/** A 401 with the error body of API.md section 1. */
+/** A 401 with the error body of docs/reference/rest.md#conventions. */
 function expect401(r: { status: number; body: any; headers: Headers }) {
   expect({ status: r.status, error: r.body?.error }).toEqual({ status: 401, error: "unauthorized" });
   expect(r.body.request_id).toBe(r.headers.get("x-request-id"));

@@ -1,4 +1,4 @@
-// Live events: every state change publishes its frame on the bus after COMMIT, with the API.md fields.
+// Live events: every state change publishes its frame on the bus after COMMIT, with the docs/reference/rest.md fields.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Frame } from "../../src/bus/bus";
 import { RecordingBus, type BusEvent } from "../../src/bus/recording";

@@ -1,4 +1,4 @@
-// History paging (API.md "History"): after_seq, before_seq, windows, latest; has_more at both ends.
+// History paging (docs/reference/rest.md "History"): after_seq, before_seq, windows, latest; has_more at both ends.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type Res, type RestClient, type TestServer } from "../helpers";
 

@@ -24,7 +24,7 @@ interface Route {
   call: (c: RestClient) => Promise<Res>;
 }
 
-/** Every room-scoped route of API.md section 3, with a valid body. `member` is an existing member. */
+/** Every room-scoped route of docs/reference/rest.md, with a valid body. `member` is an existing member. */
 function roomRoutes(roomId: string, messageId: string, member: string, self: string): Route[] {
   const r = `/rooms/${roomId}`;
   return [

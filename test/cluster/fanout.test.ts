@@ -1,4 +1,4 @@
-// Cluster fan-out (API.md section 8): three nodes on PostgreSQL + Redis behind nginx. Messages sent
+// Cluster fan-out (docs/guides/scaling.md): three nodes on PostgreSQL + Redis behind nginx. Messages sent
 // through any node reach the sockets on every node in seq order, once; replay from another node;
 // presence and typing across nodes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

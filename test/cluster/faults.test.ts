@@ -1,4 +1,4 @@
-// Faults (API.md section 8). Redis unreachable: every node closes its sockets with 1012 and refuses
+// Faults (docs/guides/scaling.md). Redis unreachable: every node closes its sockets with 1012 and refuses
 // upgrades with 503, REST keeps working (writes are in PostgreSQL), /health reports the bus down; when
 // Redis returns the nodes reconnect by themselves and a client that reconnects and replays misses
 // nothing. PostgreSQL unreachable: what needs it answers 503, /health is 503 with {store, bus}.

@@ -1,4 +1,4 @@
-// Nodes coming and going (API.md section 8): each webhook delivery is sent once with three nodes
+// Nodes coming and going (docs/guides/scaling.md): each webhook delivery is sent once with three nodes
 // running workers; a node SIGKILLed under concurrent sends loses no acknowledged message (seqs stay
 // gapless) and its sockets replay on another node; SIGTERM drains only that node.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

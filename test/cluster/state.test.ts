@@ -1,4 +1,4 @@
-// Cluster-wide state (API.md section 8): the per-user socket cap counts every node, rate limits are
+// Cluster-wide state (docs/guides/scaling.md): the per-user socket cap counts every node, rate limits are
 // shared, single-use ws tokens are single-use cluster-wide, and key rotation, tenant config and
 // membership changes made on one node take effect on the others within 1 s.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -1,4 +1,4 @@
-// Threads, mentions and reactions together with attachments (API.md "Threads", "Mentions",
+// Threads, mentions and reactions together with attachments (docs/reference/rest.md "Threads", "Mentions",
 // "Attachments", section 5 webhooks): one message carries all of them on every path.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";

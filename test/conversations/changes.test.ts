@@ -1,4 +1,4 @@
-// The changes feed (API.md Rules "Changes"): GET /rooms/{room_id}/changes and the WS `changes` frame.
+// The changes feed (docs/guides/conversations.md, "Changes"): GET /rooms/{room_id}/changes and the WS `changes` frame.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";
 import { convo, expectError, wsError } from "./helpers";

@@ -1,4 +1,4 @@
-// Convergence of the changes feed (API.md Rules "Changes"): a client that keeps its cursor across
+// Convergence of the changes feed (docs/guides/conversations.md, "Changes"): a client that keeps its cursor across
 // random interleavings of disconnects and concurrent sends, replies, edits, deletes and reactions
 // ends with exactly the server's state. Randomized and SEEDED: a failure prints its seed, and
 // CONVERGENCE_SEED=<n> bun test test/conversations/convergence.test.ts replays that run.

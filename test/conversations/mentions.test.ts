@@ -1,4 +1,4 @@
-// Mentions (API.md Rules "Mentions", RoomSummary.unread_mentions, webhook `mentioned`).
+// Mentions (docs/guides/conversations.md, "Mentions", RoomSummary.unread_mentions, webhook `mentioned`).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";
 import { Receiver } from "../delivery/receiver";

@@ -1,4 +1,4 @@
-// Reactions (API.md Rules "Reactions"): add/remove/list over REST and WS, idempotency, the per-user
+// Reactions (docs/guides/conversations.md, "Reactions"): add/remove/list over REST and WS, idempotency, the per-user
 // limit, the summary (first 10 reactors, order), frames, deleted messages, no seq/unread/webhook change.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";

@@ -1,4 +1,4 @@
-// Threads (API.md Rules "Threads"): replies are ordinary messages with parent_id; the root's
+// Threads (docs/guides/conversations.md, "Threads"): replies are ordinary messages with parent_id; the root's
 // reply_count/last_reply_at follow every new or deleted reply; thread.updated; /replies; top_level.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";

@@ -1,4 +1,4 @@
-// message.new webhooks (API.md section 5): one signed POST per offline recipient and message, the
+// message.new webhooks (docs/guides/webhooks.md): one signed POST per offline recipient and message, the
 // exact body, fresh tenant config per attempt, and per-tenant isolation of slow endpoints.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, waitFor, type TestServer } from "../helpers";

@@ -1,4 +1,4 @@
-// POST /notify, GET /notifications, POST /notifications/{id}/ack (API.md section 3 "Notifications"),
+// POST /notify, GET /notifications, POST /notifications/{id}/ack (docs/reference/rest.md "Notifications"),
 // live `notification` frames and notification.new webhooks.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RecordingBus } from "../../src/bus/recording";

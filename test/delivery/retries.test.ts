@@ -1,5 +1,5 @@
 // Retries with growing backoff, dead letters after RETRY_MAX_ATTEMPTS, tenant-scoped dead-letter
-// listing and retry (API.md section 3 /admin/dead-letters and section 5).
+// listing and retry (docs/reference/rest.md /admin/dead-letters and section 5).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";
 import { outboxIdle, send, tenantWithRoom } from "./fixtures";

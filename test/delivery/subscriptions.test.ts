@@ -1,4 +1,4 @@
-// /subscriptions (API.md section 3): idempotent per tenant + user + topic, own subscriptions only.
+// /subscriptions (docs/reference/rest.md): idempotent per tenant + user + topic, own subscriptions only.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers";
 import { tenantWithRoom, type TenantRoom } from "./fixtures";

@@ -1,4 +1,4 @@
-// Every error shape of API.md section 1 over real HTTP, plus the mapping of unexpected errors.
+// Every error shape of docs/reference/rest.md#conventions over real HTTP, plus the mapping of unexpected errors.
 import { StorageUnavailableError } from "../../src/storage/errors";
 import { classify } from "../../src/storage/sqlite/errors";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -67,7 +67,7 @@ describe("GET /health", () => {
 });
 
 describe("GET /metrics", () => {
-  test("Prometheus text exposes every API.md metric name", async () => {
+  test("Prometheus text exposes every docs/reference/rest.md metric name", async () => {
     const r = await get("/metrics");
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toStartWith("text/plain");
@@ -84,7 +84,7 @@ describe("GET /metrics", () => {
     }
   });
 
-  test("?format=json has exactly the six API.md keys, all numbers", async () => {
+  test("?format=json has exactly the six docs/reference/rest.md keys, all numbers", async () => {
     const r = await get("/metrics?format=json");
     expect(r.status).toBe(200);
     const body = JSON.parse(r.text);
@@ -143,7 +143,7 @@ describe("GET /docs", () => {
       expect(op, `${method.toUpperCase()} ${path} missing from /docs/json`).toBeDefined();
       expect(Object.keys(op.responses ?? {}).length).toBeGreaterThan(0);
     }
-    // The success statuses of API.md.
+    // The success statuses of docs/reference/rest.md.
     expect(doc.paths["/admin/tenants"].post.responses["201"]).toBeDefined();
     expect(doc.paths["/admin/tenants/{tenant_id}"].get.responses["404"]).toBeDefined();
     expect(doc.paths["/admin/tenants/{tenant_id}"].get.parameters.some((p: any) => p.in === "path" && p.name === "tenant_id")).toBe(true);

@@ -69,7 +69,7 @@ describe("one server per address", () => {
   });
 });
 
-// SQLite's instance lock. A PostgreSQL database is shared by several servers by design (API.md section 8).
+// SQLite's instance lock. A PostgreSQL database is shared by several servers by design (docs/guides/scaling.md).
 describe.skipIf(process.env.CHATAPI_TEST_STORE === "postgres")("one server per database", () => {
   test("a second server process on the same database refuses to start with a clear message", async () => {
     const s = await startTestServer();

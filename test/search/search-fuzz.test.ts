@@ -1,4 +1,4 @@
-// Hostile-query fuzz (API.md "Search": no q can cause a 5xx): thousands of random and hostile
+// Hostile-query fuzz (docs/reference/rest.md "Search": no q can cause a 5xx): thousands of random and hostile
 // queries (FTS5 and tsquery operators, quotes, parentheses, backslashes, NUL, 256-character strings,
 // Unicode, invalid percent-encoding) against a SQLite server and a PostgreSQL server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

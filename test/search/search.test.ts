@@ -1,4 +1,4 @@
-// GET /search, every rule of API.md "Search", against the configured store (SQLite; PostgreSQL with
+// GET /search, every rule of docs/reference/rest.md "Search", against the configured store (SQLite; PostgreSQL with
 // `bun run test:pg`).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type Res, type RestClient, type TestServer } from "../helpers";

@@ -1,4 +1,4 @@
-// Issue 4: the client frame protocol end to end. Every client frame type with its reply data (API.md
+// Issue 4: the client frame protocol end to end. Every client frame type with its reply data (docs/reference/rest.md
 // section 4 table), malformed frames answered with error frames on a socket that keeps working,
 // and rate limits per tenant (every frame) and per user (message sends).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

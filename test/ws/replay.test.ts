@@ -1,4 +1,4 @@
-// Issue 4: replay on connect (API.md section 4) and the TypeScript client's gapless sequence under
+// Issue 4: replay on connect (docs/reference/websocket.md) and the TypeScript client's gapless sequence under
 // reconnects racing live sends. SYNC_MAX_PER_ROOM keeps its default (100); SYNC_MAX_TOTAL is 30.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createChatClient, type Message } from "../../src/client";

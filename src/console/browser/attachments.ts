@@ -4,7 +4,7 @@
 import type { Attachment, Message } from "@chatapi/client";
 import { h } from "./dom.ts";
 
-// The types the server serves inline (API.md "Attachments"); everything else is a download.
+// The types the server serves inline (docs/reference/rest.md "Attachments"); everything else is a download.
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp)$/;
 
 function size(n: number): string {

@@ -309,7 +309,7 @@ export class ChatPane {
     this.thread.upsert(m);
     if (this.selected !== m.room_id) return;
     this.view.upsert(m);
-    // Sending moves the sender's last_ack to the message (API.md "Acks") without an ack.received.
+    // Sending moves the sender's last_ack to the message (docs/reference/rest.md "Acks") without an ack.received.
     this.view.setAck(m.sender_id, m.seq);
     if (m.sender_id !== this.userId) this.ackViewed(m.seq);
   }
