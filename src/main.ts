@@ -116,7 +116,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const db = openAndMigrate(config, log);
   const masterKey = resolveMasterKey(config, log);
   const metrics = new Metrics();
-  const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
+  const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit, maxConnections: config.wsMaxConnectionsPerTenant, maxPendingDeliveries: config.maxPendingDeliveries });
   const buckets = new TokenBuckets();
   const auth = new HttpAuth(tenants, buckets, masterKey);
   const probe = new SqliteHealthProbe(db);
@@ -288,7 +288,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case "tenants": {
         const log = cliLog();
         const db = openAndMigrate(config, log);
-        const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit });
+        const tenants = new TenantService(new SqliteTenantStore(db), { rateLimit: config.defaultRateLimit, maxConnections: config.wsMaxConnectionsPerTenant, maxPendingDeliveries: config.maxPendingDeliveries });
         try {
           if (rest[0] === "create" && rest[1]) {
             const { tenant, apiKey } = tenants.create(rest.slice(1).join(" "));

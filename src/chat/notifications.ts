@@ -161,8 +161,8 @@ export class NotificationService {
    * The user's unacked notifications, oldest first, as `notification` frame fields (no acked_at):
    * the gateway sends them after the connect replay.
    */
-  unacked(tenantId: string, userId: string, limit = DEFAULT_UNACKED_LIMIT): StoredNotification[] {
-    return this.d.store.unackedOldestFirst(tenantId, userId, limit).map((r) => ({ notification_id: r.notification_id, topic: r.topic, payload: JSON.parse(r.payload), created_at: r.created_at }));
+  unacked(tenantId: string, userId: string, limit = DEFAULT_UNACKED_LIMIT, afterId?: string): StoredNotification[] {
+    return this.d.store.unackedOldestFirst(tenantId, userId, limit, afterId).map((r) => ({ notification_id: r.notification_id, topic: r.topic, payload: JSON.parse(r.payload), created_at: r.created_at }));
   }
 
   /** Marks the caller's notification acked (REST and the WS `notification.ack` frame); idempotent, keeps the first acked_at; not_found when it is not theirs. */

@@ -5,6 +5,7 @@ import type { Logger } from "../log";
 import { contextOf } from "./context";
 import { errorResponse, toAppError } from "./errors";
 import { guardJsonBody } from "./json-safety";
+import { checkQueryIntegers } from "./request-guard";
 
 /** Route modules are Elysia instances; app.ts mounts them in this order. */
 export type RouteModule = Elysia<any, any, any, any, any, any, any>;
@@ -21,7 +22,10 @@ export function createHttpApp(opts: { version: string; log: Logger; modules: Rou
     })
     // Before validation: a body Elysia cannot print in its validation error would turn a 400 into a
     // 500, or hold the event loop for seconds (json-safety.ts).
-    .onTransform({ as: "global" }, ({ body }) => guardJsonBody(body))
+    .onTransform({ as: "global" }, ({ body, request }) => {
+      checkQueryIntegers(request.url);
+      guardJsonBody(body);
+    })
     .use(
       swagger({
         // API.md section 3 promises Swagger UI at /docs (the plugin defaults to Scalar).

@@ -24,6 +24,7 @@ export const errorResponses = {
   404: ErrorSchema,
   409: ErrorSchema,
   413: ErrorSchema,
+  415: ErrorSchema,
   429: ErrorSchema,
   500: ErrorSchema,
   503: ErrorSchema,
@@ -41,6 +42,8 @@ export const TenantConfigSchema = t.Object({
   max_message_bytes: Type.Integer({ minimum: 1, maximum: 8192 }),
   webhook_url: t.Union([t.String(), t.Null()]),
   has_webhook_secret: t.Boolean(),
+  max_connections: Type.Integer({ minimum: 0, description: "Open WebSockets of the tenant per node; the next handshake gets 429" }),
+  max_pending_deliveries: Type.Integer({ minimum: 0, description: "Pending webhook deliveries past which new ones become dead letters" }),
 });
 
 export const TenantSchema = t.Object({
@@ -59,6 +62,8 @@ export const TenantConfigInputSchema = t.Object(
     max_message_bytes: t.Optional(t.Union([Type.Integer({ minimum: 1, maximum: 8192 }), t.Null()])),
     webhook_url: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 2048 }), t.Null()])),
     webhook_secret: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 256 }), t.Null()])),
+    max_connections: t.Optional(t.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), t.Null()])),
+    max_pending_deliveries: t.Optional(t.Union([Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), t.Null()])),
   },
   { additionalProperties: false },
 );

@@ -24,8 +24,8 @@ export interface NotificationStore {
   insert(row: NotificationRow, recipients: string[]): void;
   /** The user's notifications, newest first; only unacked ones when `unackedOnly`. */
   listForUser(tenantId: string, userId: string, unackedOnly: boolean, limit: number): RecipientNotificationRow[];
-  /** The user's unacked notifications, oldest first (connect replay). */
-  unackedOldestFirst(tenantId: string, userId: string, limit: number): RecipientNotificationRow[];
+  /** The user's unacked notifications, oldest first, after `afterId` when given (connect replay, paged). */
+  unackedOldestFirst(tenantId: string, userId: string, limit: number, afterId?: string): RecipientNotificationRow[];
   /** Sets acked_at once (a second ack keeps the first time); returns the row's acked_at, or null when the user is no recipient. */
   ack(tenantId: string, userId: string, notificationId: string, at: string): string | null;
 }
@@ -42,7 +42,7 @@ export class SqliteNotificationStore implements NotificationStore {
       recipient: db.query("INSERT OR IGNORE INTO notification_recipients (tenant_id, notification_id, user_id, acked_at) VALUES (?, ?, ?, NULL)"),
       list: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? ORDER BY r.notification_id DESC LIMIT ?`),
       listUnacked: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? AND r.acked_at IS NULL ORDER BY r.notification_id DESC LIMIT ?`),
-      unackedAsc: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? AND r.acked_at IS NULL ORDER BY r.notification_id ASC LIMIT ?`),
+      unackedAsc: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? AND r.acked_at IS NULL AND r.notification_id > ? ORDER BY r.notification_id ASC LIMIT ?`),
       ack: db.query(
         `UPDATE notification_recipients SET acked_at = coalesce(acked_at, ?)
          WHERE tenant_id = ? AND user_id = ? AND notification_id = ? RETURNING acked_at`,
@@ -59,8 +59,8 @@ export class SqliteNotificationStore implements NotificationStore {
     return (unackedOnly ? this.q.listUnacked! : this.q.list!).all(tenantId, userId, limit) as RecipientNotificationRow[];
   }
 
-  unackedOldestFirst(tenantId: string, userId: string, limit: number): RecipientNotificationRow[] {
-    return this.q.unackedAsc!.all(tenantId, userId, limit) as RecipientNotificationRow[];
+  unackedOldestFirst(tenantId: string, userId: string, limit: number, afterId = ""): RecipientNotificationRow[] {
+    return this.q.unackedAsc!.all(tenantId, userId, afterId, limit) as RecipientNotificationRow[];
   }
 
   ack(tenantId: string, userId: string, notificationId: string, at: string): string | null {

@@ -69,6 +69,10 @@ export interface RoomStore {
   unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[];
   /** True when the two users share at least one room. */
   shareRoom(tenantId: string, a: string, b: string): boolean;
+  /** The room's last_seq and the member's last_ack now; null when the user is not a member. */
+  replayPosition(tenantId: string, roomId: string, userId: string): { last_seq: number; last_ack: number } | null;
+  /** Every room of the user with its replay position, most recent activity first (connect: subscribe and replay). */
+  userRoomPositions(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[];
 }
 
 /** RoomStore on bun:sqlite; statements prepared once. */
@@ -125,6 +129,16 @@ export class SqliteRoomStore implements RoomStore {
          WHERE m.tenant_id = ? AND m.user_id = ? AND r.last_seq > m.last_ack
          ORDER BY r.last_activity_at DESC, r.room_id DESC`,
       ),
+      replayPosition: db.query(
+        `SELECT r.last_seq, m.last_ack FROM room_members m CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.room_id = ? AND m.user_id = ?`,
+      ),
+      userRoomPositions: db.query(
+        `SELECT r.room_id, r.last_seq, m.last_ack FROM room_members m INDEXED BY room_members_by_user
+         CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.user_id = ?
+         ORDER BY r.last_seq > m.last_ack DESC, r.last_activity_at DESC, r.room_id DESC`,
+      ),
       shareRoom: db.query(
         `SELECT 1 FROM room_members a INDEXED BY room_members_by_user CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
          WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id = ? LIMIT 1`,
@@ -179,6 +193,12 @@ export class SqliteRoomStore implements RoomStore {
   }
   unackedRooms(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[] {
     return this.q.unackedRooms!.all(tenantId, userId);
+  }
+  replayPosition(tenantId: string, roomId: string, userId: string): { last_seq: number; last_ack: number } | null {
+    return this.q.replayPosition!.get(tenantId, roomId, userId);
+  }
+  userRoomPositions(tenantId: string, userId: string): { room_id: string; last_seq: number; last_ack: number }[] {
+    return this.q.userRoomPositions!.all(tenantId, userId);
   }
   shareRoom(tenantId: string, a: string, b: string): boolean {
     return this.q.shareRoom!.get(tenantId, a, b) !== null;

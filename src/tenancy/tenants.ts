@@ -11,6 +11,8 @@ export interface TenantConfigInput {
   max_message_bytes?: number | null;
   webhook_url?: string | null;
   webhook_secret?: string | null;
+  max_connections?: number | null;
+  max_pending_deliveries?: number | null;
 }
 
 /** The resolved, public view of a tenant's config: numbers always resolved, secret write-only. */
@@ -21,6 +23,10 @@ export interface TenantConfigView {
   max_message_bytes: number;
   webhook_url: string | null;
   has_webhook_secret: boolean;
+  /** Open WebSockets of the tenant on one node (WS_MAX_CONNECTIONS_PER_TENANT unless set). */
+  max_connections: number;
+  /** Pending webhook deliveries past which new ones become dead letters (MAX_PENDING_DELIVERIES unless set). */
+  max_pending_deliveries: number;
 }
 
 /** The public Tenant object. */
@@ -50,7 +56,21 @@ interface StoredConfig {
   user_message_rate?: number;
   max_message_bytes?: number;
   webhook_url?: string;
+  max_connections?: number;
+  max_pending_deliveries?: number;
 }
+
+/** Process-wide defaults the tenant config falls back to. */
+export interface TenantDefaults {
+  rateLimit: number;
+  /** WS_MAX_CONNECTIONS_PER_TENANT */
+  maxConnections?: number;
+  /** MAX_PENDING_DELIVERIES */
+  maxPendingDeliveries?: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_PENDING_DELIVERIES = 100_000;
 
 /** Checks config input beyond its schema (URL form, cross-field rules); throws invalid_request with details. */
 export function validateTenantConfig(input: TenantConfigInput): void {
@@ -76,7 +96,7 @@ export class TenantService {
 
   constructor(
     private readonly store: TenantStore,
-    private readonly defaults: { rateLimit: number },
+    private readonly defaults: TenantDefaults,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -177,6 +197,8 @@ export class TenantService {
       max_message_bytes: c.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       webhook_url: c.webhook_url ?? null,
       has_webhook_secret: row.webhook_secret !== null,
+      max_connections: c.max_connections ?? this.defaults.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      max_pending_deliveries: c.max_pending_deliveries ?? this.defaults.maxPendingDeliveries ?? DEFAULT_MAX_PENDING_DELIVERIES,
     };
     const view: TenantView = { tenant_id: row.tenant_id, name: row.name, config, created_at: row.created_at };
     return { id: row.tenant_id, name: row.name, config, webhookSecret: row.webhook_secret, view };
@@ -189,7 +211,7 @@ function mergeConfig(
   input: TenantConfigInput,
 ): { stored: StoredConfig; secret: string | null } {
   const stored: StoredConfig = { ...current };
-  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes"] as const;
+  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes", "max_connections", "max_pending_deliveries"] as const;
   for (const k of numeric) {
     const v = input[k];
     if (v === null) delete stored[k];

@@ -12,10 +12,12 @@ import type { RoomStore } from "../storage/room-store";
 import { isValidUserId } from "../http/auth";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
+import { defaultMaxConnections } from "./fd-limit";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
-import { replayOnConnect, type NotificationsPort } from "./replay";
+import { replayOnConnect, yieldTurn, type NotificationsPort } from "./replay";
+import { sendText } from "./send";
 import type { WsTokenService } from "./tokens";
 import { roomTopic, userTopic } from "./topics";
 import { TypingTracker } from "./typing";
@@ -34,11 +36,20 @@ export interface GatewayDeps {
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
+
+/** The 429 of a tenant at its connection cap: connections free up as sockets close, so retry soon. */
+function tenantCapError(max: number): AppError {
+  const err = new AppError("rate_limit_exceeded", `the tenant holds its maximum of ${max} connections (max_connections)`, undefined, { retry_after_ms: 5000 });
+  err.headers = { "Retry-After": "5" };
+  return err;
+}
 // The slow-consumer sweep runs when a publish reports backpressure or a drop (at most every
 // SWEEP_MIN_GAP_MS), and every SWEEP_INTERVAL_MS as a safety net: polling every socket often costs
 // CPU per idle connection.
 const SWEEP_INTERVAL_MS = 5000;
 const SWEEP_MIN_GAP_MS = 250;
+// Presence publishes per step before yielding (a user in thousands of rooms).
+const PUBLISHES_PER_STEP = 200;
 
 /** One gateway per process; it is the Bus and the OnlineDirectory of the domain. */
 export class Gateway implements Bus, OnlineDirectory {
@@ -52,27 +63,51 @@ export class Gateway implements Bus, OnlineDirectory {
   private lastSweepMs = 0;
   private closing = false;
   private connCounter = 0;
+  /** WS_MAX_CONNECTIONS, resolved (per node). */
+  readonly maxConnections: number;
 
   constructor(private readonly d: GatewayDeps) {
+    this.maxConnections = d.config.wsMaxConnections ?? defaultMaxConnections();
     this.websocket = this.handler();
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
-      toUserRooms: (t, u, frame) => {
+      toUserRooms: async (t, u, frame) => {
         const json = JSON.stringify(frame);
         // member_count comes with the room list (kept by triggers): no member set is loaded here.
+        // One publish per room, a step of rooms at a time: a user in thousands of rooms yields in between.
+        let n = 0;
         for (const r of d.roomStore.userRoomSizes(t, u)) {
-          if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(roomTopic(t, r.room_id), json);
+          if (r.member_count > d.config.presenceRoomLimit) continue;
+          this.publishJson(roomTopic(t, r.room_id), json);
+          if (++n % PUBLISHES_PER_STEP === 0) await yieldTurn();
         }
       },
     });
     this.typing = new TypingTracker({
       timeoutMs: d.config.typingTimeoutMs,
-      toOthers: (t, roomId, typist, frame) => {
-        const room = d.services.rooms.find({ tenant: d.tenants.get(t), userId: typist }, roomId);
-        const json = JSON.stringify(frame);
-        for (const u of room.members.keys()) if (u !== typist) this.publishJson(userTopic(t, u), json);
-      },
+      toOthers: (t, roomId, typist, frame) => this.publishExcept(t, roomId, typist, JSON.stringify(frame)),
     });
+  }
+
+  /**
+   * One publish to the room's topic that the user's own sockets do not receive (typing goes to the
+   * other members, not the typist): they leave the topic for the publish and rejoin in the same turn,
+   * so no other frame can fall in between. Sockets still replaying (not yet subscribed) stay out.
+   */
+  private publishExcept(tenantId: string, roomId: string, userId: string, json: string): void {
+    const topic = roomTopic(tenantId, roomId);
+    const own: Socket[] = [];
+    for (const ws of this.registry.sockets(tenantId, userId)) {
+      if (ws.isSubscribed(topic)) {
+        ws.unsubscribe(topic);
+        own.push(ws);
+      }
+    }
+    try {
+      this.publishJson(topic, json);
+    } finally {
+      for (const ws of own) ws.subscribe(topic);
+    }
   }
 
   /** Binds the running server (publish needs it) and starts the heartbeat and the slow-consumer sweep. */
@@ -122,19 +157,22 @@ export class Gateway implements Bus, OnlineDirectory {
 
   // ---- handshake ---------------------------------------------------------------------------------
 
-  /** Authenticates before upgrade (origin 403, credentials 401, user 400, rate 429); undefined when upgraded. */
-  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Response | undefined {
+  /**
+   * Authenticates before upgrade: shutdown 503, origin 403, credentials 401, user 400, node cap 503,
+   * tenant cap 429, rate 429. A `?token=` is only checked until every other check has passed, then
+   * redeemed just before the upgrade: a refused handshake never uses it up. Undefined when upgraded.
+   */
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext, url: URL = new URL(req.url, "http://localhost")): Response | undefined {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
-      const url = new URL(req.url);
       const token = url.searchParams.get("token");
       let tenantId: string;
       let userId: string;
       if (token !== null) {
         // A token takes precedence: headers are ignored.
-        const t = this.d.tokens.redeem(token);
+        const t = this.d.tokens.check(token);
         tenantId = t.tenantId;
         userId = t.userId;
       } else {
@@ -149,8 +187,11 @@ export class Gateway implements Bus, OnlineDirectory {
       const tenant = this.d.tenants.get(tenantId);
       ctx.tenantId = tenantId;
       ctx.userId = userId;
+      if (this.registry.size >= this.maxConnections) throw new AppError("unavailable", `this node holds its maximum of ${this.maxConnections} connections; retry later or on another node`);
+      if (this.registry.tenantCount(tenantId) >= tenant.config.max_connections) throw tenantCapError(tenant.config.max_connections);
       const r = this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
       if (!r.ok) throw rateLimited(r, "tenant");
+      if (token !== null) this.d.tokens.redeem(token);
       const data: SocketData = {
         tenantId,
         userId,
@@ -210,49 +251,61 @@ export class Gateway implements Bus, OnlineDirectory {
     pong: (ws) => {
       ws.data.alive = true;
     },
+    drain: (ws) => ws.data.onDrain?.(),
     };
   }
 
   private onOpen(ws: Socket): void {
     const { tenantId, userId } = ws.data;
     const count = this.registry.add(ws);
-    if (count > this.d.config.wsMaxConnectionsPerUser) {
+    const reject = (code: number, reason: string) => {
       ws.data.rejected = true;
       this.registry.remove(ws);
-      ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
-      return;
-    }
+      ws.close(code, reason);
+    };
+    if (count > this.d.config.wsMaxConnectionsPerUser) return reject(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
+    // Handshakes that passed the caps in the same turn: the caps hold at open too.
+    if (this.registry.size > this.maxConnections) return reject(WS_CLOSE.tryAgainLater, "node connection limit reached");
+    if (this.registry.tenantCount(tenantId) > this.d.tenants.get(tenantId).config.max_connections) return reject(WS_CLOSE.tryAgainLater, "tenant connection limit reached");
     this.d.metrics.activeConnections.inc();
+    sendText(ws, JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
+    ws.subscribe(userTopic(tenantId, userId));
+    void this.connect(ws, count === 1);
+  }
+
+  /** Presence, then room subscriptions and replay in steps (replay.ts); any failure closes with 1011. */
+  private async connect(ws: Socket, first: boolean): Promise<void> {
+    const { tenantId, userId } = ws.data;
     try {
-      ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-      // Subscribe and replay in one synchronous turn: no live frame of a room can overtake its replay.
       // Presence goes out before this socket joins its room topics: it is not told about itself.
-      if (count === 1) this.presence.connected(tenantId, userId);
-      ws.subscribe(userTopic(tenantId, userId));
-      for (const roomId of this.d.roomStore.userRoomIds(tenantId, userId)) ws.subscribe(roomTopic(tenantId, roomId));
-      const replayed = replayOnConnect(ws, {
+      if (first) await this.presence.connected(tenantId, userId);
+      const replayed = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
         notifications: this.d.notifications,
         maxPerRoom: this.d.config.syncMaxPerRoom,
         maxTotal: this.d.config.syncMaxTotal,
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
+        drainTimeoutMs: this.d.config.wsHeartbeatMs,
+        subscribe: (sock, roomId) => sock.subscribe(roomTopic(tenantId, roomId)),
       });
       this.d.metrics.replayedMessages.inc(replayed);
-      // No close here for a buffered replay: the client had no chance to read yet, and a backlog
-      // would then fail the same way at every reconnect. The sweep judges it like any socket.
+      // No close here for a buffered message replay: the client had no chance to read yet, and a
+      // backlog would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
       this.d.log.error({ request_id: ws.data.requestId, tenant_id: tenantId, user_id: userId, err: String(err) }, "ws open failed");
-      ws.close(WS_CLOSE.internal, "internal error");
+      if (ws.readyState === 1) ws.close(WS_CLOSE.internal, "internal error");
     }
   }
 
   private onClose(ws: Socket): void {
+    ws.data.closed = true;
+    ws.data.onDrain?.();
     if (ws.data.rejected) return;
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
     if (remaining === 0) {
-      this.presence.disconnected(ws.data.tenantId, ws.data.userId);
+      void this.presence.disconnected(ws.data.tenantId, ws.data.userId);
       this.typing.userGone(ws.data.tenantId, ws.data.userId);
     }
   }
@@ -313,7 +366,7 @@ export class Gateway implements Bus, OnlineDirectory {
     this.presence.stop();
     this.typing.stopAll();
     for (const ws of [...this.registry.all()]) {
-      ws.send(JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
+      sendText(ws, JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
       ws.close(WS_CLOSE.goingAway, "server shutting down");
     }
   }

@@ -1,8 +1,12 @@
-// The connect replay (API.md section 4 "Replay on connect"), run synchronously inside `open`.
+// The connect replay (API.md section 4 "Replay on connect"), run as a background task of the socket:
+// rooms are subscribed and replayed a few at a time, yielding to other work between steps, so a user
+// in thousands of rooms never holds the server for long. A room's topic is subscribed in the same
+// synchronous step that reads its missed messages, so no live frame of a room overtakes its replay.
 import type { MessageService } from "../chat/messages";
 import type { Actor, Message } from "../chat/types";
 import type { RoomStore } from "../storage/room-store";
 import type { Socket } from "./registry";
+import { closeSlow, sendText, waitForDrain } from "./send";
 
 /** A notification as frames and GET /notifications show it. */
 export interface NotificationFrameData {
@@ -14,8 +18,8 @@ export interface NotificationFrameData {
 
 /** What the gateway needs from the notification service. */
 export interface NotificationsPort {
-  /** Unacked notifications of the user, oldest first. */
-  unacked(tenantId: string, userId: string): NotificationFrameData[];
+  /** Unacked notifications of the user, oldest first (after `afterId` when given). */
+  unacked(tenantId: string, userId: string, limit?: number, afterId?: string): NotificationFrameData[];
   /** Marks one as acked (404 for another user's). */
   ack(actor: Actor, notificationId: string): Promise<void> | void;
 }
@@ -28,60 +32,124 @@ export interface ReplayDeps {
   maxTotal: number;
   /**
    * WS_BACKPRESSURE_BYTES: a room whose replay would push the socket's unsent bytes past it gets one
-   * sync.gap instead (the first room replayed always goes out, so every connect makes progress).
+   * sync.gap instead (the first room replayed always goes out, so every connect makes progress); a
+   * notification waits for the peer to read, and a peer that does not read within `drainTimeoutMs`
+   * is closed with 1013.
    */
   maxBufferedBytes?: number;
+  drainTimeoutMs?: number;
+  /** Subscribes the socket to a room's topic. */
+  subscribe(ws: Socket, roomId: string): void;
+  /** Most notifications replayed per connect (1000). */
+  maxNotifications?: number;
 }
 
+/** Rooms handled per step, and the time budget of one step, before yielding to other work. */
+export const REPLAY_ROOMS_PER_STEP = 100;
+export const REPLAY_STEP_BUDGET_MS = 3;
+const NOTIFICATION_PAGE = 50;
+
+/** Yields to the event loop: timers, I/O and other requests run before the next step. */
+export const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+const gone = (ws: Socket) => ws.data.closed === true || ws.readyState !== 1;
+
 /**
- * Sends, for every room with last_seq > last_ack (most recent activity first), the missed messages in
- * seq order (older ones beyond maxPerRoom as one sync.gap; rooms after maxTotal, or that would exceed
- * maxBufferedBytes unsent, as one sync.gap each), then unacked notifications, then sync.complete.
- * Returns the number of messages replayed.
+ * Subscribes every room of the user and sends, for every room with last_seq > last_ack (most recent
+ * activity first), the missed messages in seq order (older ones beyond maxPerRoom as one sync.gap;
+ * rooms after maxTotal, or that would exceed maxBufferedBytes unsent, as one sync.gap each), then
+ * unacked notifications, then sync.complete. Resolves with the number of messages replayed.
  */
-export function replayOnConnect(ws: Socket, d: ReplayDeps): number {
+export async function replayOnConnect(ws: Socket, d: ReplayDeps): Promise<number> {
   const { tenantId, userId } = ws.data;
   let total = 0;
   let roomsTouched = 0;
-  const wholeGap = (r: { room_id: string; last_seq: number }, from: number) =>
-    ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: r.last_seq }));
-  for (const r of d.roomStore.unackedRooms(tenantId, userId)) {
+  let stepStart = performance.now();
+  let inStep = 0;
+  const positions = d.roomStore.userRoomPositions(tenantId, userId);
+  for (let i = 0; i < positions.length; i++) {
+    if (++inStep > REPLAY_ROOMS_PER_STEP || performance.now() - stepStart > REPLAY_STEP_BUDGET_MS) {
+      await yieldTurn();
+      if (gone(ws)) return total;
+      stepStart = performance.now();
+      inStep = 1;
+    }
+    const roomId = positions[i]!.room_id;
+    // Read again in this step: the room may have moved on, or the user left it, while we yielded.
+    const r = i === 0 ? positions[0]! : d.roomStore.replayPosition(tenantId, roomId, userId);
+    if (!r) continue;
+    d.subscribe(ws, roomId);
+    if (r.last_seq <= r.last_ack) continue;
     roomsTouched++;
-    const from = r.last_ack + 1;
-    // The total is checked before each room: a room's replay is never cut in the middle.
-    if (total >= d.maxTotal) {
-      wholeGap(r, from);
-      continue;
-    }
-    let start = from;
-    if (r.last_seq - r.last_ack > d.maxPerRoom) start = r.last_seq - d.maxPerRoom + 1;
-    const msgs: Message[] = [];
-    let after = start - 1;
-    // Pages of at most 200 (the history limit) until the room's last_seq as read now.
-    while (after < r.last_seq) {
-      const p = d.messages.page(tenantId, r.room_id, { after_seq: after, before_seq: r.last_seq + 1, limit: 200 });
-      if (p.messages.length === 0) break;
-      msgs.push(...p.messages);
-      after = p.messages[p.messages.length - 1]!.seq;
-      if (!p.has_more) break;
-    }
-    const frames = msgs.map((m) => JSON.stringify({ type: "message", ...m }));
-    // Without this, a backlog bigger than the socket buffers left the fresh socket over the
-    // slow-consumer limit at every connect (closed 1013, reconnect, same replay: never connected).
-    if (d.maxBufferedBytes !== undefined && total > 0) {
-      const bytes = frames.reduce((n, f) => n + Buffer.byteLength(f), 0);
-      if (ws.getBufferedAmount() + bytes > d.maxBufferedBytes) {
-        wholeGap(r, from);
-        continue;
-      }
-    }
-    if (start > from) ws.send(JSON.stringify({ type: "sync.gap", room_id: r.room_id, from_seq: from, to_seq: start - 1 }));
-    for (const f of frames) ws.send(f);
-    total += msgs.length;
+    const sent = replayRoom(ws, d, roomId, r, total);
+    if (sent < 0) return total;
+    total += sent;
   }
-  if (d.notifications) {
-    for (const n of d.notifications.unacked(tenantId, userId)) ws.send(JSON.stringify({ type: "notification", ...n }));
-  }
-  ws.send(JSON.stringify({ type: "sync.complete", rooms: roomsTouched }));
+  if (d.notifications && !(await replayNotifications(ws, d, d.notifications))) return total;
+  sendText(ws, JSON.stringify({ type: "sync.complete", rooms: roomsTouched }));
   return total;
+}
+
+/** One room's replay in one synchronous step; returns the messages sent, or -1 when the socket is gone. */
+function replayRoom(ws: Socket, d: ReplayDeps, roomId: string, r: { last_seq: number; last_ack: number }, total: number): number {
+  const from = r.last_ack + 1;
+  const wholeGap = () => (sendText(ws, JSON.stringify({ type: "sync.gap", room_id: roomId, from_seq: from, to_seq: r.last_seq })) ? 0 : -1);
+  // The total is checked before each room: a room's replay is never cut in the middle.
+  if (total >= d.maxTotal) return wholeGap();
+  const start = r.last_seq - r.last_ack > d.maxPerRoom ? r.last_seq - d.maxPerRoom + 1 : from;
+  const msgs: Message[] = [];
+  let after = start - 1;
+  // Pages of at most 200 (the history limit) until the room's last_seq as read now.
+  while (after < r.last_seq) {
+    const p = d.messages.page(ws.data.tenantId, roomId, { after_seq: after, before_seq: r.last_seq + 1, limit: 200 });
+    if (p.messages.length === 0) break;
+    msgs.push(...p.messages);
+    after = p.messages[p.messages.length - 1]!.seq;
+    if (!p.has_more) break;
+  }
+  const frames = msgs.map((m) => JSON.stringify({ type: "message", ...m }));
+  // Without this, a backlog bigger than the socket buffers left the fresh socket over the
+  // slow-consumer limit at every connect (closed 1013, reconnect, same replay: never connected).
+  if (d.maxBufferedBytes !== undefined && total > 0) {
+    const bytes = frames.reduce((n, f) => n + Buffer.byteLength(f), 0);
+    if (ws.getBufferedAmount() + bytes > d.maxBufferedBytes) return wholeGap();
+  }
+  if (start > from && !sendText(ws, JSON.stringify({ type: "sync.gap", room_id: roomId, from_seq: from, to_seq: start - 1 }))) return -1;
+  for (const f of frames) if (!sendText(ws, f)) return -1;
+  return msgs.length;
+}
+
+/**
+ * Unacked notifications, oldest first, a page per step, within the same byte guard as messages: over
+ * it, the replay waits for the peer to read; a peer that does not is closed with 1013 (false).
+ */
+async function replayNotifications(ws: Socket, d: ReplayDeps, port: NotificationsPort): Promise<boolean> {
+  const max = d.maxNotifications ?? 1000;
+  let sent = 0;
+  let after: string | undefined;
+  while (sent < max) {
+    const page = port.unacked(ws.data.tenantId, ws.data.userId, Math.min(NOTIFICATION_PAGE, max - sent), after);
+    for (const n of page) {
+      const text = JSON.stringify({ type: "notification", ...n });
+      if (d.maxBufferedBytes !== undefined && ws.getBufferedAmount() > 0 && ws.getBufferedAmount() + text.length > d.maxBufferedBytes) {
+        const deadline = performance.now() + (d.drainTimeoutMs ?? 30_000);
+        while (ws.getBufferedAmount() + text.length > d.maxBufferedBytes) {
+          const left = deadline - performance.now();
+          if (gone(ws)) return false;
+          if (left <= 0) {
+            closeSlow(ws, "slow consumer during replay: reconnect to replay");
+            return false;
+          }
+          await waitForDrain(ws, left);
+        }
+      }
+      if (!sendText(ws, text)) return false;
+      sent++;
+    }
+    if (page.length < NOTIFICATION_PAGE) break;
+    after = page[page.length - 1]!.notification_id;
+    await yieldTurn();
+    if (gone(ws)) return false;
+  }
+  return !gone(ws);
 }

@@ -21,6 +21,19 @@ export class WsTokenService {
     return { token, expires_in: Math.floor(this.ttlMs / 1000) };
   }
 
+  /**
+   * Checks a token without using it up (unauthorized when unknown, used or expired): the handshake
+   * runs every other check after this one and redeems only when it is about to upgrade, so a refused
+   * handshake leaves the token usable.
+   */
+  check(token: string): { tenantId: string; userId: string } {
+    if (token.length < 16 || token.length > 128) throw new AppError("unauthorized", "invalid token");
+    const row = this.store.peek(sha256Hex(token));
+    if (!row) throw new AppError("unauthorized", "invalid or already used token");
+    if (row.expires_at < this.now()) throw new AppError("unauthorized", "token expired");
+    return { tenantId: row.tenant_id, userId: row.user_id };
+  }
+
   /** Redeems a token once; throws unauthorized when unknown, used or expired. Synchronous (runs in the upgrade). */
   redeem(token: string): { tenantId: string; userId: string } {
     if (token.length < 16 || token.length > 128) throw new AppError("unauthorized", "invalid token");

@@ -95,6 +95,8 @@ describe("POST /admin/tenants", () => {
       max_message_bytes: 4000,
       webhook_url: null,
       has_webhook_secret: false,
+      max_connections: 10000,
+      max_pending_deliveries: 100000,
     });
   });
 
@@ -300,6 +302,8 @@ describe("PATCH /admin/tenants/{tenant_id}", () => {
       max_message_bytes: 4000,
       webhook_url: null,
       has_webhook_secret: false,
+      max_connections: 10000,
+      max_pending_deliveries: 100000,
     });
   });
 
