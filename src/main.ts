@@ -39,6 +39,8 @@ import { DeadLetterService } from "./delivery/dead-letters";
 import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
+import { FanoutWorker } from "./delivery/fanout";
+import { SqliteFanoutStore } from "./storage/fanout-store";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
@@ -68,6 +70,8 @@ export interface ChatApi {
   deadLetters: DeadLetterService;
   /** The webhook sender (tests wake it or inspect it). */
   webhooks: WebhookWorker;
+  /** Background fan-out of notifications and webhooks (tests await its idle()). */
+  fanout: FanoutWorker;
   masterKey: string;
   http: HttpServer;
   /** Graceful shutdown: stop accepting, drain, stop workers, checkpoint, close. Idempotent. */
@@ -128,8 +132,10 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const roomStore = new SqliteRoomStore(db);
   const messageStore = new SqliteMessageStore(db);
   const cache = new RoomCache(roomStore);
-  const rooms = new RoomService({ rooms: roomStore, messages: messageStore, writer, bus, cache });
+  const rooms = new RoomService({ rooms: roomStore, messages: messageStore, writer, bus, cache, maxMembers: config.maxRoomMembers });
   const deliveryStore = new SqliteDeliveryStore(db);
+  const fanoutStore = new SqliteFanoutStore(db);
+  const notificationStore = new SqliteNotificationStore(db);
   const webhooks = new WebhookWorker({
     store: deliveryStore,
     tenants,
@@ -143,11 +149,12 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     webhookTimeoutMs: config.webhookTimeoutMs,
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
   });
-  const outbox = new DeliveryOutbox({ store: deliveryStore, worker: webhooks });
+  const fanout = new FanoutWorker({ store: fanoutStore, notifications: notificationStore, deliveries: deliveryStore, writer, bus, online, tenants, worker: webhooks, log });
+  const outbox = new DeliveryOutbox({ store: deliveryStore, jobs: fanoutStore, fanout });
   const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
   const subscriptionStore = new SqliteSubscriptionStore(db);
   const subscriptions = new SubscriptionService({ store: subscriptionStore, writer });
-  const notifications = new NotificationService({ store: new SqliteNotificationStore(db), subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
+  const notifications = new NotificationService({ store: notificationStore, subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store: deliveryStore, writer, worker: webhooks });
   const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
   gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
@@ -181,6 +188,8 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   });
   gateway.attach(http.server);
   webhooks.start();
+  const resumed = fanout.resume();
+  if (resumed > 0) log.info({ jobs: resumed }, "fan-out: resuming unfinished jobs");
   const maintenanceStore = new SqliteMaintenanceStore(db);
   const retention = retentionWorker({
     deliveries: deliveryStore,
@@ -195,6 +204,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const walWorker = walCheckpointWorker({ maintenance: maintenanceStore, databasePath: config.databasePath, log, metrics, intervalMs: config.walCheckpointIntervalMs });
   walWorker.start();
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
+  hooks.push({ name: "fanout", run: () => fanout.stop() });
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
@@ -232,7 +242,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, db, log, metrics, tenants, rooms, messages, writer, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, fanout, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite)

@@ -1,6 +1,7 @@
 // Messages and acks: send (idempotent, gapless seq, group commit), history, edit, delete, ack.
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import type { Metrics } from "../metrics";
+import type { FanoutJobRow } from "../storage/fanout-store";
 import type { MessageRow, MessageStore } from "../storage/message-store";
 import type { RoomStore } from "../storage/room-store";
 import type { Writer } from "../storage/writer";
@@ -10,14 +11,14 @@ import type { Bus, OnlineDirectory } from "./bus";
 import { toMessage, toRoom } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
-import { checkContent, jsonText } from "./validate";
+import { checkContent, checkText, jsonText } from "./validate";
 
-/** Called inside the send transaction to queue webhooks for offline recipients (transactional outbox). */
+/** Called inside the send transaction to queue webhooks for offline members (transactional outbox). */
 export interface MessageOutbox {
-  /** Returns true when anything was queued (then `wake` runs after commit). */
-  messageStored(tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): boolean;
-  /** After commit: start delivering now rather than at the next poll. */
-  wake(): void;
+  /** Stores the webhook payload once and a fan-out job; null when the tenant has no webhook_url. */
+  messageStored(tenant: Tenant, room: Room, message: Message): FanoutJobRow | null;
+  /** After commit: expands the job in background chunks. */
+  start(job: FanoutJobRow): Promise<number>;
 }
 
 export interface MessageServiceDeps {
@@ -67,9 +68,7 @@ export class MessageService {
       if (clientMsgId !== null && clientMsgId !== idempotencyKey) throw invalid("client_msg_id and Idempotency-Key differ", [{ path: "/client_msg_id", message: "differs from Idempotency-Key" }]);
       clientMsgId = idempotencyKey;
     }
-    if (clientMsgId !== null && (typeof clientMsgId !== "string" || clientMsgId.length < 1 || clientMsgId.length > MAX_CLIENT_MSG_ID || /[\x00-\x1f\x7f]/.test(clientMsgId))) {
-      throw invalid(`client_msg_id must be 1..${MAX_CLIENT_MSG_ID} characters without control characters`, [{ path: "/client_msg_id", message: "invalid" }]);
-    }
+    if (clientMsgId !== null) checkText(clientMsgId, { path: "/client_msg_id", what: "client_msg_id", min: 1, max: MAX_CLIENT_MSG_ID });
     const content = checkContent(input.content, tenant.config.max_message_bytes);
     const meta = jsonText(input.meta, "/meta");
     const bucket = this.d.userBuckets.take(`${tenant.id}\u0000${actor.userId}`, tenant.config.user_message_rate, tenant.config.user_message_rate * 2);
@@ -79,7 +78,7 @@ export class MessageService {
       () => {
         if (clientMsgId !== null) {
           const existing = this.d.messages.byClientId(tenantId, roomId, actor.userId, clientMsgId);
-          if (existing) return { row: existing, created: false, queued: false };
+          if (existing) return { row: existing, created: false, job: null };
         }
         // Authoritative membership check inside the transaction (the cache may trail by one batch).
         if (!this.d.roomStore.member(tenantId, roomId, actor.userId)) throw forbidden("not a member of this room");
@@ -103,20 +102,17 @@ export class MessageService {
         this.d.messages.insert(row);
         // Sending advances the sender's own read position (no ack.received).
         this.d.roomStore.advanceAck(tenantId, roomId, actor.userId, seq);
-        let queued = false;
-        if (this.d.outbox && tenant.config.webhook_url) {
-          const offline: string[] = [];
-          for (const u of room.members.keys()) if (u !== actor.userId && !this.d.online.isOnline(tenantId, u)) offline.push(u);
-          if (offline.length) queued = this.d.outbox.messageStored(tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row), offline);
-        }
-        return { row, created: true, queued };
+        // Webhooks for offline members: the payload once and a job, expanded after commit in chunks
+        // (the room's size never lengthens this transaction).
+        const job = this.d.outbox && tenant.config.webhook_url && room.members.size > 1 ? this.d.outbox.messageStored(tenant, toRoom({ ...room.row, last_seq: seq }), toMessage(row)) : null;
+        return { row, created: true, job };
       },
       (r) => {
         if (!r.created) return;
         this.d.rooms.messageCommitted(tenantId, roomId, r.row.seq, r.row.created_at);
         this.d.metrics?.messagesSent.inc();
         this.d.bus.toRoom(tenantId, roomId, { type: "message", ...toMessage(r.row) });
-        if (r.queued) this.d.outbox?.wake();
+        if (r.job) this.d.outbox?.start(r.job).catch(() => {});
       },
     );
     return { message: toMessage(result.row), created: result.created };

@@ -7,9 +7,10 @@ import type { RoomStore } from "../storage/room-store";
 import type { SubscriptionStore } from "../storage/subscription-store";
 import type { Writer } from "../storage/writer";
 import type { Tenant } from "../tenancy/tenants";
-import type { Bus, OnlineDirectory } from "./bus";
+import type { FanoutJobRow } from "../storage/fanout-store";
+import type { Bus, Frame, OnlineDirectory } from "./bus";
 import type { Actor } from "./types";
-import { checkUserId, utf8Bytes } from "./validate";
+import { checkText, checkUserId, utf8Bytes } from "./validate";
 
 /** API.md Notification as one recipient sees it; `payload` is any JSON value. */
 export interface Notification {
@@ -28,11 +29,12 @@ export interface StoredNotification {
   created_at: string;
 }
 
-/** Called inside the notify transaction to queue notification.new webhooks (transactional outbox). */
+/** Called inside the notify transaction: recipients and notification.new webhooks (transactional outbox). */
 export interface NotificationOutbox {
-  /** Returns true when anything was queued (then `wake` runs after commit). */
-  notificationStored(tenant: Tenant, notification: StoredNotification, offlineRecipients: string[]): boolean;
-  wake(): void;
+  /** Stores the webhook payload once (when the tenant has a webhook_url) and the recipients' fan-out job. */
+  notificationStored(tenant: Tenant, notification: StoredNotification, targets: NotifyTargets): FanoutJobRow;
+  /** After commit: expands the job in background chunks; resolves with the recipient count. */
+  start(job: FanoutJobRow, frame: Frame): Promise<number>;
 }
 
 export interface NotifyTargets {
@@ -62,7 +64,7 @@ export interface NotificationServiceDeps {
   writer: Writer;
   bus: Bus;
   online: OnlineDirectory;
-  outbox?: NotificationOutbox;
+  outbox: NotificationOutbox;
   now?: () => Date;
 }
 
@@ -72,12 +74,9 @@ export const MAX_TARGET_USER_IDS = 1000;
 /** Default cap of `unacked` (connect replay). */
 export const DEFAULT_UNACKED_LIMIT = 1000;
 
-/** Checks a topic: a well-formed string of 1..128 characters. */
+/** Checks a topic: 1..128 characters, the string rule (no lone surrogates, no control characters). */
 export function checkTopic(topic: unknown, path = "/topic"): string {
-  if (typeof topic !== "string" || topic.length < 1 || topic.length > MAX_TOPIC_CHARS || !topic.isWellFormed()) {
-    throw invalid(`topic must be 1..${MAX_TOPIC_CHARS} characters`, [{ path, message: "invalid topic" }]);
-  }
-  return topic;
+  return checkText(topic, { path, what: "topic", min: 1, max: MAX_TOPIC_CHARS });
 }
 
 function toNotification(r: RecipientNotificationRow): Notification {
@@ -121,33 +120,24 @@ export class NotificationService {
     const tenantId = tenant.id;
     const n: StoredNotification = { notification_id: Bun.randomUUIDv7(), topic, payload, created_at: this.now().toISOString() };
 
-    const result = await this.d.writer.submit(
+    // The notification (payload once) and its fan-out job in one transaction; recipients are then
+    // stored, sent their frame and queued their webhook a chunk at a time (delivery/fanout.ts), in
+    // turns with other tenants' work. Resolved as of creation: members who joined and subscriptions
+    // made after it are not recipients. The 202 comes once every recipient is stored.
+    const frame: Frame = { type: "notification", notification_id: n.notification_id, topic, payload, created_at: n.created_at };
+    let started: Promise<number> | null = null;
+    await this.d.writer.submit(
       () => {
-        const recipients = new Set<string>(userIds);
-        if (roomId !== undefined) {
-          // Resolved inside the transaction: the members at creation, of a room of this tenant only.
-          if (!this.d.rooms.get(tenantId, roomId)) throw notFound("room not found");
-          for (const m of this.d.rooms.members(tenantId, roomId)) recipients.add(m.user_id);
-        }
-        if (targets.topic_subscribers === true) for (const u of this.d.subscriptions.subscribers(tenantId, topic)) recipients.add(u);
-        const list = [...recipients];
-        this.d.store.insert({ tenant_id: tenantId, notification_id: n.notification_id, topic, payload: payloadText, created_at: n.created_at }, list);
-        let queued = false;
-        if (this.d.outbox && tenant.config.webhook_url && list.length > 0) {
-          const offline = list.filter((u) => !this.d.online.isOnline(tenantId, u));
-          if (offline.length) queued = this.d.outbox.notificationStored(tenant, n, offline);
-        }
-        return { list, queued };
+        if (roomId !== undefined && !this.d.rooms.get(tenantId, roomId)) throw notFound("room not found");
+        this.d.store.insert({ tenant_id: tenantId, notification_id: n.notification_id, topic, payload: payloadText, created_at: n.created_at }, []);
+        return this.d.outbox.notificationStored(tenant, n, { user_ids: userIds, room_id: roomId, topic_subscribers: targets.topic_subscribers });
       },
-      (r) => {
-        // Every recipient's sockets: the bus reaches only those online; a socket that opened after the
-        // online check gets the frame here or in its connect replay (at-least-once, same notification_id).
-        const frame = { type: "notification", notification_id: n.notification_id, topic, payload, created_at: n.created_at };
-        for (const u of r.list) this.d.bus.toUser(tenantId, u, frame);
-        if (r.queued) this.d.outbox?.wake();
+      (job) => {
+        started = this.d.outbox.start(job, frame);
       },
     );
-    return { notification_id: n.notification_id, topic, recipients: result.list.length, created_at: n.created_at };
+    const recipients = await (started as Promise<number> | null ?? Promise.resolve(0));
+    return { notification_id: n.notification_id, topic, recipients, created_at: n.created_at };
   }
 
   /** The caller's notifications, newest first; `unacked` keeps only those not acked; limit 1..200 (50). */

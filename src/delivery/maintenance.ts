@@ -33,6 +33,13 @@ export async function retentionPass(o: RetentionOptions): Promise<{ delivered: n
   };
   const delivered = await prune("delivered", nowMs - o.deliveryRetentionMs);
   const dead = await prune("dead", nowMs - o.deadLetterRetentionMs);
+  // Payloads no delivery references any more (a payload is kept while a fan-out may still use it:
+  // only those older than one retention window of delivered rows go).
+  const payloadCutoff = new Date(nowMs - Math.min(o.deliveryRetentionMs, o.deadLetterRetentionMs)).toISOString();
+  for (;;) {
+    const n = await o.writer.submit(() => o.deliveries.prunePayloads(payloadCutoff, PRUNE_CHUNK));
+    if (n < PRUNE_CHUNK) break;
+  }
   const purge = o.purgeWsTokens;
   const wsTokens = purge ? await o.writer.submit(() => purge()) : 0;
   if (delivered || dead) o.log.info({ delivered, dead }, "outbox retention: pruned finished deliveries");

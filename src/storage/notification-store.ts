@@ -22,6 +22,8 @@ export interface RecipientNotificationRow {
 /** Persistence of notifications and per-recipient ack state. */
 export interface NotificationStore {
   insert(row: NotificationRow, recipients: string[]): void;
+  /** Adds recipients (each once); returns those that were not recipients yet. */
+  addRecipients(tenantId: string, notificationId: string, userIds: string[]): string[];
   /** The user's notifications, newest first; only unacked ones when `unackedOnly`. */
   listForUser(tenantId: string, userId: string, unackedOnly: boolean, limit: number): RecipientNotificationRow[];
   /** The user's unacked notifications, oldest first, after `afterId` when given (connect replay, paged). */
@@ -53,6 +55,10 @@ export class SqliteNotificationStore implements NotificationStore {
   insert(row: NotificationRow, recipients: string[]): void {
     this.q.insert!.run(row);
     for (const u of recipients) this.q.recipient!.run(row.tenant_id, row.notification_id, u);
+  }
+
+  addRecipients(tenantId: string, notificationId: string, userIds: string[]): string[] {
+    return userIds.filter((u) => this.q.recipient!.run(tenantId, notificationId, u).changes > 0);
   }
 
   listForUser(tenantId: string, userId: string, unackedOnly: boolean, limit: number): RecipientNotificationRow[] {

@@ -15,6 +15,8 @@ export interface RoomRow {
   created_by: string;
   created_at: string;
   updated_at: string;
+  /** Kept by triggers (migration 006); absent on a row built before insert. */
+  member_count?: number;
 }
 
 /** A member row. */
