@@ -286,7 +286,8 @@ export class Gateway implements Bus, OnlineDirectory {
         maxPerRoom: this.d.config.syncMaxPerRoom,
         maxTotal: this.d.config.syncMaxTotal,
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
-        drainTimeoutMs: this.d.config.wsHeartbeatMs,
+        // Half a heartbeat: a peer that reads nothing is closed with 1013 before the heartbeat would drop it.
+        drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
         subscribe: (sock, roomId) => sock.subscribe(roomTopic(tenantId, roomId)),
       });
       this.d.metrics.replayedMessages.inc(replayed);
