@@ -60,3 +60,7 @@ CREATE TABLE fanout_jobs (
 -- Unread counts without scanning the unread range: tombstones and the member's own live messages.
 CREATE INDEX messages_tombstones ON messages(tenant_id, room_id, seq) WHERE deleted_at IS NOT NULL;
 CREATE INDEX messages_by_sender ON messages(tenant_id, room_id, sender_id, seq) WHERE deleted_at IS NULL;
+
+-- addMember takes max(join_order) + 1: without this index each insert scanned the whole room, so
+-- adding 1,000 members to a room of 9,000 held the server for seconds.
+CREATE INDEX room_members_join_order ON room_members(tenant_id, room_id, join_order);

@@ -40,6 +40,7 @@ import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
 import { FanoutWorker } from "./delivery/fanout";
+import { StepScheduler } from "./fairness/step-scheduler";
 import { SqliteFanoutStore } from "./storage/fanout-store";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/console.routes";
@@ -149,7 +150,9 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
     webhookTimeoutMs: config.webhookTimeoutMs,
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
   });
-  const fanout = new FanoutWorker({ store: fanoutStore, notifications: notificationStore, deliveries: deliveryStore, writer, bus, online, tenants, worker: webhooks, log });
+  // One scheduler of background steps for the process: fan-out chunks and replay steps take turns.
+  const steps = new StepScheduler();
+  const fanout = new FanoutWorker({ store: fanoutStore, notifications: notificationStore, deliveries: deliveryStore, writer, bus, online, tenants, worker: webhooks, log, steps });
   const outbox = new DeliveryOutbox({ store: deliveryStore, jobs: fanoutStore, fanout });
   const messages = new MessageService({ rooms, roomStore, messages: messageStore, writer, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
   const subscriptionStore = new SqliteSubscriptionStore(db);
@@ -157,7 +160,7 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   const notifications = new NotificationService({ store: notificationStore, subscriptions: subscriptionStore, rooms: roomStore, writer, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store: deliveryStore, writer, worker: webhooks });
   const tokens = new WsTokenService(new SqliteWsTokenStore(db), writer, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications });
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore, tokens, services: { rooms, messages, tenants, buckets, log }, notifications, steps });
   bus.attach(gateway);
   let shuttingDown = false;
   const hooks: ShutdownHook[] = [];

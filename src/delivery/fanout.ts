@@ -4,6 +4,7 @@
 // never queues another tenant's work behind its own. Jobs are durable (fanout_jobs): written in the
 // transaction of the message or notification, advanced by each chunk's transaction, resumed at start.
 import type { Bus, Frame, OnlineDirectory } from "../chat/bus";
+import type { StepScheduler } from "../fairness/step-scheduler";
 import type { Logger } from "../log";
 import type { DeliveryRef, DeliveryStore } from "../storage/delivery-store";
 import type { FanoutJobRow, FanoutStore } from "../storage/fanout-store";
@@ -11,8 +12,11 @@ import type { NotificationStore } from "../storage/notification-store";
 import type { Writer } from "../storage/writer";
 import type { Tenant } from "../tenancy/tenants";
 
-/** Recipients expanded per step. */
-export const FANOUT_CHUNK = 500;
+/** Recipients expanded per step at first; the size then adapts so a step's work stays near STEP_TARGET_MS. */
+export const FANOUT_CHUNK = 200;
+const MIN_CHUNK = 25;
+const MAX_CHUNK = 1000;
+const STEP_TARGET_MS = 2;
 // The outbox quota reads the pending count at most this often per tenant and counts locally between.
 const QUOTA_REFRESH_MS = 1000;
 
@@ -27,6 +31,8 @@ export interface FanoutDeps {
   /** The webhook sender, woken after a chunk queued deliveries. */
   worker: { wake(): void };
   log: Logger;
+  /** Turns between tenants' background steps (shared with the connect replay). */
+  steps: StepScheduler;
   chunk?: number;
   now?: () => number;
 }
@@ -45,6 +51,8 @@ interface ChunkResult {
   recipients: number;
   fresh: string[];
   queued: boolean;
+  /** Recipients read in this step. */
+  n: number;
 }
 
 /** The last stage: the job is finished. */
@@ -58,12 +66,14 @@ export class FanoutWorker {
   private running = false;
   private stopped = false;
   private readonly pending = new Map<string, { n: number; atMs: number }>();
-  private readonly chunk: number;
+  private chunk: number;
+  private readonly adaptive: boolean;
   private readonly now: () => number;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly d: FanoutDeps) {
     this.chunk = d.chunk ?? FANOUT_CHUNK;
+    this.adaptive = d.chunk === undefined;
     this.now = d.now ?? Date.now;
   }
 
@@ -135,8 +145,8 @@ export class FanoutWorker {
       } else {
         this.rr++;
       }
-      // Other requests, and other tenants' chunks, run between two chunks.
-      await new Promise((r) => setImmediate(r));
+      // Other requests, and other tenants' background steps, run between two chunks.
+      if (this.ring.length > 0) await this.d.steps.turn(this.ring[this.rr % this.ring.length]!);
     }
     this.running = false;
     if (this.size() === 0) {
@@ -151,7 +161,12 @@ export class FanoutWorker {
     const row = job.row;
     const tenant = this.d.tenants.get(row.tenant_id);
     const r = await this.d.writer.submit(
-      () => this.expand(row, tenant),
+      () => {
+        const t0 = performance.now();
+        const res = this.expand(row, tenant);
+        this.adapt(performance.now() - t0, res.n);
+        return res;
+      },
       (res) => {
         row.stage = res.stage;
         row.cursor = res.cursor;
@@ -163,6 +178,14 @@ export class FanoutWorker {
     if (r.stage < DONE) return false;
     job.done?.(r.recipients);
     return true;
+  }
+
+  /** Sizes the next chunk so a step's work stays near STEP_TARGET_MS on this machine. */
+  private adapt(ms: number, n: number): void {
+    if (!this.adaptive || n < this.chunk / 2) return;
+    const next = ms > 0 ? Math.round(this.chunk * (STEP_TARGET_MS / ms)) : MAX_CHUNK;
+    // Move halfway: one slow step (a checkpoint, another process) must not collapse the size.
+    this.chunk = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.round((this.chunk + next) / 2)));
   }
 
   /** Reads the next page of recipients and writes what they get. Runs inside the transaction; DB only. */
@@ -197,7 +220,7 @@ export class FanoutWorker {
     }
     if (stage >= DONE) this.d.store.delete(row.job_id);
     else this.d.store.advance(row.job_id, stage, cursor, recipients);
-    return { stage, cursor, recipients, fresh: row.kind === "notification" ? fresh : [], queued };
+    return { stage, cursor, recipients, fresh: row.kind === "notification" ? fresh : [], queued, n: batch.length };
   }
 
   /**

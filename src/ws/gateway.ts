@@ -12,11 +12,12 @@ import type { RoomStore } from "../storage/room-store";
 import { isValidUserId } from "../http/auth";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
+import { StepScheduler } from "../fairness/step-scheduler";
 import { defaultMaxConnections } from "./fd-limit";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
-import { replayOnConnect, yieldTurn, type NotificationsPort } from "./replay";
+import { replayOnConnect, type NotificationsPort } from "./replay";
 import { sendText } from "./send";
 import type { WsTokenService } from "./tokens";
 import { roomTopic, userTopic } from "./topics";
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   tokens: WsTokenService;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
+  /** Turns of background steps between tenants (replay, presence). */
+  steps?: StepScheduler;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -65,9 +68,11 @@ export class Gateway implements Bus, OnlineDirectory {
   private connCounter = 0;
   /** WS_MAX_CONNECTIONS, resolved (per node). */
   readonly maxConnections: number;
+  private readonly steps: StepScheduler;
 
   constructor(private readonly d: GatewayDeps) {
     this.maxConnections = d.config.wsMaxConnections ?? defaultMaxConnections();
+    this.steps = d.steps ?? new StepScheduler();
     this.websocket = this.handler();
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
@@ -79,7 +84,7 @@ export class Gateway implements Bus, OnlineDirectory {
         for (const r of d.roomStore.userRoomSizes(t, u)) {
           if (r.member_count > d.config.presenceRoomLimit) continue;
           this.publishJson(roomTopic(t, r.room_id), json);
-          if (++n % PUBLISHES_PER_STEP === 0) await yieldTurn();
+          if (++n % PUBLISHES_PER_STEP === 0) await this.steps.turn(t);
         }
       },
     });
@@ -289,6 +294,7 @@ export class Gateway implements Bus, OnlineDirectory {
         // Half a heartbeat: a peer that reads nothing is closed with 1013 before the heartbeat would drop it.
         drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
         subscribe: (sock, roomId) => sock.subscribe(roomTopic(tenantId, roomId)),
+        turn: () => this.steps.turn(tenantId),
       });
       this.d.metrics.replayedMessages.inc(replayed);
       // No close here for a buffered message replay: the client had no chance to read yet, and a

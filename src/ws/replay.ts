@@ -42,6 +42,8 @@ export interface ReplayDeps {
   subscribe(ws: Socket, roomId: string): void;
   /** Most notifications replayed per connect (1000). */
   maxNotifications?: number;
+  /** Waits for this socket's tenant's next turn (StepScheduler); default: the next event-loop iteration. */
+  turn?: () => Promise<void>;
 }
 
 /** Rooms handled per step, and the time budget of one step, before yielding to other work. */
@@ -69,7 +71,7 @@ export async function replayOnConnect(ws: Socket, d: ReplayDeps): Promise<number
   const positions = d.roomStore.userRoomPositions(tenantId, userId);
   for (let i = 0; i < positions.length; i++) {
     if (++inStep > REPLAY_ROOMS_PER_STEP || performance.now() - stepStart > REPLAY_STEP_BUDGET_MS) {
-      await yieldTurn();
+      await (d.turn ?? yieldTurn)();
       if (gone(ws)) return total;
       stepStart = performance.now();
       inStep = 1;
@@ -148,7 +150,7 @@ async function replayNotifications(ws: Socket, d: ReplayDeps, port: Notification
     }
     if (page.length < NOTIFICATION_PAGE) break;
     after = page[page.length - 1]!.notification_id;
-    await yieldTurn();
+    await (d.turn ?? yieldTurn)();
     if (gone(ws)) return false;
   }
   return !gone(ws);

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s.stop();
-  rx.server.stop(true);
+  rx.stop();
 });
 
 const count = (sql: string, ...args: string[]) => (s.api.db.query(sql).get(...args) as { n: number }).n;
@@ -72,7 +72,7 @@ describe("outbox quota", () => {
         expect(d.payload.notification.notification_id).toBe(r.body.notification_id);
       }
     } finally {
-      hang.server.stop(true);
+      hang.stop();
     }
   });
 });
