@@ -42,6 +42,7 @@ import { WebhookWorker } from "./delivery/webhook-worker";
 import { FanoutWorker } from "./delivery/fanout";
 import { StepScheduler } from "./fairness/step-scheduler";
 import { SqliteFanoutStore } from "./storage/fanout-store";
+import { BackgroundCheckpointer } from "./storage/checkpointer";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
@@ -206,11 +207,16 @@ export function startServer(config: Readonly<Config>, opts: { logDestination?: D
   retention.start(0);
   const walWorker = walCheckpointWorker({ maintenance: maintenanceStore, databasePath: config.databasePath, log, metrics, intervalMs: config.walCheckpointIntervalMs });
   walWorker.start();
+  // WAL checkpoints off the event loop (storage/checkpointer.ts); the periodic pass above only
+  // measures and catches up if the worker cannot run.
+  const checkpointer = config.databasePath === ":memory:" ? null : new BackgroundCheckpointer({ path: config.databasePath, db, onError: (message) => log.warn({ err: message }, "background checkpoint failed") });
+  if (checkpointer && !checkpointer.start()) log.warn("background checkpoints unavailable: the main connection checkpoints itself");
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
   hooks.push({ name: "fanout", run: () => fanout.stop() });
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
+  hooks.push({ name: "background-checkpoint", run: () => checkpointer?.stop() });
   log.info({ url: http.url, version: VERSION, database: config.databasePath, synchronous: config.sqliteSynchronous }, "chatapi listening");
 
   let stopping: Promise<void> | null = null;

@@ -36,15 +36,34 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runFairness(argv: string[]): Promise<number> {
   const seconds = arg(argv, "--seconds", 8);
   const members = arg(argv, "--members", 10_000);
+  // --only 1,3: run only these patterns (0 = B alone, always first); --env K=V: product environment.
+  const onlyIdx = argv.indexOf("--only");
+  const only = onlyIdx >= 0 ? argv[onlyIdx + 1]!.split(",").map(Number) : null;
+  const extraEnv: Record<string, string> = {};
+  argv.forEach((a, i) => {
+    if (a === "--env") {
+      const [k, ...v] = argv[i + 1]!.split("=");
+      extraEnv[k!] = v.join("=");
+    }
+  });
   const dataDir = mkdtempSync(join(tmpdir(), "chatapi-fairness-"));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const base = `http://127.0.0.1:${port}`;
-  const proc = Bun.spawn(["bun", "run", join(REPO, "src/main.ts"), "serve"], {
-    env: { ...process.env, LISTEN_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, DATABASE_DSN: "", MASTER_API_KEY: MASTER, LOG_LEVEL: "warn", RETRY_INTERVAL: "1h" },
+  const profIdx = argv.indexOf("--profile");
+  const profile = profIdx >= 0 ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${argv[profIdx + 1]}`] : ["run"];
+  const proc = Bun.spawn(["bun", ...profile, join(REPO, "src/main.ts"), "serve"], {
+    env: { ...process.env, LISTEN_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, DATABASE_DSN: "", MASTER_API_KEY: MASTER, LOG_LEVEL: "warn", RETRY_INTERVAL: "1h", ...extraEnv },
     stdout: "ignore",
     stderr: "inherit",
   });
   const sink = Bun.serve({ port: 0, fetch: () => new Response("ok") });
+  const onSignal = () => {
+    proc.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     for (let i = 0; ; i++) {
       try {
@@ -197,7 +216,7 @@ export async function runFairness(argv: string[]): Promise<number> {
     ];
     const rows: string[] = [];
     let aloneP99 = NaN;
-    const order = [0, 1, 3, 4, 5, 6, 2, 0];
+    const order = only ? [0, ...only, 0] : [0, 1, 3, 4, 5, 6, 2, 0];
     for (const idx of order) {
       const p = patterns[idx]!;
       await settle(30_000);

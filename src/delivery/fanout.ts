@@ -174,6 +174,8 @@ export class FanoutWorker {
         if (job.frame) for (const u of res.fresh) this.d.bus.toUser(row.tenant_id, u, job.frame);
         if (res.queued) this.d.worker.wake();
       },
+      // Redone from the durable job row after a crash: no fsync of its own.
+      { lazy: true },
     );
     if (r.stage < DONE) return false;
     job.done?.(r.recipients);

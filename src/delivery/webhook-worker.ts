@@ -269,7 +269,8 @@ export class WebhookWorker {
     if (!result) return;
     try {
       const r = result;
-      await this.o.writer.submit(() => this.o.store.recordAttempt(row.delivery_id, r));
+      // Lazy: a result lost in a crash only means the delivery is sent again (same event_id).
+      await this.o.writer.submit(() => this.o.store.recordAttempt(row.delivery_id, r), undefined, { lazy: true });
     } catch (err) {
       // The row stays pending and due: it is sent again (same event_id), never lost.
       this.o.log.error({ delivery_id: row.delivery_id, err: String(err) }, "webhooks: recording an attempt failed");

@@ -5,6 +5,8 @@ import type { Database, Statement } from "bun:sqlite";
 
 interface Job {
   work: () => unknown;
+  /** May commit without its own fsync (see Writer.submit's `lazy`). */
+  lazy: boolean;
   onCommit?: (result: any) => void;
   resolve: (v: any) => void;
   reject: (e: unknown) => void;
@@ -20,6 +22,17 @@ export interface FlushStats {
   largestBatch: number;
 }
 
+/** Options of one submitted write. */
+export interface SubmitOptions {
+  /**
+   * Background work that is safe to redo after a crash (a fan-out chunk whose job row is durable, a
+   * webhook attempt's result): committed in a transaction of its own without waiting for the disk
+   * (synchronous=NORMAL); the next ordinary commit's fsync makes it durable. A lost lazy commit is
+   * redone, never half-applied (WAL commits are atomic). Spares the event loop one fsync per chunk.
+   */
+  lazy?: boolean;
+}
+
 /** Runs write work in batched transactions. The only way domain services write. */
 export interface Writer {
   /**
@@ -28,7 +41,7 @@ export interface Writer {
    * `work` may run twice (the batch is replayed when another item fails): it must only touch the
    * database, never in-memory state; that belongs in `onCommit`.
    */
-  submit<T>(work: () => T, onCommit?: (result: T) => void): Promise<T>;
+  submit<T>(work: () => T, onCommit?: (result: T) => void, opts?: SubmitOptions): Promise<T>;
   /** Runs queued work now (used at shutdown). */
   flush(): void;
   readonly stats: FlushStats;
@@ -42,6 +55,8 @@ export class GroupCommitWriter implements Writer {
 
   // Prepared once: db.exec would parse these statements again for every batch and item.
   private readonly stmts: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+  /** The connection's `synchronous` when it fsyncs every commit (FULL=2, EXTRA=3), else null: lazy jobs then need nothing special. */
+  private readonly durableSync: number | null;
 
   constructor(
     private readonly db: Database,
@@ -55,11 +70,13 @@ export class GroupCommitWriter implements Writer {
       release: db.prepare("RELEASE item"),
       rollbackTo: db.prepare("ROLLBACK TO item"),
     };
+    const sync = (db.query("PRAGMA synchronous").get() as { synchronous: number } | null)?.synchronous ?? 1;
+    this.durableSync = sync >= 2 ? sync : null;
   }
 
-  submit<T>(work: () => T, onCommit?: (result: T) => void): Promise<T> {
+  submit<T>(work: () => T, onCommit?: (result: T) => void, opts?: SubmitOptions): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, onCommit, resolve, reject, failed: false });
+      this.queue.push({ work, onCommit, resolve, reject, failed: false, lazy: opts?.lazy === true && this.durableSync !== null });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -88,9 +105,25 @@ export class GroupCommitWriter implements Writer {
   flush(): void {
     this.scheduled = false;
     while (this.queue.length > 0) {
-      const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-      this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
-      this.runBatch(batch);
+      let queue = this.queue;
+      this.queue = [];
+      const lazy = queue.some((j) => j.lazy) ? queue.filter((j) => j.lazy) : [];
+      if (lazy.length > 0) queue = queue.filter((j) => !j.lazy);
+      while (queue.length > 0) {
+        this.runBatch(queue.length <= this.maxBatch ? queue : queue.slice(0, this.maxBatch));
+        queue = queue.length <= this.maxBatch ? [] : queue.slice(this.maxBatch);
+      }
+      if (lazy.length > 0) this.runLazy(lazy);
+    }
+  }
+
+  /** Lazy jobs in their own transaction(s), committed without an fsync (synchronous=NORMAL for it). */
+  private runLazy(jobs: Job[]): void {
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      for (let i = 0; i < jobs.length; i += this.maxBatch) this.runBatch(jobs.slice(i, i + this.maxBatch));
+    } finally {
+      this.db.exec(`PRAGMA synchronous = ${this.durableSync}`);
     }
   }
 
