@@ -64,3 +64,6 @@ CREATE INDEX messages_by_sender ON messages(tenant_id, room_id, sender_id, seq) 
 -- addMember takes max(join_order) + 1: without this index each insert scanned the whole room, so
 -- adding 1,000 members to a room of 9,000 held the server for seconds.
 CREATE INDEX room_members_join_order ON room_members(tenant_id, room_id, join_order);
+
+-- Payload pruning reads the old payloads only.
+CREATE INDEX webhook_payloads_created ON webhook_payloads(created_at);
