@@ -164,7 +164,9 @@ export class FanoutWorker {
       () => {
         const t0 = performance.now();
         const res = this.expand(row, tenant);
-        this.adapt(performance.now() - t0, res.n);
+        const ms = performance.now() - t0;
+        this.adapt(ms, res.n);
+        this.d.steps.charge(ms);
         return res;
       },
       (res) => {

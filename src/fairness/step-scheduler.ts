@@ -5,12 +5,38 @@
 // rather than running back to back (twenty replays yielding with setImmediate would otherwise all
 // run their next step in the same iteration, before any request of another tenant).
 
-/** Releases waiting steps one per event-loop iteration, round-robin between tenants. */
+/** Share of the event loop that background steps may use together; requests keep the rest. */
+export const BACKGROUND_SHARE = 0.5;
+// Budget of background time that may be spent at once (ms): a burst of short steps runs unthrottled.
+const BUDGET_CAPACITY_MS = 20;
+
+/**
+ * Releases waiting steps one per event-loop iteration, round-robin between tenants, and within a
+ * budget: steps report their cost with `charge`, and once they have used more than
+ * BACKGROUND_SHARE of the elapsed time the next release waits, so background work never takes more
+ * than its share of the thread however much of it one tenant queues.
+ */
 export class StepScheduler {
   private readonly queues = new Map<string, (() => void)[]>();
   private ring: string[] = [];
   private rr = 0;
   private scheduled = false;
+  private budgetMs = BUDGET_CAPACITY_MS;
+  private refilledAt = performance.now();
+
+  constructor(private readonly share = BACKGROUND_SHARE) {}
+
+  /** A released step reports the time it spent (its own measurement). */
+  charge(ms: number): void {
+    this.refill();
+    this.budgetMs -= ms;
+  }
+
+  private refill(): void {
+    const now = performance.now();
+    this.budgetMs = Math.min(BUDGET_CAPACITY_MS, this.budgetMs + (now - this.refilledAt) * this.share);
+    this.refilledAt = now;
+  }
 
   /** Resolves when it is this tenant's turn to run its next step. */
   turn(tenantId: string): Promise<void> {
@@ -36,7 +62,10 @@ export class StepScheduler {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.release());
+    this.refill();
+    // Over budget: wait until the share has paid it back (requests run meanwhile).
+    if (this.budgetMs < 0) setTimeout(() => this.release(), Math.ceil(-this.budgetMs / this.share));
+    else setImmediate(() => this.release());
   }
 
   private release(): void {

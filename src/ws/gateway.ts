@@ -81,11 +81,17 @@ export class Gateway implements Bus, OnlineDirectory {
         // member_count comes with the room list (kept by triggers): no member set is loaded here.
         // One publish per room, a step of rooms at a time: a user in thousands of rooms yields in between.
         let n = 0;
+        let t0 = performance.now();
         for (const r of d.roomStore.userRoomSizes(t, u)) {
           if (r.member_count > d.config.presenceRoomLimit) continue;
           this.publishJson(roomTopic(t, r.room_id), json);
-          if (++n % PUBLISHES_PER_STEP === 0) await this.steps.turn(t);
+          if (++n % PUBLISHES_PER_STEP === 0) {
+            this.steps.charge(performance.now() - t0);
+            await this.steps.turn(t);
+            t0 = performance.now();
+          }
         }
+        this.steps.charge(performance.now() - t0);
       },
     });
     this.typing = new TypingTracker({
@@ -295,6 +301,7 @@ export class Gateway implements Bus, OnlineDirectory {
         drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
         subscribe: (sock, roomId) => sock.subscribe(roomTopic(tenantId, roomId)),
         turn: () => this.steps.turn(tenantId),
+        charge: (ms) => this.steps.charge(ms),
       });
       this.d.metrics.replayedMessages.inc(replayed);
       // No close here for a buffered message replay: the client had no chance to read yet, and a

@@ -44,6 +44,8 @@ export interface ReplayDeps {
   maxNotifications?: number;
   /** Waits for this socket's tenant's next turn (StepScheduler); default: the next event-loop iteration. */
   turn?: () => Promise<void>;
+  /** Reports the time a step spent (StepScheduler.charge). */
+  charge?: (ms: number) => void;
 }
 
 /** Rooms handled per step, and the time budget of one step, before yielding to other work. */
@@ -71,6 +73,7 @@ export async function replayOnConnect(ws: Socket, d: ReplayDeps): Promise<number
   const positions = d.roomStore.userRoomPositions(tenantId, userId);
   for (let i = 0; i < positions.length; i++) {
     if (++inStep > REPLAY_ROOMS_PER_STEP || performance.now() - stepStart > REPLAY_STEP_BUDGET_MS) {
+      d.charge?.(performance.now() - stepStart);
       await (d.turn ?? yieldTurn)();
       if (gone(ws)) return total;
       stepStart = performance.now();
@@ -87,6 +90,7 @@ export async function replayOnConnect(ws: Socket, d: ReplayDeps): Promise<number
     if (sent < 0) return total;
     total += sent;
   }
+  d.charge?.(performance.now() - stepStart);
   if (d.notifications && !(await replayNotifications(ws, d, d.notifications))) return total;
   sendText(ws, JSON.stringify({ type: "sync.complete", rooms: roomsTouched }));
   return total;
