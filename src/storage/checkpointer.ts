@@ -32,6 +32,9 @@ self.onmessage = (e) => {
 };
 `;
 
+/** The main connection's own autocheckpoint (db.ts) when no worker runs. */
+const MAIN_AUTOCHECKPOINT_PAGES = 4000;
+
 /** The main connection's autocheckpoint while the worker runs (pages of 4 KiB: 64 MiB of WAL). */
 export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
 
@@ -79,6 +82,11 @@ export class BackgroundCheckpointer {
         this.closing?.();
       }
     };
+    // A worker that cannot run (e.g. fails to load) hands checkpoints back to the main connection.
+    this.worker.onerror = (e: ErrorEvent) => {
+      this.o.onError?.(e.message || "checkpoint worker failed");
+      this.fallBack();
+    };
     this.worker.postMessage({ type: "open", path: this.o.path });
     this.o.db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
     const threshold = this.o.thresholdBytes ?? 4 * 1024 * 1024;
@@ -94,6 +102,20 @@ export class BackgroundCheckpointer {
     }, this.o.pollMs ?? 200);
     this.timer.unref?.();
     return true;
+  }
+
+  /** Stops using the worker: the main connection checkpoints itself again (SQLite's autocheckpoint). */
+  private fallBack(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.worker?.terminate();
+    this.worker = null;
+    this.busy = false;
+    try {
+      this.o.db.exec(`PRAGMA wal_autocheckpoint = ${MAIN_AUTOCHECKPOINT_PAGES}`);
+    } catch {
+      // the database is closing
+    }
   }
 
   /** Asks for one checkpoint now (unless one is running). */
