@@ -20,7 +20,7 @@ interface Entry {
 export interface PresenceDeps {
   graceMs: number;
   /** Publishes the frame to the user's rooms that are small enough to carry presence. */
-  toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void;
+  toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void | Promise<void>;
   now?: () => number;
 }
 
@@ -39,7 +39,7 @@ export class PresenceTracker {
   }
 
   /** The user's first socket opened (or one opened during the grace period: no new frame). */
-  connected(tenantId: string, userId: string): void {
+  connected(tenantId: string, userId: string): void | Promise<void> {
     const k = this.key(tenantId, userId);
     const e = this.entries.get(k);
     if (e?.offlineTimer) {
@@ -50,7 +50,7 @@ export class PresenceTracker {
     if (e?.online) return;
     const entry: Entry = { online: true, lastSeenMs: this.now(), offlineTimer: null };
     this.entries.set(k, entry);
-    this.publish(tenantId, userId, "online", entry.lastSeenMs!);
+    return this.publish(tenantId, userId, "online", entry.lastSeenMs!);
   }
 
   /** The user's last socket closed: offline after the grace period unless one reopens. */
@@ -63,7 +63,7 @@ export class PresenceTracker {
     e.offlineTimer = setTimeout(() => {
       e.offlineTimer = null;
       e.online = false;
-      this.publish(tenantId, userId, "offline", e.lastSeenMs!);
+      void this.publish(tenantId, userId, "offline", e.lastSeenMs!);
     }, this.d.graceMs);
     e.offlineTimer.unref?.();
   }
@@ -81,7 +81,7 @@ export class PresenceTracker {
     for (const e of this.entries.values()) if (e.offlineTimer) clearTimeout(e.offlineTimer);
   }
 
-  private publish(tenantId: string, userId: string, status: "online" | "offline", atMs: number): void {
-    this.d.toUserRooms(tenantId, userId, { type: "presence.update", user_id: userId, status, last_seen: new Date(atMs).toISOString() });
+  private publish(tenantId: string, userId: string, status: "online" | "offline", atMs: number): void | Promise<void> {
+    return this.d.toUserRooms(tenantId, userId, { type: "presence.update", user_id: userId, status, last_seen: new Date(atMs).toISOString() });
   }
 }

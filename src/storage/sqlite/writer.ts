@@ -23,6 +23,8 @@ export class TxGate implements Gate {
 
 interface Job<H> {
   fn?: (tx: H) => Promise<unknown>;
+  /** May commit without its own fsync (a batch of lazy jobs runs with synchronous=NORMAL). */
+  lazy: boolean;
   exclusive?: () => unknown;
   resolve: (v: any) => void;
   reject: (e: unknown) => void;
@@ -56,6 +58,8 @@ export class GroupCommitWriter<H> {
   readonly stats: WriterStats = { batches: 0, items: 0, largestBatch: 0 };
   // Prepared once: db.exec would parse these statements again for every batch and item.
   private readonly s: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+  /** The connection's `synchronous` when it fsyncs every commit (FULL=2, EXTRA=3), else null: lazy jobs then need nothing special. */
+  private readonly durableSync: number | null;
 
   constructor(
     private readonly db: Database,
@@ -70,15 +74,17 @@ export class GroupCommitWriter<H> {
       release: db.prepare("RELEASE item"),
       rollbackTo: db.prepare("ROLLBACK TO item"),
     };
+    const sync = (db.query("PRAGMA synchronous").get() as { synchronous: number } | null)?.synchronous ?? 1;
+    this.durableSync = sync >= 2 ? sync : null;
   }
 
   /**
    * Queues `fn` for the next batch; resolves with its result after COMMIT and after its
    * after-commit callbacks ran. `fn` may run twice (batch replay): effects only through the handle.
    */
-  submit<T>(fn: (tx: H) => Promise<T>): Promise<T> {
+  submit<T>(fn: (tx: H) => Promise<T>, opts: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn: fn as (tx: H) => Promise<unknown>, resolve, reject, failed: false });
+      this.queue.push({ fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && this.durableSync !== null, resolve, reject, failed: false });
       this.schedule();
     });
   }
@@ -86,7 +92,7 @@ export class GroupCommitWriter<H> {
   /** Runs `fn` alone on the write connection, outside any transaction (checkpoints, VACUUM INTO). */
   exclusive<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ exclusive: fn, resolve, reject, failed: false });
+      this.queue.push({ exclusive: fn, lazy: false, resolve, reject, failed: false });
       this.schedule();
     });
   }
@@ -132,9 +138,20 @@ export class GroupCommitWriter<H> {
         }
         continue;
       }
+      // A batch is a run of jobs of the same durability: lazy ones commit without their own fsync.
       let n = 0;
-      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
-      await this.runBatch(this.queue.splice(0, n));
+      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive && this.queue[n]!.lazy === head.lazy) n++;
+      const batch = this.queue.splice(0, n);
+      if (!head.lazy) {
+        await this.runBatch(batch);
+        continue;
+      }
+      this.db.exec("PRAGMA synchronous = NORMAL");
+      try {
+        await this.runBatch(batch);
+      } finally {
+        this.db.exec(`PRAGMA synchronous = ${this.durableSync}`);
+      }
     }
   }
 
