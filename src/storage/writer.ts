@@ -50,6 +50,8 @@ export interface Writer {
 /** Writer on bun:sqlite; batches by setImmediate (one event-loop turn). */
 export class GroupCommitWriter implements Writer {
   private queue: Job[] = [];
+  private lazyQueue: Job[] = [];
+  private lazyScheduled = false;
   private scheduled = false;
   readonly stats: FlushStats = { batches: 0, items: 0, largestBatch: 0 };
 
@@ -79,7 +81,7 @@ export class GroupCommitWriter implements Writer {
       this.queue.push({ work, onCommit, resolve, reject, failed: false, lazy: opts?.lazy === true && this.durableSync !== null });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => this.scheduledFlush());
       }
     });
   }
@@ -103,18 +105,44 @@ export class GroupCommitWriter implements Writer {
   }
 
   flush(): void {
+    this.flushDurable();
+    this.flushLazy();
+  }
+
+  /**
+   * The scheduled pass: durable work now; lazy (background) work in the next turn, so the
+   * responses waiting on the durable commit go out before background work runs.
+   */
+  private scheduledFlush(): void {
+    this.flushDurable();
+    if (this.lazyQueue.length > 0 && !this.lazyScheduled) {
+      this.lazyScheduled = true;
+      setImmediate(() => this.flushLazy());
+    }
+  }
+
+  private flushDurable(): void {
     this.scheduled = false;
     while (this.queue.length > 0) {
       let queue = this.queue;
       this.queue = [];
-      const lazy = queue.some((j) => j.lazy) ? queue.filter((j) => j.lazy) : [];
-      if (lazy.length > 0) queue = queue.filter((j) => !j.lazy);
+      if (queue.some((j) => j.lazy)) {
+        for (const j of queue) if (j.lazy) this.lazyQueue.push(j);
+        queue = queue.filter((j) => !j.lazy);
+      }
       while (queue.length > 0) {
         this.runBatch(queue.length <= this.maxBatch ? queue : queue.slice(0, this.maxBatch));
         queue = queue.length <= this.maxBatch ? [] : queue.slice(this.maxBatch);
       }
-      if (lazy.length > 0) this.runLazy(lazy);
     }
+  }
+
+  private flushLazy(): void {
+    this.lazyScheduled = false;
+    const jobs = this.lazyQueue;
+    if (jobs.length === 0) return;
+    this.lazyQueue = [];
+    this.runLazy(jobs);
   }
 
   /** Lazy jobs in their own transaction(s), committed without an fsync (synchronous=NORMAL for it). */
