@@ -52,6 +52,9 @@ export interface WriterOptions<H> {
 /** The single write path of a SQLite store. */
 export class GroupCommitWriter<H> {
   private queue: Job<H>[] = [];
+  /** Lazy (background) work: committed in the turn after the durable work, so waiting responses go first. */
+  private lazyQueue: Job<H>[] = [];
+  private lazyScheduled = false;
   private scheduled = false;
   private running: Promise<void> | null = null;
   private readonly maxBatch: number;
@@ -84,8 +87,12 @@ export class GroupCommitWriter<H> {
    */
   submit<T>(fn: (tx: H) => Promise<T>, opts: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && this.durableSync !== null, resolve, reject, failed: false });
-      this.schedule();
+      const job: Job<H> = { fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && this.durableSync !== null, resolve, reject, failed: false };
+      if (job.lazy) this.scheduleLazy(job);
+      else {
+        this.queue.push(job);
+        this.schedule();
+      }
     });
   }
 
@@ -97,9 +104,23 @@ export class GroupCommitWriter<H> {
     });
   }
 
-  /** Runs everything queued now; resolves when the queue is empty (shutdown). */
-  flush(): Promise<void> {
-    return this.drain();
+  /** Runs everything queued now, lazy work included; resolves when both queues are empty (shutdown). */
+  async flush(): Promise<void> {
+    await this.drain();
+    this.queue.push(...this.lazyQueue.splice(0));
+    await this.drain();
+  }
+
+  private scheduleLazy(job: Job<H>): void {
+    this.lazyQueue.push(job);
+    if (this.lazyScheduled) return;
+    this.lazyScheduled = true;
+    // The turn after: durable work submitted meanwhile (and the responses waiting on it) goes first.
+    setImmediate(() => {
+      this.lazyScheduled = false;
+      this.queue.push(...this.lazyQueue.splice(0));
+      void this.drain();
+    });
   }
 
   private schedule(): void {
