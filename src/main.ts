@@ -1,6 +1,6 @@
 // Entry point: parses the command line, loads config, wires every implementation, starts.
 // The only place that constructs implementations.
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json";

@@ -48,6 +48,20 @@ export function messageContract(name: string, factory: StoreFactory): void {
       expect((await store.rooms.get("t1", "r1"))?.last_seq).toBe(200);
     });
 
+    test("afterCommit callbacks of concurrent sends to one room run in seq order (per-room publish order)", async () => {
+      const published: number[] = [];
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.transaction(async (tx) => {
+            const seq = await tx.rooms.nextSeq("t1", "r1", at(i));
+            await tx.messages.insert(messageRow("t1", "r1", seq));
+            tx.afterCommit(() => published.push(seq));
+          }),
+        ),
+      );
+      expect(published).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    });
+
     test("10 concurrent sends with one client_msg_id store one message; all get it; no seq is burnt", async () => {
       const results = await Promise.all(Array.from({ length: 10 }, () => send(store, "r1", "once", "cid-1")));
       expect(results.filter((r) => r.created).length).toBe(1);

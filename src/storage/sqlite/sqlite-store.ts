@@ -145,7 +145,7 @@ export class SqliteStore implements Store {
 
   constructor(
     readonly db: Database,
-    private readonly o: SqliteStoreOptions,
+    o: SqliteStoreOptions,
     private readonly lock: InstanceLock | null = null,
   ) {
     this.applied = o.migrate === false ? [] : migrate(db, MIGRATIONS);
