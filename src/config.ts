@@ -45,6 +45,14 @@ export interface Config {
   webhookTimeoutMs: number;
   webhookConcurrencyPerTenant: number;
   walCheckpointIntervalMs: number;
+  /** Members per room; creating or adding past it is a 409. */
+  maxRoomMembers: number;
+  /** Default of the tenant config `max_connections` (open WebSockets per tenant on this node). */
+  wsMaxConnectionsPerTenant: number;
+  /** Open WebSockets on this node; null = 90 % of the process's open-file soft limit (resolved at start). */
+  wsMaxConnections: number | null;
+  /** Default of the tenant config `max_pending_deliveries`. */
+  maxPendingDeliveries: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +98,10 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "WEBHOOK_TIMEOUT", def: "5s", unit: "duration", description: "A webhook attempt must answer 2xx within this." },
   { name: "WEBHOOK_CONCURRENCY_PER_TENANT", def: "4", unit: "count", description: "Webhook requests in flight per tenant." },
   { name: "WAL_CHECKPOINT_INTERVAL", def: "60s", unit: "duration", description: "Interval of the passive WAL checkpoint." },
+  { name: "MAX_ROOM_MEMBERS", def: "10000", unit: "count", description: "Members per room: creating a room with more, or adding past it, is a 409." },
+  { name: "WS_MAX_CONNECTIONS_PER_TENANT", def: "10000", unit: "count", description: "Open WebSockets per tenant on one node (tenant config `max_connections` overrides); the next handshake gets 429." },
+  { name: "WS_MAX_CONNECTIONS", def: "(90% of the open-file limit)", unit: "count", description: "Open WebSockets on one node; the next handshake gets 503." },
+  { name: "MAX_PENDING_DELIVERIES", def: "100000", unit: "count", description: "Pending webhook deliveries per tenant (tenant config `max_pending_deliveries` overrides); past it new ones become dead letters." },
 ];
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -229,6 +241,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     webhookTimeoutMs: duration("WEBHOOK_TIMEOUT", "5s", 10),
     webhookConcurrencyPerTenant: int("WEBHOOK_CONCURRENCY_PER_TENANT", "4", 1, 1000),
     walCheckpointIntervalMs: duration("WAL_CHECKPOINT_INTERVAL", "60s", 10),
+    maxRoomMembers: int("MAX_ROOM_MEMBERS", "10000", 2, 10_000_000),
+    wsMaxConnectionsPerTenant: int("WS_MAX_CONNECTIONS_PER_TENANT", "10000", 0, 10_000_000),
+    wsMaxConnections: get("WS_MAX_CONNECTIONS", "") === "" ? null : int("WS_MAX_CONNECTIONS", "0", 1, 10_000_000),
+    maxPendingDeliveries: int("MAX_PENDING_DELIVERIES", "100000", 0, 1_000_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -21,6 +21,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = Object.f
   not_found: { status: 404, wsClose: 1008, message: "not found" },
   conflict: { status: 409, wsClose: 1008, message: "conflict" },
   payload_too_large: { status: 413, wsClose: 1009, message: "payload too large" },
+  unsupported_media_type: { status: 415, wsClose: 1003, message: "unsupported media type" },
   rate_limit_exceeded: { status: 429, wsClose: 1008, message: "rate limit exceeded" },
   internal_error: { status: 500, wsClose: 1011, message: "internal error" },
   unavailable: { status: 503, wsClose: 1001, message: "service unavailable" },

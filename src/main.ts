@@ -41,6 +41,8 @@ import { DeadLetterService } from "./delivery/dead-letters";
 import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
+import { FanoutWorker } from "./delivery/fanout";
+import { StepScheduler } from "./fairness/step-scheduler";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
@@ -69,6 +71,8 @@ export interface ChatApi {
   deadLetters: DeadLetterService;
   /** The webhook sender (tests wake it or inspect it). */
   webhooks: WebhookWorker;
+  /** Background fan-out of notifications and webhooks (tests await its idle()). */
+  fanout: FanoutWorker;
   masterKey: string;
   http: HttpServer;
   /** Graceful shutdown: stop accepting, drain, stop workers, checkpoint, close. Idempotent. */
@@ -99,7 +103,7 @@ export function resolveMasterKey(config: Readonly<Config>, log: Logger): string 
 }
 
 /** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
-export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean; instanceLock?: boolean } = {}): Promise<Store> {
+export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean; instanceLock?: boolean; backgroundCheckpoints?: boolean } = {}): Promise<Store> {
   const onCallbackError = (err: unknown) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)");
   if (config.databaseUrl !== null) {
     const pg = await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, migrate: opts.migrate, onCallbackError });
@@ -111,6 +115,7 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
     synchronous: config.sqliteSynchronous,
     migrate: opts.migrate,
     instanceLock: opts.instanceLock,
+    backgroundCheckpoints: opts.backgroundCheckpoints ? { onError: (message) => log.warn({ err: message }, "background checkpoint failed") } : undefined,
     onCallbackError: (err) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)"),
   });
   if (store.applied.length) log.info({ applied: store.applied }, "migrations applied");
@@ -121,10 +126,11 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
 export async function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): Promise<ChatApi> {
   const log = createLogger(config.logLevel, opts.logDestination);
   // Before the database is touched: a second server on the same database stops here (SQLite lock).
-  const store = await openStore(config, log, { instanceLock: true });
+  // WAL checkpoints run off the event loop (storage/sqlite/checkpointer.ts) for the server.
+  const store = await openStore(config, log, { instanceLock: true, backgroundCheckpoints: true });
   const masterKey = resolveMasterKey(config, log);
   const metrics = new Metrics();
-  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
+  const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit, maxConnections: config.wsMaxConnectionsPerTenant, maxPendingDeliveries: config.maxPendingDeliveries });
   const buckets = new TokenBuckets();
   const jwt = new JwtVerifier({ tenants, maxTtlMs: config.jwtMaxTtlMs });
   const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
@@ -133,7 +139,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   let gateway: Gateway | null = null;
   const online: OnlineDirectory = { isOnline: (t, u) => gateway?.isOnline(t, u) ?? false };
   const cache = new RoomCache(store.rooms);
-  const rooms = new RoomService({ store, bus, cache });
+  const rooms = new RoomService({ store, bus, cache, maxMembers: config.maxRoomMembers });
   const webhooks = new WebhookWorker({
     store,
     tenants,
@@ -146,13 +152,16 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     webhookTimeoutMs: config.webhookTimeoutMs,
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
   });
-  const outbox = new DeliveryOutbox({ worker: webhooks });
+  // One scheduler of background steps for the process: fan-out chunks and replay steps take turns.
+  const steps = new StepScheduler();
+  const fanout = new FanoutWorker({ store, bus, online, tenants, worker: webhooks, log, steps });
+  const outbox = new DeliveryOutbox({ fanout });
   const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: new TokenBuckets(), metrics });
   const subscriptions = new SubscriptionService({ store });
   const notifications = new NotificationService({ store, bus, online, outbox });
   const deadLetters = new DeadLetterService({ store, worker: webhooks });
   const tokens = new WsTokenService(store, config.wsTokenTtlMs);
-  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore: store.rooms, tokens, jwt, services: { rooms, messages, tenants, buckets, log }, notifications });
+  gateway = new Gateway({ config, log, metrics, tenants, buckets, roomStore: store.rooms, tokens, jwt, services: { rooms, messages, tenants, buckets, log }, notifications, steps });
   bus.attach(gateway);
   const gw = gateway;
   // A key change ends the old tokens at once: cached verifications go first, then open sockets are re-verified.
@@ -196,6 +205,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   }
   gateway.attach(http.server);
   webhooks.start();
+  const resumed = await fanout.resume();
+  if (resumed > 0) log.info({ jobs: resumed }, "fan-out: resuming unfinished jobs");
   const retention = retentionWorker({
     store,
     log,
@@ -206,7 +217,9 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   retention.start(0);
   const walWorker = walCheckpointWorker({ store, log, metrics, intervalMs: config.walCheckpointIntervalMs });
   walWorker.start();
+  // With background checkpoints (the server) this pass mostly measures; it catches up if the worker cannot run.
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
+  hooks.push({ name: "fanout", run: () => fanout.stop() });
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
@@ -243,7 +256,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, gateway, tokens, notifications, subscriptions, deadLetters, webhooks, fanout, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)
@@ -302,7 +315,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case "tenants": {
         const store = await openStore(config, cliLog());
-        const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
+        const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit, maxConnections: config.wsMaxConnectionsPerTenant, maxPendingDeliveries: config.maxPendingDeliveries });
         try {
           if (rest[0] === "create" && rest[1]) {
             const { tenant, apiKey } = await tenants.create(rest.slice(1).join(" "));

@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | "not_found"
   | "conflict"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "rate_limit_exceeded"
   | "internal_error"
   | "unavailable";

@@ -78,6 +78,12 @@ export interface RoomReads {
   unackedRooms(tenantId: string, userId: string): Promise<UnackedRoom[]>;
   /** True when the two users share at least one room. */
   shareRoom(tenantId: string, a: string, b: string): Promise<boolean>;
+  /** The room's last_seq and the member's last_ack now; null when the user is not a member. */
+  replayPosition(tenantId: string, roomId: string, userId: string): Promise<{ last_seq: number; last_ack: number } | null>;
+  /** Every room of the user with its replay position: unread rooms first, most recent activity first (connect). */
+  userRoomPositions(tenantId: string, userId: string): Promise<UnackedRoom[]>;
+  /** The room's member count (kept in the same transaction as each membership change). */
+  memberCount(tenantId: string, roomId: string): Promise<number>;
 }
 
 /**

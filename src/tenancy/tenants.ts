@@ -13,6 +13,8 @@ export interface TenantConfigInput {
   max_message_bytes?: number | null;
   webhook_url?: string | null;
   webhook_secret?: string | null;
+  max_connections?: number | null;
+  max_pending_deliveries?: number | null;
   /** HS256 secret of signed user tokens (32..512 bytes); write-only. */
   jwt_secret?: string | null;
   /** Public JWKs (RS256, ES256, EdDSA), each with a unique kid. */
@@ -26,6 +28,10 @@ export interface TenantConfigView {
   user_message_rate: number;
   max_message_bytes: number;
   webhook_url: string | null;
+  /** Open WebSockets of the tenant on one node (WS_MAX_CONNECTIONS_PER_TENANT unless set). */
+  max_connections: number;
+  /** Pending webhook deliveries past which new ones become dead letters (MAX_PENDING_DELIVERIES unless set). */
+  max_pending_deliveries: number;
   has_webhook_secret: boolean;
   has_jwt_secret: boolean;
   jwt_public_keys: PublicJwk[];
@@ -66,6 +72,8 @@ interface StoredConfig {
   user_message_rate?: number;
   max_message_bytes?: number;
   webhook_url?: string;
+  max_connections?: number;
+  max_pending_deliveries?: number;
 }
 
 /** Checks config input beyond its schema (URL form, JWT keys); throws invalid_request with details; returns the normalized public keys. */
@@ -92,6 +100,18 @@ export function validateTenantConfig(input: TenantConfigInput): PublicJwk[] | nu
   return keys;
 }
 
+/** Process-wide defaults the tenant config falls back to. */
+export interface TenantDefaults {
+  rateLimit: number;
+  /** WS_MAX_CONNECTIONS_PER_TENANT */
+  maxConnections?: number;
+  /** MAX_PENDING_DELIVERIES */
+  maxPendingDeliveries?: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_PENDING_DELIVERIES = 100_000;
+
 /** Owns tenants and the key -> tenant cache. One instance per process. */
 export class TenantService {
   private readonly byHash = new Map<string, Tenant>();
@@ -103,7 +123,7 @@ export class TenantService {
 
   constructor(
     private readonly store: Store,
-    private readonly defaults: { rateLimit: number },
+    private readonly defaults: TenantDefaults,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -253,6 +273,8 @@ export class TenantService {
       user_message_rate: c.user_message_rate ?? DEFAULT_USER_MESSAGE_RATE,
       max_message_bytes: c.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       webhook_url: c.webhook_url ?? null,
+      max_connections: c.max_connections ?? this.defaults.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      max_pending_deliveries: c.max_pending_deliveries ?? this.defaults.maxPendingDeliveries ?? DEFAULT_MAX_PENDING_DELIVERIES,
       has_webhook_secret: row.webhook_secret !== null,
       has_jwt_secret: row.jwt_secret !== null,
       jwt_public_keys: jwt.publicKeys,
@@ -268,7 +290,7 @@ function mergeConfig(
   input: TenantConfigInput,
 ): { stored: StoredConfig; secret: string | null } {
   const stored: StoredConfig = { ...current };
-  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes"] as const;
+  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes", "max_connections", "max_pending_deliveries"] as const;
   for (const k of numeric) {
     const v = input[k];
     if (v === null) delete stored[k];

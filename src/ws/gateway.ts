@@ -13,12 +13,15 @@ import { bearerToken, isValidUserId } from "../http/auth";
 import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
 import { rateLimitHeaders, rateLimited, type TokenBuckets } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
+import { StepScheduler } from "../fairness/step-scheduler";
+import { defaultMaxConnections } from "./fd-limit";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { JwtSockets } from "./jwt-sockets";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
 import { PresenceTracker } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
+import { sendText } from "./send";
 import type { WsTokenService } from "./tokens";
 import { roomTopic, userTopic } from "./topics";
 import { TypingTracker } from "./typing";
@@ -36,14 +39,25 @@ export interface GatewayDeps {
   jwt?: JwtVerifier;
   services: Omit<FrameServices, "typing">;
   notifications?: NotificationsPort;
+  /** Turns of background steps between tenants (replay, presence). */
+  steps?: StepScheduler;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
+
+/** The 429 of a tenant at its connection cap: connections free up as sockets close, so retry soon. */
+function tenantCapError(max: number): AppError {
+  const err = new AppError("rate_limit_exceeded", `the tenant holds its maximum of ${max} connections (max_connections)`, undefined, { retry_after_ms: 5000 });
+  err.headers = { "Retry-After": "5" };
+  return err;
+}
 // The slow-consumer sweep runs when a publish reports backpressure or a drop (at most every
 // SWEEP_MIN_GAP_MS), and every SWEEP_INTERVAL_MS as a safety net: polling every socket often costs
 // CPU per idle connection.
 const SWEEP_INTERVAL_MS = 5000;
 const SWEEP_MIN_GAP_MS = 250;
+// Presence publishes per step before yielding (a user in thousands of rooms).
+const PUBLISHES_PER_STEP = 200;
 
 /** One gateway per process; it is the Bus and the OnlineDirectory of the domain. */
 export class Gateway implements Bus, OnlineDirectory {
@@ -61,36 +75,67 @@ export class Gateway implements Bus, OnlineDirectory {
   private lastSweepMs = 0;
   private closing = false;
   private connCounter = 0;
+  /** WS_MAX_CONNECTIONS, resolved (per node). */
+  readonly maxConnections: number;
+  private readonly steps: StepScheduler;
 
   constructor(private readonly d: GatewayDeps) {
+    this.maxConnections = d.config.wsMaxConnections ?? defaultMaxConnections();
+    this.steps = d.steps ?? new StepScheduler();
     this.websocket = this.handler();
     this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
-      toUserRooms: (t, u, frame) => {
+      toUserRooms: async (t, u, frame) => {
         const json = JSON.stringify(frame);
         // member_count comes with the room list (kept by the store): no member set is loaded here.
-        return d.roomStore.userRoomSizes(t, u).then(
-          (rooms) => {
-            for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) this.publishJson(t, roomTopic(t, r.room_id), json, frame);
-          },
-          (err) => d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed"),
-        );
+        // One publish per room, a step of rooms at a time: a user in thousands of rooms yields in between.
+        let rooms: { room_id: string; member_count: number }[];
+        try {
+          rooms = await d.roomStore.userRoomSizes(t, u);
+        } catch (err) {
+          d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed");
+          return;
+        }
+        let n = 0;
+        let t0 = performance.now();
+        for (const r of rooms) {
+          if (r.member_count > d.config.presenceRoomLimit) continue;
+          this.publishJson(t, roomTopic(t, r.room_id), json, frame);
+          if (++n % PUBLISHES_PER_STEP === 0) {
+            this.steps.charge(performance.now() - t0);
+            await this.steps.turn(t);
+            t0 = performance.now();
+          }
+        }
+        this.steps.charge(performance.now() - t0);
       },
     });
     this.typing = new TypingTracker({
       timeoutMs: d.config.typingTimeoutMs,
-      toOthers: (t, roomId, typist, frame) => {
-        const json = JSON.stringify(frame);
-        const send = (members: Iterable<string>) => {
-          for (const u of members) if (u !== typist) this.publishJson(t, userTopic(t, u), json, frame);
-        };
-        // The typist just passed the membership check, so the room is normally cached.
-        const cached = d.services.rooms.cached(t, roomId);
-        if (cached) return send(cached.members.keys());
-        d.services.rooms.loadMembers(t, roomId).then(send, (err) => d.log.warn({ tenant_id: t, err: String(err) }, "typing: loading the room failed"));
-      },
+      toOthers: (t, roomId, typist, frame) => this.publishExcept(t, roomId, typist, JSON.stringify(frame), frame),
     });
+  }
+
+  /**
+   * One publish to the room's topic that the user's own sockets do not receive (typing goes to the
+   * other members, not the typist): they leave the topic for the publish and rejoin in the same turn,
+   * so no other frame can fall in between. Sockets still replaying (not yet subscribed) stay out.
+   */
+  private publishExcept(tenantId: string, roomId: string, userId: string, json: string, frame: Frame): void {
+    const topic = roomTopic(tenantId, roomId);
+    const own: Socket[] = [];
+    for (const ws of this.registry.sockets(tenantId, userId)) {
+      if (ws.isSubscribed(topic)) {
+        ws.unsubscribe(topic);
+        own.push(ws);
+      }
+    }
+    try {
+      this.publishJson(tenantId, topic, json, frame);
+    } finally {
+      for (const ws of own) ws.subscribe(topic);
+    }
   }
 
   /** Binds the running server (publish needs it) and starts the heartbeat and the slow-consumer sweep. */
@@ -114,10 +159,11 @@ export class Gateway implements Bus, OnlineDirectory {
 
   membership(tenantId: string, roomId: string, userId: string, joined: boolean): void {
     const topic = roomTopic(tenantId, roomId);
-    // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
+    // Sockets still replaying subscribe a room when it is replayed; they get the change then, in order.
     this.held.membership(tenantId, userId, roomId, joined);
     for (const ws of this.registry.sockets(tenantId, userId)) {
-      if (this.pending.has(ws)) continue;
+      const p = this.pending.get(ws);
+      if (p && !p.released.has(topic)) continue;
       if (joined) ws.subscribe(topic);
       else ws.unsubscribe(topic);
     }
@@ -149,12 +195,12 @@ export class Gateway implements Bus, OnlineDirectory {
    * when upgraded. `?token=` first (a JWT by its shape, else a single-use token), then `Authorization:
    * Bearer <jwt>`, then X-API-Key + X-User-Id.
    */
-  async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
+  async upgrade(req: Request, server: Server<any>, ctx: RequestContext, url: URL = new URL(req.url, "http://localhost")): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
-      const token = new URL(req.url).searchParams.get("token");
+      const token = url.searchParams.get("token");
       const jwt = token !== null ? (looksLikeJwt(token) ? token : null) : bearerToken(req);
       if (jwt !== null) {
         if (!this.d.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
@@ -162,9 +208,10 @@ export class Gateway implements Bus, OnlineDirectory {
         return await this.accept(req, server, ctx, c.tenant.id, c.userId, { token: jwt, expMs: c.expMs });
       }
       if (token !== null) {
-        // A token takes precedence: headers are ignored.
-        const t = await this.d.tokens.redeem(token);
-        return await this.accept(req, server, ctx, t.tenantId, t.userId);
+        // A token takes precedence: headers are ignored. Checked now, redeemed only just before the
+        // upgrade: a handshake refused by a later check leaves it usable.
+        const t = await this.d.tokens.check(token);
+        return await this.accept(req, server, ctx, t.tenantId, t.userId, undefined, token);
       }
       const key = req.headers.get("x-api-key");
       const tenant = key ? await this.d.tenants.authenticate(key) : null;
@@ -178,15 +225,21 @@ export class Gateway implements Bus, OnlineDirectory {
   }
 
   // Charges the handshake to the tenant bucket and upgrades.
-  private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }): Promise<Response | undefined> {
+  private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }, wsToken?: string): Promise<Response | undefined> {
     try {
       const tenant = await this.d.tenants.get(tenantId);
       // Checked after the awaits: shutdown may have begun meanwhile.
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       ctx.tenantId = tenantId;
       ctx.userId = userId;
+      if (this.registry.size >= this.maxConnections) throw new AppError("unavailable", `this node holds its maximum of ${this.maxConnections} connections; retry later or on another node`);
+      if (this.registry.tenantCount(tenantId) >= tenant.config.max_connections) throw tenantCapError(tenant.config.max_connections);
       const r = this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
       if (!r.ok) throw rateLimited(r, "tenant");
+      if (wsToken !== undefined) {
+        await this.d.tokens.redeem(wsToken);
+        if (this.closing) throw new AppError("unavailable", "server is shutting down");
+      }
       const data: SocketData = {
         tenantId,
         userId,
@@ -258,44 +311,42 @@ export class Gateway implements Bus, OnlineDirectory {
     pong: (ws) => {
       ws.data.alive = true;
     },
+    drain: (ws) => ws.data.onDrain?.(),
     };
   }
 
   private onOpen(ws: Socket): void {
     const { tenantId, userId } = ws.data;
     const count = this.registry.add(ws);
-    if (count > this.d.config.wsMaxConnectionsPerUser) {
+    const reject = (code: number, reason: string) => {
       ws.data.rejected = true;
       this.registry.remove(ws);
-      ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
-      return;
-    }
+      ws.close(code, reason);
+    };
+    if (count > this.d.config.wsMaxConnectionsPerUser) return reject(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
+    // Handshakes that passed the caps in the same turn: the caps hold at open too.
+    if (this.registry.size > this.maxConnections) return reject(WS_CLOSE.tryAgainLater, "node connection limit reached");
+    const max = this.d.tenants.cached(tenantId)?.config.max_connections;
+    if (max !== undefined && this.registry.tenantCount(tenantId) > max) return reject(WS_CLOSE.tryAgainLater, "tenant connection limit reached");
     this.d.metrics.activeConnections.inc();
     this.jwtSockets.opened(ws);
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
-    let presenceSent: Promise<void>;
-    try {
-      ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-      // Presence goes out before this socket joins its room topics: it is not told about itself
-      // (the replay subscribes only once the publish is done: the room list is read asynchronously).
-      presenceSent = count === 1 ? this.presence.connected(tenantId, userId) : Promise.resolve();
-    } catch (err) {
-      this.openFailed(ws, pending, err);
-      return;
-    }
-    void this.replay(ws, pending, presenceSent);
+    sendText(ws, JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
+    void this.replay(ws, pending, count === 1);
   }
 
   /**
-   * The connect replay, then the held live frames, then the subscriptions. The last two steps are
-   * synchronous: no live frame of a room can overtake that room's replay, and none is lost between.
+   * Presence, then the connect replay in steps (replay.ts): each room's held live frames and its
+   * subscription follow that room's replay; the user topic and rooms joined meanwhile follow the
+   * whole replay. Each of those steps is synchronous: no live frame of a room overtakes its replay.
    */
-  private async replay(ws: Socket, pending: PendingSocket, presenceSent: Promise<void>): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, first: boolean): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
-      const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
+      // Presence goes out before this socket joins its room topics: it is not told about itself.
+      if (first) await this.presence.connected(tenantId, userId);
       const { replayed, covered } = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
@@ -303,14 +354,19 @@ export class Gateway implements Bus, OnlineDirectory {
         maxPerRoom: this.d.config.syncMaxPerRoom,
         maxTotal: this.d.config.syncMaxTotal,
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
+        // Half a heartbeat: a peer that reads nothing is closed with 1013 before the heartbeat would drop it.
+        drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
+        release: (sock, roomId, upToSeq) => {
+          if (!pending.closed && sock.readyState === 1) LiveBuffer.release(pending, roomTopic(tenantId, roomId), upToSeq);
+        },
+        turn: () => this.steps.turn(tenantId),
+        charge: (ms) => this.steps.charge(ms),
       });
       this.d.metrics.replayedMessages.inc(replayed);
-      await presenceSent;
       this.held.end(pending);
       this.pending.delete(ws);
       if (pending.closed || ws.readyState !== 1) return;
-      const topics = new Set([userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))]);
-      for (const topic of LiveBuffer.flush(pending, topics, covered)) ws.subscribe(topic);
+      for (const topic of LiveBuffer.flush(pending, new Set([userTopic(tenantId, userId)]), covered)) ws.subscribe(topic);
       // No close here for a buffered replay: the client had no chance to read yet, and a backlog
       // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
@@ -332,6 +388,8 @@ export class Gateway implements Bus, OnlineDirectory {
   }
 
   private onClose(ws: Socket): void {
+    ws.data.closed = true;
+    ws.data.onDrain?.();
     this.jwtSockets.closed(ws);
     if (ws.data.rejected) return;
     const pending = this.pending.get(ws);
@@ -343,7 +401,7 @@ export class Gateway implements Bus, OnlineDirectory {
     const remaining = this.registry.remove(ws);
     this.d.metrics.activeConnections.dec();
     if (remaining === 0) {
-      this.presence.disconnected(ws.data.tenantId, ws.data.userId);
+      void this.presence.disconnected(ws.data.tenantId, ws.data.userId);
       this.typing.userGone(ws.data.tenantId, ws.data.userId);
     }
   }
@@ -413,7 +471,7 @@ export class Gateway implements Bus, OnlineDirectory {
     this.presence.stop();
     this.typing.stopAll();
     for (const ws of [...this.registry.all()]) {
-      ws.send(JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
+      sendText(ws, JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
       ws.close(WS_CLOSE.goingAway, "server shutting down");
     }
   }

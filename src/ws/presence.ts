@@ -19,7 +19,7 @@ interface Entry {
 
 export interface PresenceDeps {
   graceMs: number;
-  /** Publishes the frame to the user's rooms that are small enough to carry presence; resolves once published. */
+  /** Publishes the frame to the user's rooms that are small enough to carry presence. */
   toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void | Promise<void>;
   now?: () => number;
 }
@@ -38,23 +38,19 @@ export class PresenceTracker {
     return `${tenantId}\u0000${userId}`;
   }
 
-  /**
-   * The user's first socket opened (or one opened during the grace period: no new frame). Resolves
-   * once the `online` frame is published (the socket subscribes to its rooms only after that, so it
-   * is never told about itself).
-   */
-  connected(tenantId: string, userId: string): Promise<void> {
+  /** The user's first socket opened (or one opened during the grace period: no new frame). */
+  connected(tenantId: string, userId: string): void | Promise<void> {
     const k = this.key(tenantId, userId);
     const e = this.entries.get(k);
     if (e?.offlineTimer) {
       clearTimeout(e.offlineTimer);
       e.offlineTimer = null;
-      return Promise.resolve();
+      return;
     }
-    if (e?.online) return Promise.resolve();
+    if (e?.online) return;
     const entry: Entry = { online: true, lastSeenMs: this.now(), offlineTimer: null };
     this.entries.set(k, entry);
-    return Promise.resolve(this.publish(tenantId, userId, "online", entry.lastSeenMs!));
+    return this.publish(tenantId, userId, "online", entry.lastSeenMs!);
   }
 
   /** The user's last socket closed: offline after the grace period unless one reopens. */
@@ -67,7 +63,7 @@ export class PresenceTracker {
     e.offlineTimer = setTimeout(() => {
       e.offlineTimer = null;
       e.online = false;
-      this.publish(tenantId, userId, "offline", e.lastSeenMs!);
+      void this.publish(tenantId, userId, "offline", e.lastSeenMs!);
     }, this.d.graceMs);
     e.offlineTimer.unref?.();
   }

@@ -94,6 +94,8 @@ describe("POST /admin/tenants", () => {
       max_message_bytes: 4000,
       webhook_url: null,
       has_webhook_secret: false,
+      max_connections: 10000,
+      max_pending_deliveries: 100000,
       has_jwt_secret: false,
       jwt_public_keys: [],
     });
@@ -294,6 +296,8 @@ describe("PATCH /admin/tenants/{tenant_id}", () => {
       max_message_bytes: 4000,
       webhook_url: null,
       has_webhook_secret: false,
+      max_connections: 10000,
+      max_pending_deliveries: 100000,
       has_jwt_secret: false,
       jwt_public_keys: [],
     });

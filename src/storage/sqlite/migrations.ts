@@ -6,6 +6,7 @@ import m004 from "../../../migrations/sqlite/004_ws_tokens.sql" with { type: "te
 import m005 from "../../../migrations/sqlite/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../../migrations/sqlite/006_room_member_count.sql" with { type: "text" };
 import m007 from "../../../migrations/sqlite/007_jwt_keys.sql" with { type: "text" };
+import m008 from "../../../migrations/sqlite/008_fairness.sql" with { type: "text" };
 import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
@@ -23,6 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
   { name: "007_jwt_keys.sql", sql: m007 },
-  // 008 is taken by another change in flight (fairness).
+  { name: "008_fairness.sql", sql: m008 },
   { name: "009_delivery_leases.sql", sql: m009 },
 ];

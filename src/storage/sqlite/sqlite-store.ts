@@ -4,19 +4,22 @@ import type { Database, Statement } from "bun:sqlite";
 import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import type { SqliteSynchronous } from "../../config";
 import type { DeliveryStore } from "../delivery-store";
+import type { FanoutStore } from "../fanout-store";
 import { TransactionClosedError } from "../errors";
 import type { HealthStore, StoreDescription } from "../health-store";
 import type { CheckpointResult, MaintenanceStore } from "../maintenance-store";
 import type { MessageStore } from "../message-store";
 import type { NotificationStore } from "../notification-store";
 import type { RoomStore } from "../room-store";
-import type { Store, Tx } from "../store";
+import type { Store, TransactionOptions, Tx } from "../store";
 import type { SubscriptionStore } from "../subscription-store";
 import type { TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
 import { migrate, openDatabase } from "./connection";
 import { DELIVERY_METHODS, SqliteDeliveryStore } from "./delivery-store";
+import { BackgroundCheckpointer } from "./checkpointer";
 import { ALWAYS_OPEN, facadeClass, type Gate } from "./facade";
+import { FANOUT_METHODS, SqliteFanoutStore } from "./fanout-store";
 import { MESSAGE_METHODS, SqliteMessageStore } from "./message-store";
 import { MIGRATIONS } from "./migrations";
 import { NOTIFICATION_METHODS, SqliteNotificationStore } from "./notification-store";
@@ -34,6 +37,7 @@ const Deliveries = facadeClass<DeliveryStore>(DELIVERY_METHODS);
 const Notifications = facadeClass<NotificationStore>(NOTIFICATION_METHODS);
 const Subscriptions = facadeClass<SubscriptionStore>(SUBSCRIPTION_METHODS);
 const WsTokens = facadeClass<WsTokenStore>(WS_TOKEN_METHODS);
+const Fanout = facadeClass<FanoutStore>(FANOUT_METHODS);
 
 /** The statement classes of one connection. */
 class Statements {
@@ -44,6 +48,7 @@ class Statements {
   readonly notifications: SqliteNotificationStore;
   readonly subscriptions: SqliteSubscriptionStore;
   readonly wsTokens: SqliteWsTokenStore;
+  readonly fanout: SqliteFanoutStore;
   constructor(db: Database) {
     this.tenants = new SqliteTenantStore(db);
     this.rooms = new SqliteRoomStore(db);
@@ -52,6 +57,7 @@ class Statements {
     this.notifications = new SqliteNotificationStore(db);
     this.subscriptions = new SqliteSubscriptionStore(db);
     this.wsTokens = new SqliteWsTokenStore(db);
+    this.fanout = new SqliteFanoutStore(db);
   }
 }
 
@@ -64,6 +70,7 @@ class SqliteTx implements Tx {
   private n?: NotificationStore;
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
+  private f?: FanoutStore;
   constructor(
     private readonly gate: TxGate,
     private readonly st: Statements,
@@ -89,6 +96,9 @@ class SqliteTx implements Tx {
   get wsTokens(): WsTokenStore {
     return (this.w ??= new WsTokens(this.st.wsTokens, this.gate));
   }
+  get fanout(): FanoutStore {
+    return (this.f ??= new Fanout(this.st.fanout, this.gate));
+  }
   afterCommit(cb: () => void): void {
     if (!this.gate.open) throw new TransactionClosedError();
     this.gate.callbacks.push(cb);
@@ -103,6 +113,11 @@ export interface SqliteStoreOptions {
   migrate?: boolean;
   /** Hold `<path>.lock` for the life of the store: the server's own database (CLI commands share it). */
   instanceLock?: boolean;
+  /**
+   * WAL checkpoints on a worker thread (the server): the main connection's autocheckpoint becomes a
+   * backstop. `onError` receives the worker's failures.
+   */
+  backgroundCheckpoints?: { onError?: (message: string) => void };
   /** Where errors of after-commit callbacks go (the commit stands). */
   onCallbackError?: (err: unknown) => void;
   now?: () => Date;
@@ -117,6 +132,7 @@ export class SqliteStore implements Store {
   readonly deliveries: DeliveryStore;
   readonly notifications: NotificationStore;
   readonly subscriptions: SubscriptionStore;
+  readonly fanout: FanoutStore;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   readonly writer: GroupCommitWriter<Tx>;
@@ -124,6 +140,8 @@ export class SqliteStore implements Store {
   readonly applied: string[];
   private readonly reader: Database;
   private closed: Promise<void> | null = null;
+  /** The background checkpointer, when running (tests look at its progress). */
+  readonly checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(
     readonly db: Database,
@@ -142,6 +160,7 @@ export class SqliteStore implements Store {
     this.deliveries = new Deliveries(r.deliveries, open);
     this.notifications = new Notifications(r.notifications, open);
     this.subscriptions = new Subscriptions(r.subscriptions, open);
+    this.fanout = new Fanout(r.fanout, open);
     this.writer = new GroupCommitWriter<Tx>(db, {
       makeHandle: (gate) => new SqliteTx(gate, w),
       onCallbackError: o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err)),
@@ -149,16 +168,22 @@ export class SqliteStore implements Store {
     if (o.migrate !== false) w.deliveries.voidLeases((o.now?.() ?? new Date()).toISOString());
     this.health = healthStore(this, db, o.path);
     this.maintenance = maintenanceStore(this.writer, db, o.path);
+    if (o.backgroundCheckpoints && o.path !== ":memory:") {
+      const c = new BackgroundCheckpointer({ path: o.path, db, onError: o.backgroundCheckpoints.onError });
+      // Unavailable here (no Worker): the main connection keeps checkpointing itself.
+      if (c.start()) this.checkpointer = c;
+    }
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new TransactionClosedError());
-    return this.writer.submit(fn);
+    return this.writer.submit(fn, opts);
   }
 
   close(): Promise<void> {
     return (this.closed ??= (async () => {
       await this.writer.flush();
+      await this.checkpointer?.stop();
       if (this.reader !== this.db) this.reader.close();
       this.db.close();
       this.lock?.release();
