@@ -11,7 +11,9 @@ export const COPY_TABLES = [
   "notifications",
   "notification_recipients",
   "subscriptions",
+  "webhook_payloads",
   "deliveries",
+  "fanout_jobs",
 ] as const;
 export type CopyTable = (typeof COPY_TABLES)[number];
 
@@ -24,7 +26,9 @@ export const COPY_KEYS: Record<CopyTable, readonly string[]> = {
   notifications: ["tenant_id", "notification_id"],
   notification_recipients: ["tenant_id", "user_id", "notification_id"],
   subscriptions: ["tenant_id", "id"],
+  webhook_payloads: ["payload_id"],
   deliveries: ["delivery_id"],
+  fanout_jobs: ["job_id"],
 };
 
 /** JSON columns (values in a CopyRow); `notNull` ones store JSON null as the text 'null'. */
@@ -33,6 +37,7 @@ export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boo
   rooms: [{ column: "metadata", notNull: false }],
   messages: [{ column: "meta", notNull: false }],
   notifications: [{ column: "payload", notNull: true }],
+  fanout_jobs: [{ column: "user_ids", notNull: false }],
 };
 
 /**

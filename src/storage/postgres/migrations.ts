@@ -9,6 +9,7 @@ import m004 from "../../../migrations/postgres/004_ws_tokens.sql" with { type: "
 import m005 from "../../../migrations/postgres/005_delivery_fairness.sql" with { type: "text" };
 import m006 from "../../../migrations/postgres/006_room_member_count.sql" with { type: "text" };
 import m007 from "../../../migrations/postgres/007_jwt_keys.sql" with { type: "text" };
+import m008 from "../../../migrations/postgres/008_fairness.sql" with { type: "text" };
 import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
@@ -23,7 +24,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
   { name: "007_jwt_keys.sql", sql: m007 },
-  // 008 is taken by another change in flight (fairness).
+  { name: "008_fairness.sql", sql: m008 },
   { name: "009_delivery_leases.sql", sql: m009 },
 ];
 

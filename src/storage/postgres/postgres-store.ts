@@ -9,7 +9,8 @@ import type { MaintenanceStore } from "../maintenance-store";
 import type { MessageReads, MessageStore } from "../message-store";
 import type { NotificationReads, NotificationStore } from "../notification-store";
 import type { RoomReads, RoomStore } from "../room-store";
-import type { Store, Tx } from "../store";
+import type { FanoutReads, FanoutStore } from "../fanout-store";
+import type { Store, TransactionOptions, Tx } from "../store";
 import type { SubscriptionReads, SubscriptionStore } from "../subscription-store";
 import type { TenantReads, TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
@@ -19,6 +20,7 @@ import { describeDsn } from "./dsn";
 import { dumpAll } from "./dump";
 import { classify, isRetryable } from "./errors";
 import { PgDeliveryStore } from "./delivery-store";
+import { PgFanoutStore } from "./fanout-store";
 import { PoolGate } from "./gate";
 import { PgMessageStore } from "./message-store";
 import { migratePostgres } from "./migrations";
@@ -48,6 +50,7 @@ class PgTx implements Tx {
   private n?: NotificationStore;
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
+  private f?: FanoutStore;
 
   constructor(private readonly order: CommitOrder) {
     this.settled = new Promise((r) => (this.resolveSettled = r));
@@ -73,6 +76,9 @@ class PgTx implements Tx {
   }
   get wsTokens(): WsTokenStore {
     return (this.w ??= new PgWsTokenStore(this.conn));
+  }
+  get fanout(): FanoutStore {
+    return (this.f ??= new PgFanoutStore(this.conn));
   }
   afterCommit(cb: () => void): void {
     if (!this.open) throw new TransactionClosedError();
@@ -134,6 +140,7 @@ export class PostgresStore implements Store {
   readonly deliveries: DeliveryReads;
   readonly notifications: NotificationReads;
   readonly subscriptions: SubscriptionReads;
+  readonly fanout: FanoutReads;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   /** Migrations applied by this open. */
@@ -165,6 +172,7 @@ export class PostgresStore implements Store {
     this.deliveries = new PgDeliveryStore(c);
     this.notifications = new PgNotificationStore(c);
     this.subscriptions = new PgSubscriptionStore(c);
+    this.fanout = new PgFanoutStore(c);
     this.health = healthStore(this.sql, describeDsn(o.url));
     this.maintenance = {
       dump: () => dumpAll(this.sql),
@@ -175,16 +183,16 @@ export class PostgresStore implements Store {
     };
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new TransactionClosedError());
-    const p = this.run(fn);
+    const p = this.run(fn, opts?.lazy === true);
     this.inflight.add(p);
     const forget = () => void this.inflight.delete(p);
     p.then(forget, forget);
     return p;
   }
 
-  private async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async run<T>(fn: (tx: Tx) => Promise<T>, lazy: boolean): Promise<T> {
     await this.gate.acquire();
     try {
       for (let attempt = 1; ; attempt++) {
@@ -193,6 +201,9 @@ export class PostgresStore implements Store {
         try {
           result = (await this.sql.begin(async (client) => {
             tx.client = client;
+            // Redo-safe background work: its COMMIT does not wait for the WAL flush (a crash loses
+            // it whole, never half of it; the next ordinary commit's flush makes it durable).
+            if (lazy) await client`SET LOCAL synchronous_commit = off`;
             try {
               return await fn(tx);
             } finally {
