@@ -82,5 +82,5 @@ describe("a refused handshake does not use up a single-use token", () => {
     await ok.close();
     // Single use still holds once it has been used.
     expect((await tryUpgrade(s.url, q, {})).status).toBe(401);
-  });
+  }, 15_000);
 });

@@ -43,7 +43,7 @@ test("a message's fan-out job left unexpanded by a stopped process is resumed at
   } finally {
     await second.stop();
   }
-});
+}, 20_000);
 
 test("WS_MAX_CONNECTIONS defaults to 90 % of the open-file soft limit", () => {
   expect(defaultMaxConnections(1024)).toBe(921);

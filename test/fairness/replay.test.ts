@@ -15,8 +15,8 @@ describe("connect replay in steps", () => {
   test("a user in 300 rooms gets every room replayed in seq order, and live frames never before their room's replay", async () => {
     const t = await makeTenant(s, "many-rooms", { user_message_rate: 100_000 });
     const rooms: string[] = [];
-    for (let i = 0; i < 300; i++) rooms.push(await t.room("alice", ["bob"]));
-    for (const r of rooms) await t.as("alice").post(`/rooms/${r}/messages`, { content: "before" });
+    for (let i = 0; i < 300; i += 25) rooms.push(...(await Promise.all(Array.from({ length: 25 }, () => t.room("alice", ["bob"])))));
+    for (let i = 0; i < 300; i += 25) await Promise.all(rooms.slice(i, i + 25).map((r) => t.as("alice").post(`/rooms/${r}/messages`, { content: "before" })));
     const bob = await t.connect("bob", { waitSync: false });
     // Live messages while the replay may still be running.
     const live = await Promise.all(rooms.slice(0, 100).map((r) => t.as("alice").post(`/rooms/${r}/messages`, { content: "live" })));
@@ -31,7 +31,7 @@ describe("connect replay in steps", () => {
     expect(live.every((m) => m.status === 201)).toBe(true);
     expect(s.api.gateway.registry.count(t.tenant_id, "bob")).toBe(1);
     await bob.close();
-  });
+  }, 30_000);
 });
 
 describe("notification replay", () => {
@@ -40,7 +40,7 @@ describe("notification replay", () => {
     const k = s.client(t.api_key);
     // ~6 MB of unacked notifications: more than the kernel buffers and WS_BACKPRESSURE_BYTES.
     const payload = { blob: "n".repeat(15_000) };
-    for (let i = 0; i < 400; i++) await k.post("/notify", { topic: "big", payload, targets: { user_ids: ["slow"] } });
+    for (let i = 0; i < 400; i += 20) await Promise.all(Array.from({ length: 20 }, () => k.post("/notify", { topic: "big", payload, targets: { user_ids: ["slow"] } })));
     const raw = await rawHandshake(s.url, "/ws", t.headers("slow"), { pauseAfterHead: true });
     expect(raw.status).toBe(101);
     // Closed by the replay well before the heartbeat (2 beats) would drop it.
@@ -48,7 +48,7 @@ describe("notification replay", () => {
     raw.socket.resume();
     await within(raw.closed, 5000, "TCP close");
     expect(wireCloseCode(raw.tail())).toBe(1013);
-  });
+  }, 30_000);
 
   test("a reader that keeps up gets every unacked notification, then sync.complete", async () => {
     const t = await makeTenant(s, "fast-notif");
@@ -60,7 +60,7 @@ describe("notification replay", () => {
     await c.waitForFrame((f) => f.type === "sync.complete", 10_000, "sync.complete");
     expect(c.frames.filter((f) => f.type === "notification").map((f) => f.notification_id)).toEqual(ids);
     await c.close();
-  });
+  }, 30_000);
 });
 
 describe("typing is one publish per room", () => {
