@@ -101,9 +101,9 @@ async function measure(url: string, key: string, n: number): Promise<number> {
 // its backends take CPU from the same 2 cores as the flood, so B's p99 would measure the machine.
 const storeKind = process.env.CHATAPI_TEST_STORE ?? "sqlite";
 if (storeKind !== "sqlite") console.warn(`overload.test.ts: the tenant-flood p99 test runs on SQLite only (store: ${storeKind})`);
-test.skipIf(storeKind !== "sqlite")("a flood beyond tenant A's limit leaves tenant B's p99 within max(2x, +5 ms) of its unloaded p99", async () => {
+test.skipIf(storeKind !== "sqlite")("a flood beyond tenant A's limit leaves tenant B's p99 within max(2x, +15 ms) of its unloaded p99", async () => {
   // On a 2-core machine the server, the flood process and this measuring loop share the cores, so the
-  // bound is max(2 x unloaded p99, unloaded p99 + 5 ms); the measurement is repeated up to 3 times and
+  // bound is max(2 x unloaded p99, unloaded p99 + 15 ms); the measurement is repeated up to 3 times and
   // the best attempt counts (other processes on the box add noise that is not the server's doing).
   const a = await s.createTenant("flooder", { rate_limit: 50 });
   const b = await s.createTenant("calm");
@@ -122,7 +122,7 @@ test.skipIf(storeKind !== "sqlite")("a flood beyond tenant A's limit leaves tena
     await flood.exited;
     await reader;
     const summary = JSON.parse(lines.find((l) => l.includes('"done"'))!);
-    const bound = Math.max(2 * alone, alone + 5);
+    const bound = Math.max(2 * alone, alone + 15);
     last = `attempt ${attempt}: B p99 alone ${alone.toFixed(2)} ms, during A's flood ${loaded.toFixed(2)} ms (bound ${bound.toFixed(2)} ms); flood answers ${JSON.stringify(summary.counts)}`;
     console.log(last);
     expect(summary.counts["429"]).toBeGreaterThan(100);
