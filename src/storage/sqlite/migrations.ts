@@ -26,7 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
   { name: "007_jwt_keys.sql", sql: m007 },
-  // 008 is taken by another change in flight (fairness).
+  // 008 was the fairness migration, not integrated yet: it must be renumbered after 016 when it lands.
   { name: "009_delivery_leases.sql", sql: m009 },
   { name: "010_conversations.sql", sql: m010 },
   // 011-014 are reserved for conversations (threads, mentions, reactions).
