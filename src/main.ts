@@ -222,8 +222,9 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
     preparePayload: (payload) => signWebhookAttachments(payload, urls),
   });
-  // SQLite: the database is this process's alone; PostgreSQL may be shared by several nodes (leases).
-  const fanout = new FanoutWorker({ store, bus, online, tenants, worker: webhooks, log, steps, exclusive: config.databaseUrl === null });
+  // Outside cluster mode one process serves the database, so every unfinished fan-out is its own at
+  // start; in cluster mode the nodes share PostgreSQL and take fan-outs over by lease.
+  const fanout = new FanoutWorker({ store, bus, online, tenants, worker: webhooks, log, steps, exclusive: config.redisUrl === null });
   const outbox = new DeliveryOutbox({ fanout });
   const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: state ? new SharedBuckets(state) : new TokenBuckets(), metrics, attachments });
   const reactions = new ReactionService({ rooms, store, bus, urls });

@@ -38,9 +38,9 @@ export interface FanoutDeps {
   chunk?: number;
   now?: () => number;
   /**
-   * The database belongs to this process alone (SQLite): at start every unfinished job is its own,
-   * whatever its lease. Otherwise (PostgreSQL, possibly shared by several nodes) only jobs whose lease
-   * has passed are claimed, at start and then periodically (a node that died leaves its jobs).
+   * The database is served by this process alone (not cluster mode): at start every unfinished job is
+   * its own, whatever its lease. Otherwise (cluster mode: nodes sharing PostgreSQL) only jobs whose
+   * lease has passed are claimed, at start and then periodically (a node that died leaves its jobs).
    */
   exclusive?: boolean;
   leaseMs?: number;

@@ -1,8 +1,8 @@
 // Issue 13: a fan-out job is durable. Written in the transaction of the message, it is resumed by
 // the next process when the previous one stopped before expanding it: every offline member still
-// gets the webhook (docs/guides/webhooks.md: a crash never loses a delivery). On PostgreSQL, shared by
-// several nodes, a job is leased: another node running meanwhile leaves it alone, and takes it once
-// the node that wrote it has stopped.
+// gets the webhook (docs/guides/webhooks.md: a crash never loses a delivery). In cluster mode (nodes
+// sharing PostgreSQL) a job is leased: another node running meanwhile leaves it alone, and takes it
+// once the node that wrote it has stopped.
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { request, TEST_MASTER_KEY, waitFor } from "../helpers";
 import { Receiver } from "../delivery/receiver";
 import { storedRows } from "../support/store";
 import { createTestDatabase, postgresAvailable } from "../support/postgres";
+import { sharedRedis } from "../support/cluster-mode";
 
 const dataDir = mkdtempSync(join(tmpdir(), "chatapi-fanout-resume-"));
 const rx = new Receiver();
@@ -48,10 +49,22 @@ test("a message's fan-out job left unexpanded by a stopped process is resumed at
   }
 }, 20_000);
 
-test("PostgreSQL: a leased job is left to its node while it runs, and resumed by another node once it stops", async () => {
+test("cluster mode: a leased job is left to its node while it runs, and resumed by another node once it stops", async () => {
   if (!(await postgresAvailable())) return;
   const db = await createTestDatabase();
-  const pgConfig = () => loadConfig({ LISTEN_ADDR: "127.0.0.1:0", DATA_DIR: mkdtempSync(join(tmpdir(), "chatapi-fanout-pg-")), DATABASE_DSN: db.url, MASTER_API_KEY: TEST_MASTER_KEY, LOG_LEVEL: "silent", DEFAULT_RATE_LIMIT: "100000" });
+  const redis = await sharedRedis();
+  let n = 0;
+  const pgConfig = () =>
+    loadConfig({
+      LISTEN_ADDR: "127.0.0.1:0",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "chatapi-fanout-pg-")),
+      DATABASE_DSN: db.url,
+      REDIS_URL: redis,
+      NODE_ID: `resume-${++n}`,
+      MASTER_API_KEY: TEST_MASTER_KEY,
+      LOG_LEVEL: "silent",
+      DEFAULT_RATE_LIMIT: "100000",
+    });
   const first = await startServer(pgConfig());
   let second: Awaited<ReturnType<typeof startServer>> | null = null;
   try {
