@@ -173,6 +173,8 @@ function parseArgs(argv: string[]): Args {
 export async function main(argv: string[]): Promise<number> {
   // `bun run bench cluster`: its own runner (several processes: PostgreSQL, Redis, nodes).
   if (argv[0] === "cluster") return (await import("./cluster/run")).clusterBench(argv.slice(1));
+  // The noisy-neighbour benchmark has its own driver (bench/scenarios/fairness.ts).
+  if (argv.includes("fairness")) return (await import("./scenarios/fairness")).runFairness(argv.filter((a) => a !== "fairness"));
   const args = parseArgs(argv);
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const all = args.names.length ? args.names : Object.keys(SCENARIOS);

@@ -5,6 +5,7 @@ import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import type { SqliteSynchronous } from "../../config";
 import type { AttachmentStore } from "../attachment-store";
 import type { DeliveryStore } from "../delivery-store";
+import type { FanoutStore } from "../fanout-store";
 import { TransactionClosedError } from "../errors";
 import type { HealthStore, StoreDescription } from "../health-store";
 import type { CheckpointResult, MaintenanceStore } from "../maintenance-store";
@@ -12,14 +13,16 @@ import type { MessageStore } from "../message-store";
 import type { NotificationStore } from "../notification-store";
 import type { RoomStore } from "../room-store";
 import type { SearchReads } from "../search-store";
-import type { Store, Tx } from "../store";
+import type { Store, TransactionOptions, Tx } from "../store";
 import type { SubscriptionStore } from "../subscription-store";
 import type { TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
 import { ATTACHMENT_METHODS, SqliteAttachmentStore } from "./attachment-store";
 import { migrate, openDatabase } from "./connection";
 import { DELIVERY_METHODS, SqliteDeliveryStore } from "./delivery-store";
+import { BackgroundCheckpointer } from "./checkpointer";
 import { ALWAYS_OPEN, facadeClass, type Gate } from "./facade";
+import { FANOUT_METHODS, SqliteFanoutStore } from "./fanout-store";
 import { MESSAGE_METHODS, SqliteMessageStore } from "./message-store";
 import { MIGRATIONS } from "./migrations";
 import { NOTIFICATION_METHODS, SqliteNotificationStore } from "./notification-store";
@@ -40,6 +43,7 @@ const Subscriptions = facadeClass<SubscriptionStore>(SUBSCRIPTION_METHODS);
 const WsTokens = facadeClass<WsTokenStore>(WS_TOKEN_METHODS);
 const Attachments = facadeClass<AttachmentStore>(ATTACHMENT_METHODS);
 const Searches = facadeClass<SearchReads>(SEARCH_METHODS);
+const Fanout = facadeClass<FanoutStore>(FANOUT_METHODS);
 
 /** The statement classes of one connection. */
 class Statements {
@@ -52,6 +56,7 @@ class Statements {
   readonly wsTokens: SqliteWsTokenStore;
   readonly attachments: SqliteAttachmentStore;
   readonly search: SqliteSearchStore;
+  readonly fanout: SqliteFanoutStore;
   constructor(db: Database) {
     this.tenants = new SqliteTenantStore(db);
     this.rooms = new SqliteRoomStore(db);
@@ -62,6 +67,7 @@ class Statements {
     this.wsTokens = new SqliteWsTokenStore(db);
     this.attachments = new SqliteAttachmentStore(db);
     this.search = new SqliteSearchStore(db);
+    this.fanout = new SqliteFanoutStore(db);
   }
 }
 
@@ -75,6 +81,7 @@ class SqliteTx implements Tx {
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
   private a?: AttachmentStore;
+  private f?: FanoutStore;
   constructor(
     private readonly gate: TxGate,
     private readonly st: Statements,
@@ -103,6 +110,10 @@ class SqliteTx implements Tx {
   get attachments(): AttachmentStore {
     return (this.a ??= new Attachments(this.st.attachments, this.gate));
   }
+
+  get fanout(): FanoutStore {
+    return (this.f ??= new Fanout(this.st.fanout, this.gate));
+  }
   afterCommit(cb: () => void): void {
     if (!this.gate.open) throw new TransactionClosedError();
     this.gate.callbacks.push(cb);
@@ -117,6 +128,11 @@ export interface SqliteStoreOptions {
   migrate?: boolean;
   /** Hold `<path>.lock` for the life of the store: the server's own database (CLI commands share it). */
   instanceLock?: boolean;
+  /**
+   * WAL checkpoints on a worker thread (the server): the main connection's autocheckpoint becomes a
+   * backstop. `onError` receives the worker's failures.
+   */
+  backgroundCheckpoints?: { onError?: (message: string) => void };
   /** Where errors of after-commit callbacks go (the commit stands). */
   onCallbackError?: (err: unknown) => void;
   now?: () => Date;
@@ -133,6 +149,7 @@ export class SqliteStore implements Store {
   readonly subscriptions: SubscriptionStore;
   readonly attachments: AttachmentStore;
   readonly search: SearchReads;
+  readonly fanout: FanoutStore;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   readonly writer: GroupCommitWriter<Tx>;
@@ -140,6 +157,8 @@ export class SqliteStore implements Store {
   readonly applied: string[];
   private readonly reader: Database;
   private closed: Promise<void> | null = null;
+  /** The background checkpointer, when running (tests look at its progress). */
+  readonly checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(
     readonly db: Database,
@@ -160,6 +179,7 @@ export class SqliteStore implements Store {
     this.subscriptions = new Subscriptions(r.subscriptions, open);
     this.attachments = new Attachments(r.attachments, open);
     this.search = new Searches(r.search, open);
+    this.fanout = new Fanout(r.fanout, open);
     this.writer = new GroupCommitWriter<Tx>(db, {
       makeHandle: (gate) => new SqliteTx(gate, w),
       onCallbackError: o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err)),
@@ -167,16 +187,22 @@ export class SqliteStore implements Store {
     if (o.migrate !== false) w.deliveries.voidLeases((o.now?.() ?? new Date()).toISOString());
     this.health = healthStore(this, db, o.path);
     this.maintenance = maintenanceStore(this.writer, db, o.path);
+    if (o.backgroundCheckpoints && o.path !== ":memory:") {
+      const c = new BackgroundCheckpointer({ path: o.path, db, onError: o.backgroundCheckpoints.onError });
+      // Unavailable here (no Worker): the main connection keeps checkpointing itself.
+      if (c.start()) this.checkpointer = c;
+    }
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new TransactionClosedError());
-    return this.writer.submit(fn);
+    return this.writer.submit(fn, opts);
   }
 
   close(): Promise<void> {
     return (this.closed ??= (async () => {
       await this.writer.flush();
+      await this.checkpointer?.stop();
       if (this.reader !== this.db) this.reader.close();
       this.db.close();
       this.lock?.release();

@@ -23,6 +23,8 @@ export class TxGate implements Gate {
 
 interface Job<H> {
   fn?: (tx: H) => Promise<unknown>;
+  /** May commit without its own fsync (a batch of lazy jobs runs with synchronous=NORMAL). */
+  lazy: boolean;
   exclusive?: () => unknown;
   resolve: (v: any) => void;
   reject: (e: unknown) => void;
@@ -50,12 +52,17 @@ export interface WriterOptions<H> {
 /** The single write path of a SQLite store. */
 export class GroupCommitWriter<H> {
   private queue: Job<H>[] = [];
+  /** Lazy (background) work: committed in the turn after the durable work, so waiting responses go first. */
+  private lazyQueue: Job<H>[] = [];
+  private lazyScheduled = false;
   private scheduled = false;
   private running: Promise<void> | null = null;
   private readonly maxBatch: number;
   readonly stats: WriterStats = { batches: 0, items: 0, largestBatch: 0 };
   // Prepared once: db.exec would parse these statements again for every batch and item.
   private readonly s: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+  /** The connection's `synchronous` when it fsyncs every commit (FULL=2, EXTRA=3), else null: lazy jobs then need nothing special. */
+  private readonly durableSync: number | null;
 
   constructor(
     private readonly db: Database,
@@ -70,30 +77,50 @@ export class GroupCommitWriter<H> {
       release: db.prepare("RELEASE item"),
       rollbackTo: db.prepare("ROLLBACK TO item"),
     };
+    const sync = (db.query("PRAGMA synchronous").get() as { synchronous: number } | null)?.synchronous ?? 1;
+    this.durableSync = sync >= 2 ? sync : null;
   }
 
   /**
    * Queues `fn` for the next batch; resolves with its result after COMMIT and after its
    * after-commit callbacks ran. `fn` may run twice (batch replay): effects only through the handle.
    */
-  submit<T>(fn: (tx: H) => Promise<T>): Promise<T> {
+  submit<T>(fn: (tx: H) => Promise<T>, opts: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn: fn as (tx: H) => Promise<unknown>, resolve, reject, failed: false });
-      this.schedule();
+      const job: Job<H> = { fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && this.durableSync !== null, resolve, reject, failed: false };
+      if (job.lazy) this.scheduleLazy(job);
+      else {
+        this.queue.push(job);
+        this.schedule();
+      }
     });
   }
 
   /** Runs `fn` alone on the write connection, outside any transaction (checkpoints, VACUUM INTO). */
   exclusive<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ exclusive: fn, resolve, reject, failed: false });
+      this.queue.push({ exclusive: fn, lazy: false, resolve, reject, failed: false });
       this.schedule();
     });
   }
 
-  /** Runs everything queued now; resolves when the queue is empty (shutdown). */
-  flush(): Promise<void> {
-    return this.drain();
+  /** Runs everything queued now, lazy work included; resolves when both queues are empty (shutdown). */
+  async flush(): Promise<void> {
+    await this.drain();
+    this.queue.push(...this.lazyQueue.splice(0));
+    await this.drain();
+  }
+
+  private scheduleLazy(job: Job<H>): void {
+    this.lazyQueue.push(job);
+    if (this.lazyScheduled) return;
+    this.lazyScheduled = true;
+    // The turn after: durable work submitted meanwhile (and the responses waiting on it) goes first.
+    setImmediate(() => {
+      this.lazyScheduled = false;
+      this.queue.push(...this.lazyQueue.splice(0));
+      void this.drain();
+    });
   }
 
   private schedule(): void {
@@ -132,9 +159,20 @@ export class GroupCommitWriter<H> {
         }
         continue;
       }
+      // A batch is a run of jobs of the same durability: lazy ones commit without their own fsync.
       let n = 0;
-      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
-      await this.runBatch(this.queue.splice(0, n));
+      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive && this.queue[n]!.lazy === head.lazy) n++;
+      const batch = this.queue.splice(0, n);
+      if (!head.lazy) {
+        await this.runBatch(batch);
+        continue;
+      }
+      this.db.exec("PRAGMA synchronous = NORMAL");
+      try {
+        await this.runBatch(batch);
+      } finally {
+        this.db.exec(`PRAGMA synchronous = ${this.durableSync}`);
+      }
     }
   }
 
