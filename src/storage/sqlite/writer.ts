@@ -6,6 +6,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { StorageUnavailableError } from "../errors";
 import { classify } from "./errors";
 import type { Gate } from "./facade";
+import type { WalSync } from "./wal-sync";
 
 /** The open/closed state and after-commit callbacks of one transaction handle. */
 export class TxGate implements Gate {
@@ -45,6 +46,11 @@ export interface WriterOptions<H> {
   /** Called with an error thrown by an after-commit callback (the commit stands). */
   onCallbackError: (err: unknown) => void;
   maxBatch?: number;
+  /**
+   * Durability off the event loop: the connection commits without fsync (synchronous=NORMAL) and a
+   * batch settles only once this made its WAL frames durable. Absent: COMMIT itself is durable.
+   */
+  walSync?: WalSync;
 }
 
 /** The single write path of a SQLite store. */
@@ -91,9 +97,10 @@ export class GroupCommitWriter<H> {
     });
   }
 
-  /** Runs everything queued now; resolves when the queue is empty (shutdown). */
-  flush(): Promise<void> {
-    return this.drain();
+  /** Runs everything queued now; resolves when the queue is empty and what it committed is durable (shutdown). */
+  async flush(): Promise<void> {
+    await this.drain();
+    await this.o.walSync?.barrier()?.catch(() => undefined);
   }
 
   private schedule(): void {
@@ -124,6 +131,17 @@ export class GroupCommitWriter<H> {
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (head.exclusive) {
+        // Backups and checkpoints see only what is durable.
+        const durable = this.o.walSync?.barrier();
+        if (durable) {
+          try {
+            await durable;
+          } catch (err) {
+            this.queue.shift();
+            head.reject(classify(err));
+            continue;
+          }
+        }
         this.queue.shift();
         try {
           head.resolve(head.exclusive());
@@ -234,6 +252,19 @@ export class GroupCommitWriter<H> {
     this.stats.batches++;
     this.stats.items += batch.length;
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length;
+    // The next batch may start now; this one settles when its frames are on disk.
+    if (this.o.walSync) this.o.walSync.committedBatch((err) => (err ? this.undurable(batch, err) : this.settle(batch)));
+    else this.settle(batch);
+  }
+
+  /** The WAL could not be made durable: nobody is told their write succeeded (503). */
+  private undurable(batch: Job<H>[], err: unknown): void {
+    const e = classify(err);
+    for (const j of batch) j.reject(j.failed ? classify(j.error) : e);
+  }
+
+  /** After a durable COMMIT: each item's callbacks in submission order, then its promise. */
+  private settle(batch: Job<H>[]): void {
     for (const j of batch) {
       if (j.failed) {
         j.reject(classify(j.error));
