@@ -83,7 +83,7 @@ describe("SQLite durability off the event loop (SQLITE_SYNCHRONOUS=full)", () =>
     expect(m.walSync).toBeNull();
   });
 
-  test("a batch settles (promise, after-commit callbacks) only after its fdatasync; the next batch commits meanwhile and settles after, in commit order", async () => {
+  test("a batch settles (promise, after-commit callbacks) only after its fdatasync; what arrives meanwhile waits and commits as ONE next batch, settled after, in commit order", async () => {
     const dir = mkdtempSync(join(tmpdir(), "chatapi-walsync-"));
     dirs.push(dir);
     const path = join(dir, "s.db");
@@ -91,28 +91,35 @@ describe("SQLite durability off the event loop (SQLITE_SYNCHRONOUS=full)", () =>
     const s = openSqliteStore({ path, synchronous: "full", durabilitySync: disk.sync, onCallbackError: () => {} });
     stores.push(s);
     const log: string[] = [];
-    const first = s.transaction(async (tx) => {
-      await tx.tenants.insert(tenant("one"));
-      tx.afterCommit(() => log.push("callback one"));
-    }).then(() => log.push("resolved one"));
+    const send = (id: string) =>
+      s.transaction(async (tx) => {
+        await tx.tenants.insert(tenant(id));
+        tx.afterCommit(() => log.push(`callback ${id}`));
+      }).then(() => log.push(`resolved ${id}`));
+    const first = send("one");
     const sync1 = await disk.next();
     // Committed (the writer is free) but not durable: nothing settled yet.
     expect(s.writer.stats.batches).toBe(1);
     expect(log).toEqual([]);
-    const second = s.transaction(async (tx) => {
-      await tx.tenants.insert(tenant("two"));
-      tx.afterCommit(() => log.push("callback two"));
-    }).then(() => log.push("resolved two"));
-    // The second batch commits while the first fdatasync is still in flight.
-    while (s.writer.stats.batches < 2) await new Promise((r) => setImmediate(r));
-    expect(log).toEqual([]);
+    // Sends of several turns while the fdatasync runs: the event loop is free, they queue up.
+    const more = [send("two")];
+    await new Promise((r) => setImmediate(r));
+    more.push(send("three"));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(s.writer.stats.batches).toBe(1);
     sync1.release();
     await first;
     expect(log).toEqual(["callback one", "resolved one"]);
-    // One more fdatasync, begun after the second COMMIT, settles the second batch.
-    (await disk.next()).release();
-    await second;
-    expect(log).toEqual(["callback one", "resolved one", "callback two", "resolved two"]);
+    // They commit together, then one more fdatasync (begun after that COMMIT) settles them.
+    const sync2 = await disk.next();
+    expect(s.writer.stats).toMatchObject({ batches: 2, items: 3, largestBatch: 2 });
+    expect(log.length).toBe(2);
+    sync2.release();
+    await Promise.all(more);
+    // Callbacks in commit order (each item's promise resolves after its own callbacks).
+    expect(log.filter((l) => l.startsWith("callback"))).toEqual(["callback one", "callback two", "callback three"]);
+    expect(log.indexOf("resolved two")).toBeGreaterThan(log.indexOf("callback two"));
+    expect(log.indexOf("resolved three")).toBeGreaterThan(log.indexOf("callback three"));
     expect(disk.real).toBe(2);
   });
 

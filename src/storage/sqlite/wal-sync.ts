@@ -33,7 +33,7 @@ export class WalSync {
   private committed = 0;
   private durable = 0;
   private pending: { epoch: number; done: (err?: unknown) => void }[] = [];
-  private inFlight = false;
+  private inFlight: Promise<void> | null = null;
   private waiters: Waiter[] = [];
   private fh: Promise<FileHandle> | null = null;
   /** After a failed fdatasync nothing is trusted again (the kernel may have dropped the dirty pages). */
@@ -49,6 +49,11 @@ export class WalSync {
     const epoch = ++this.committed;
     this.pending.push({ epoch, done });
     if (!this.inFlight) this.start();
+  }
+
+  /** The fdatasync in flight (settled, never rejected), or null. */
+  current(): Promise<void> | null {
+    return this.inFlight;
   }
 
   /** Null when everything committed so far is durable; else a promise that resolves when it is. */
@@ -76,9 +81,8 @@ export class WalSync {
     const group = this.pending;
     this.pending = [];
     const epoch = this.committed;
-    this.inFlight = true;
     const run = this.broken ? Promise.reject(this.broken) : this.syncOnce();
-    run.then(
+    this.inFlight = run.then(
       () => {
         this.stats.syncs++;
         this.durable = epoch;
@@ -96,7 +100,7 @@ export class WalSync {
         this.waiters = [];
       },
     ).finally(() => {
-      this.inFlight = false;
+      this.inFlight = null;
       if (this.pending.length > 0) this.start();
     });
   }

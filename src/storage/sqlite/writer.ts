@@ -150,6 +150,10 @@ export class GroupCommitWriter<H> {
         }
         continue;
       }
+      // One batch in flight at a time: while its fdatasync runs, the event loop parses requests and
+      // the queue grows, so the next COMMIT carries them all (fewer, larger commits).
+      const syncing = this.o.walSync?.current();
+      if (syncing) await syncing;
       let n = 0;
       while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
       await this.runBatch(this.queue.splice(0, n));
