@@ -151,7 +151,8 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
     migrate: opts.migrate,
     instanceLock: opts.instanceLock,
     backgroundCheckpoints: opts.backgroundCheckpoints ? { onError: (message) => log.warn({ err: message }, "background checkpoint failed") } : undefined,
-    onCallbackError: (err) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)"),
+    onCallbackError,
+    onDurabilityError: (err) => log.error({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) }, "fdatasync of the SQLite WAL failed: writes answer 503 until the server is restarted"),
   });
   if (store.applied.length) log.info({ applied: store.applied }, "migrations applied");
   return store;

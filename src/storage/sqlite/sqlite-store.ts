@@ -19,6 +19,7 @@ import type { TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
 import { ATTACHMENT_METHODS, SqliteAttachmentStore } from "./attachment-store";
 import { migrate, openDatabase } from "./connection";
+import { WalSync } from "./wal-sync";
 import { DELIVERY_METHODS, SqliteDeliveryStore } from "./delivery-store";
 import { BackgroundCheckpointer } from "./checkpointer";
 import { ALWAYS_OPEN, facadeClass, type Gate } from "./facade";
@@ -133,6 +134,15 @@ export interface SqliteStoreOptions {
    * backstop. `onError` receives the worker's failures.
    */
   backgroundCheckpoints?: { onError?: (message: string) => void };
+  /**
+   * With synchronous "full": false makes COMMIT fsync on the event loop (SQLite's own FULL) instead of
+   * fdatasync on the I/O thread pool (wal-sync.ts). For comparisons and tests.
+   */
+  asyncDurability?: boolean;
+  /** Replaces the fdatasync of the WAL (tests: a slow or failing disk). */
+  durabilitySync?: () => Promise<void>;
+  /** Called once when an fdatasync of the WAL fails (the store then answers 503 until restarted). */
+  onDurabilityError?: (err: unknown) => void;
   /** Where errors of after-commit callbacks go (the commit stands). */
   onCallbackError?: (err: unknown) => void;
   now?: () => Date;
@@ -155,6 +165,8 @@ export class SqliteStore implements Store {
   readonly writer: GroupCommitWriter<Tx>;
   /** Migrations applied by this open. */
   readonly applied: string[];
+  /** Makes commits durable off the event loop (null: COMMIT fsyncs itself, or nothing to fsync). */
+  readonly walSync: WalSync | null;
   private readonly reader: Database;
   private closed: Promise<void> | null = null;
   /** The background checkpointer, when running (tests look at its progress). */
@@ -170,7 +182,11 @@ export class SqliteStore implements Store {
     this.reader = o.path === ":memory:" ? db : openDatabase(o.path, o.synchronous, { reader: true });
     const w = new Statements(db);
     const r = this.reader === db ? w : new Statements(this.reader);
-    const open: Gate = ALWAYS_OPEN;
+    // SQLITE_SYNCHRONOUS=full on a file: commits are made durable off the event loop (wal-sync.ts).
+    this.walSync = o.synchronous === "full" && o.path !== ":memory:" && o.asyncDurability !== false ? new WalSync({ path: o.path, onError: o.onDurabilityError, sync: o.durabilitySync }) : null;
+    if (this.walSync) db.exec("PRAGMA synchronous = NORMAL");
+    const walSync = this.walSync;
+    const open: Gate = walSync ? { open: true, durable: () => walSync.barrier() } : ALWAYS_OPEN;
     this.tenants = new Tenants(r.tenants, open);
     this.rooms = new Rooms(r.rooms, open);
     this.messages = new Messages(r.messages, open);
@@ -183,6 +199,7 @@ export class SqliteStore implements Store {
     this.writer = new GroupCommitWriter<Tx>(db, {
       makeHandle: (gate) => new SqliteTx(gate, w),
       onCallbackError: o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err)),
+      walSync: this.walSync ?? undefined,
     });
     if (o.migrate !== false) w.deliveries.voidLeases((o.now?.() ?? new Date()).toISOString());
     this.health = healthStore(this, db, o.path);
@@ -202,6 +219,7 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     return (this.closed ??= (async () => {
       await this.writer.flush();
+      await this.walSync?.close();
       await this.checkpointer?.stop();
       if (this.reader !== this.db) this.reader.close();
       this.db.close();

@@ -6,6 +6,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { StorageUnavailableError } from "../errors";
 import { classify } from "./errors";
 import type { Gate } from "./facade";
+import type { WalSync } from "./wal-sync";
 
 /** The open/closed state and after-commit callbacks of one transaction handle. */
 export class TxGate implements Gate {
@@ -47,6 +48,11 @@ export interface WriterOptions<H> {
   /** Called with an error thrown by an after-commit callback (the commit stands). */
   onCallbackError: (err: unknown) => void;
   maxBatch?: number;
+  /**
+   * Durability off the event loop: the connection commits without fsync (synchronous=NORMAL) and a
+   * batch settles only once this made its WAL frames durable. Absent: COMMIT itself is durable.
+   */
+  walSync?: WalSync;
 }
 
 /** The single write path of a SQLite store. */
@@ -87,7 +93,7 @@ export class GroupCommitWriter<H> {
    */
   submit<T>(fn: (tx: H) => Promise<T>, opts: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const job: Job<H> = { fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && this.durableSync !== null, resolve, reject, failed: false };
+      const job: Job<H> = { fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && (this.durableSync !== null || this.o.walSync !== undefined), resolve, reject, failed: false };
       if (job.lazy) this.scheduleLazy(job);
       else {
         this.queue.push(job);
@@ -104,11 +110,12 @@ export class GroupCommitWriter<H> {
     });
   }
 
-  /** Runs everything queued now, lazy work included; resolves when both queues are empty (shutdown). */
+  /** Runs everything queued now, lazy work included; resolves when both queues are empty and what they committed is durable (shutdown). */
   async flush(): Promise<void> {
     await this.drain();
     this.queue.push(...this.lazyQueue.splice(0));
     await this.drain();
+    await this.o.walSync?.barrier()?.catch(() => undefined);
   }
 
   private scheduleLazy(job: Job<H>): void {
@@ -151,6 +158,17 @@ export class GroupCommitWriter<H> {
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (head.exclusive) {
+        // Backups and checkpoints see only what is durable.
+        const durable = this.o.walSync?.barrier();
+        if (durable) {
+          try {
+            await durable;
+          } catch (err) {
+            this.queue.shift();
+            head.reject(classify(err));
+            continue;
+          }
+        }
         this.queue.shift();
         try {
           head.resolve(head.exclusive());
@@ -159,11 +177,16 @@ export class GroupCommitWriter<H> {
         }
         continue;
       }
-      // A batch is a run of jobs of the same durability: lazy ones commit without their own fsync.
+      // One batch in flight at a time: while its fdatasync runs, the event loop parses requests and
+      // the queue grows, so the next COMMIT carries them all (fewer, larger commits).
+      const syncing = this.o.walSync?.current();
+      if (syncing) await syncing;
+      // A batch is a run of jobs of the same durability: lazy ones commit without their own fsync
+      // (with a WalSync every batch is made durable off the event loop, lazy ones included).
       let n = 0;
       while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive && this.queue[n]!.lazy === head.lazy) n++;
       const batch = this.queue.splice(0, n);
-      if (!head.lazy) {
+      if (!head.lazy || this.durableSync === null) {
         await this.runBatch(batch);
         continue;
       }
@@ -272,6 +295,19 @@ export class GroupCommitWriter<H> {
     this.stats.batches++;
     this.stats.items += batch.length;
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length;
+    // The next batch may start now; this one settles when its frames are on disk.
+    if (this.o.walSync) this.o.walSync.committedBatch((err) => (err ? this.undurable(batch, err) : this.settle(batch)));
+    else this.settle(batch);
+  }
+
+  /** The WAL could not be made durable: nobody is told their write succeeded (503). */
+  private undurable(batch: Job<H>[], err: unknown): void {
+    const e = classify(err);
+    for (const j of batch) j.reject(j.failed ? classify(j.error) : e);
+  }
+
+  /** After a durable COMMIT: each item's callbacks in submission order, then its promise. */
+  private settle(batch: Job<H>[]): void {
     for (const j of batch) {
       if (j.failed) {
         j.reject(classify(j.error));
