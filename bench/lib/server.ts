@@ -55,6 +55,8 @@ export function productEnv(ctx: Ctx, dataDir: string, port: number, extra: Recor
     SQLITE_SYNCHRONOUS: "full",
     LOG_LEVEL: "info",
     DEFAULT_RATE_LIMIT: "1000000",
+    // idle holds 15,000 sockets of one tenant; the default cap is 10,000 (older builds ignore it).
+    WS_MAX_CONNECTIONS_PER_TENANT: "1000000",
     SHUTDOWN_DRAIN_TIMEOUT: "2s",
     ...extra,
   };
