@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startTestServer, waitFor, type TestServer } from "../helpers";
 import { readServerFrames, SocketFrames } from "./lib/ws-raw";
+import { onlyOn } from "../support/test-store";
 
 let s: TestServer;
 beforeAll(async () => {
@@ -99,9 +100,7 @@ async function measure(url: string, key: string, n: number): Promise<number> {
 
 // Measured on SQLite only: the rate limiter under test is the same for both stores, and on PostgreSQL
 // its backends take CPU from the same 2 cores as the flood, so B's p99 would measure the machine.
-const storeKind = process.env.CHATAPI_TEST_STORE ?? "sqlite";
-if (storeKind !== "sqlite") console.warn(`overload.test.ts: the tenant-flood p99 test runs on SQLite only (store: ${storeKind})`);
-test.skipIf(storeKind !== "sqlite")("a flood beyond tenant A's limit leaves tenant B's p99 within max(2x, +15 ms) of its unloaded p99", async () => {
+test.skipIf(onlyOn("sqlite", "the tenant-flood p99 test (overload.test.ts) runs on SQLite only"))("a flood beyond tenant A's limit leaves tenant B's p99 within max(2x, +15 ms) of its unloaded p99", async () => {
   // On a 2-core machine the server, the flood process and this measuring loop share the cores, so the
   // bound is max(2 x unloaded p99, unloaded p99 + 15 ms); the measurement is repeated up to 3 times and
   // the best attempt counts (other processes on the box add noise that is not the server's doing).
