@@ -76,7 +76,8 @@ function restClient(base: string, headers: Record<string, string>): RestClient {
   };
 }
 
-async function pump(stream: ReadableStream<Uint8Array> | null | undefined, into: string[]): Promise<void> {
+/** Calls `onLine` with each line of `stream`. */
+export async function pump(stream: ReadableStream<Uint8Array> | null | undefined, onLine: (line: string) => void): Promise<void> {
   if (!stream) return;
   const dec = new TextDecoder();
   let rest = "";
@@ -84,7 +85,7 @@ async function pump(stream: ReadableStream<Uint8Array> | null | undefined, into:
     rest += dec.decode(chunk);
     const lines = rest.split("\n");
     rest = lines.pop() ?? "";
-    into.push(...lines);
+    for (const l of lines) onLine(l);
   }
 }
 
@@ -144,8 +145,8 @@ export async function startCluster(opts: { nodes?: number; env?: Record<string, 
       stdout: "pipe",
       stderr: "pipe",
     });
-    void pump(proc.stdout as ReadableStream<Uint8Array>, logs);
-    void pump(proc.stderr as ReadableStream<Uint8Array>, logs);
+    void pump(proc.stdout as ReadableStream<Uint8Array>, (l) => logs.push(l));
+    void pump(proc.stderr as ReadableStream<Uint8Array>, (l) => logs.push(l));
     const node: Node = { id: `n${i}`, port, url: `http://127.0.0.1:${port}`, proc, logs };
     nodes[i] = node;
     await waitFor(async () => {
