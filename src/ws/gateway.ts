@@ -282,7 +282,6 @@ export class Gateway implements LocalHub, OnlineDirectory {
   }
 
   private onOpen(ws: Socket): void {
-    const { tenantId, userId } = ws.data;
     const count = this.registry.add(ws);
     if (count > this.d.config.wsMaxConnectionsPerUser) return this.reject(ws);
     this.d.metrics.activeConnections.inc();
@@ -290,13 +289,24 @@ export class Gateway implements LocalHub, OnlineDirectory {
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
-    try {
-      ws.send(JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-    } catch (err) {
-      this.openFailed(ws, pending, err);
-      return;
+    // Cluster mode: the cap counts the sockets of every node (in Redis). Until it has answered, the
+    // socket gets no frame and its own frames wait: one over the cap is closed before any frame,
+    // with nothing it sent acted upon, as on one node.
+    const admission = this.cluster?.open(ws, this.d.config.wsMaxConnectionsPerUser) ?? null;
+    if (admission) ws.data.inbox = admission.then(() => undefined, () => undefined);
+    else {
+      try {
+        ws.send(this.connectedFrame(ws));
+      } catch (err) {
+        this.openFailed(ws, pending, err);
+        return;
+      }
     }
-    void this.replay(ws, pending, count);
+    void this.replay(ws, pending, count, admission);
+  }
+
+  private connectedFrame(ws: Socket): string {
+    return JSON.stringify({ type: "connected", user_id: ws.data.userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) });
   }
 
   private reject(ws: Socket): void {
@@ -310,13 +320,13 @@ export class Gateway implements LocalHub, OnlineDirectory {
    * later can be missed), the connect replay, the held live frames, and the local subscriptions. The
    * last two steps are synchronous: no live frame of a room overtakes that room's replay, none is lost.
    */
-  private async replay(ws: Socket, pending: PendingSocket, count: number): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, count: number, admission: Promise<boolean> | null): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
       let presenceSent: Promise<void> = Promise.resolve();
-      if (this.cluster) {
+      if (this.cluster && admission) {
         // The cap counts sockets on every node; the socket is not told about its own presence.
-        const admitted = await this.cluster.open(ws, this.d.config.wsMaxConnectionsPerUser);
+        const admitted = await admission;
         // Closed meanwhile: onClose already cleaned up; only a lease just taken must go again.
         if (pending.closed) {
           if (admitted) this.cluster.close(ws);
@@ -329,6 +339,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
           return this.reject(ws);
         }
         ws.data.leased = true;
+        ws.send(this.connectedFrame(ws));
       } else if (count === 1) {
         // Presence goes out before this socket joins its room topics: it is not told about itself.
         presenceSent = this.presence.connected(tenantId, userId);
@@ -411,7 +422,9 @@ export class Gateway implements LocalHub, OnlineDirectory {
     // in the order they were sent, whatever the store (on PostgreSQL two concurrent transactions
     // could take the room lock in either order). dispatchFrame never rejects.
     const prev = ws.data.inbox;
-    const next: Promise<void> = prev ? prev.then(() => dispatchFrame(ws, raw, services)) : dispatchFrame(ws, raw, services);
+    // A socket refused by the cluster-wide cap (its frames waited for that answer) acts on nothing.
+    const run = () => (ws.data.rejected ? Promise.resolve() : dispatchFrame(ws, raw, services));
+    const next: Promise<void> = prev ? prev.then(run) : run();
     ws.data.inbox = next;
     void next.then(() => {
       if (ws.data.inbox === next) ws.data.inbox = undefined;
