@@ -144,15 +144,17 @@ describe("message.new", () => {
       const a = await tenantWithRoom(s, ["a1", "a2"], { webhook_url: hang.url, user_message_rate: 1000 });
       const b = await tenantWithRoom(s, ["b1", "b2"], { webhook_url: fast.url });
       for (let i = 0; i < 12; i++) await send(a.owner, a.roomId, `a${i}`);
-      // Tenant A saturates its lane: at most WEBHOOK_CONCURRENCY_PER_TENANT (4) requests hang.
-      await hang.waitForCount(4);
+      // Tenant A saturates its lane: at most WEBHOOK_CONCURRENCY_PER_TENANT (4) requests hang, per
+      // node (docs/reference/limits.md): 8 in cluster mode, where each node claims its share.
+      const inFlight = 4 * s.nodeUrls.length;
+      await hang.waitForCount(inFlight);
       const t0 = performance.now();
       const m = await send(b.owner, b.roomId, "b is fine");
       const [r] = await fast.waitForCount(1, 1000);
       expect(r!.body.message.message_id).toBe(m.message_id);
       expect(performance.now() - t0).toBeLessThan(1000);
-      expect(hang.received.length).toBe(4);
-      expect(hang.hangingCount()).toBe(4);
+      expect(hang.received.length).toBe(inFlight);
+      expect(hang.hangingCount()).toBe(inFlight);
       expect(await deliveryCount(s.api, "pending", a.tenantId)).toBe(12);
     } finally {
       hang.stop();
