@@ -188,7 +188,8 @@ describe("file modes", () => {
     try {
       Bun.spawnSync(["chmod", "0750", dataDir]);
       const s = await startTestServer({ DATA_DIR: dataDir });
-      await s.api.stop();
+      // stop(), not api.stop(): on PostgreSQL its database goes too, in cluster mode node B and nginx.
+      await s.stop();
       expect(mode(dataDir)).toBe("750");
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
