@@ -163,8 +163,13 @@ describe("message.new", () => {
   });
 
   test("delivery_attempts and delivery_failures are counted", async () => {
-    const r = await fetch(`${s.url}/metrics?format=json`);
-    const m = (await r.json()) as Record<string, number>;
+    // Summed over the nodes: each counts its own attempts (in cluster mode both nodes send).
+    const m = { delivery_attempts: 0, delivery_failures: 0 };
+    for (const url of s.nodeUrls) {
+      const one = (await (await fetch(`${url}/metrics?format=json`)).json()) as Record<string, number>;
+      m.delivery_attempts += one.delivery_attempts!;
+      m.delivery_failures += one.delivery_failures!;
+    }
     expect(m.delivery_attempts).toBeGreaterThan(5);
     expect(m.delivery_failures).toBeGreaterThan(0);
     const text = await (await fetch(`${s.url}/metrics`)).text();
