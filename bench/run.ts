@@ -13,6 +13,8 @@
 // --profile   run the product from sources under `bun --cpu-prof --cpu-prof-md`, profiles into DIR
 // --set k=N   override one size of lib/ctx.ts (e.g. --set idleSockets=3000); the README table is not updated
 // --env K=V   extra environment for the product server (e.g. --env SQLITE_SYNCHRONOUS=normal)
+// --previous BIN  also run each scenario against another build of the product (e.g. the binary of the
+//             commit before a change), alternating which goes first, and print a before/after table
 // --store S   sqlite (default) or postgres: the product on a fresh PostgreSQL database per server at
 //             BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres); scenarios that
 //             copy a prepared SQLite file (history, idle, startup) are skipped
@@ -21,7 +23,7 @@ import { cpus, release, totalmem, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { FULL, SMOKE, type Ctx } from "./lib/ctx";
 import { killAllNow } from "./lib/procs";
-import { markdownTable, printScenario, updateReadme, type Machine, type ScenarioResult } from "./lib/report";
+import { compareTable, markdownTable, printScenario, updateReadme, type Machine, type ScenarioResult } from "./lib/report";
 import { REPO } from "./lib/server";
 import { mentionsSend, reactionHot, roomsMentions, threadReplies } from "./scenarios/conversations";
 import { idle } from "./scenarios/idle";
@@ -121,6 +123,8 @@ interface Args {
   /** --env KEY=VALUE extra environment of the product server (experiments). */
   env: Record<string, string>;
   store: "sqlite" | "postgres";
+  /** --previous BIN: a second product binary measured in the same run (before/after). */
+  previous?: string;
 }
 
 /** Scenarios that start the product on a prepared SQLite file: not run with --store postgres. */
@@ -145,6 +149,10 @@ function parseArgs(argv: string[]): Args {
     else if (x === "--no-pin") a.pin = false;
     else if (x === "--json") a.json = val();
     else if (x === "--readme") a.readme = true;
+    else if (x === "--previous") {
+      a.previous = val();
+      if (!existsSync(a.previous)) throw new Error(`--previous: no file ${a.previous}`);
+    }
     else if (x === "--store") {
       const v = val();
       if (v !== "sqlite" && v !== "postgres") throw new Error("--store is sqlite or postgres");
@@ -161,7 +169,7 @@ function parseArgs(argv: string[]): Args {
     }
     else if (x === "--no-readme") a.readme = false;
     else if (x === "--help" || x === "-h") {
-      process.stdout.write(`usage: bun run bench [${Object.keys(SCENARIOS).join("|")} ...] [--smoke] [--runs N] [--seconds S] [--warmup S] [--source|--binary] [--profile DIR] [--no-pin] [--json FILE] [--readme|--no-readme] [--set size=N] [--env KEY=VALUE] [--store sqlite|postgres]\n`);
+      process.stdout.write(`usage: bun run bench [${Object.keys(SCENARIOS).join("|")} ...] [--smoke] [--runs N] [--seconds S] [--warmup S] [--source|--binary] [--profile DIR] [--no-pin] [--json FILE] [--readme|--no-readme] [--set size=N] [--env KEY=VALUE] [--store sqlite|postgres] [--previous BIN]\n`);
       process.exit(0);
     } else if (x.startsWith("--")) throw new Error(`unknown option ${x}`);
     else if (!(x in SCENARIOS)) throw new Error(`unknown scenario "${x}"; one of: ${Object.keys(SCENARIOS).join(", ")}`);
@@ -173,6 +181,8 @@ function parseArgs(argv: string[]): Args {
 export async function main(argv: string[]): Promise<number> {
   // `bun run bench cluster`: its own runner (several processes: PostgreSQL, Redis, nodes).
   if (argv[0] === "cluster") return (await import("./cluster/run")).clusterBench(argv.slice(1));
+  // The noisy-neighbour benchmark has its own driver (bench/scenarios/fairness.ts).
+  if (argv.includes("fairness")) return (await import("./scenarios/fairness")).runFairness(argv.filter((a) => a !== "fairness"));
   const args = parseArgs(argv);
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const all = args.names.length ? args.names : Object.keys(SCENARIOS);
@@ -220,35 +230,53 @@ export async function main(argv: string[]): Promise<number> {
   out(`product: ${productDesc}${args.profile ? `, under bun --cpu-prof (profiles in ${args.profile})` : ""}; ${ctx.runs} runs of ${ctx.runSeconds} s after ${ctx.warmupSeconds} s warm-up per scenario`);
 
   const results: ScenarioResult[] = [];
-  const t0 = performance.now();
-  for (const name of names) {
-    out(`\n-- ${name} ...`);
+  const previous: ScenarioResult[] = [];
+  if (args.previous) out(`previous build: ${args.previous} (each scenario runs on both, alternating which goes first)`);
+  const runScenario = async (name: string, c: Ctx, label: string): Promise<ScenarioResult> => {
+    out(`\n-- ${name}${label} ...`);
     const s0 = performance.now();
     let res: ScenarioResult;
     try {
-      res = await SCENARIOS[name]!(ctx);
+      res = await SCENARIOS[name]!(c);
     } catch (e) {
       killAllNow();
       res = { name, title: "", metrics: [], headline: "", product: null, baseline: null, targets: [], error: e instanceof Error ? (e.stack ?? e.message) : String(e), seconds: (performance.now() - s0) / 1000 };
     }
     if (args.smoke) for (const t of res.targets) t.pass = null; // no thresholds at smoke sizes
-    results.push(res);
     printScenario(res, out);
+    return res;
+  };
+  const t0 = performance.now();
+  for (const [i, name] of names.entries()) {
+    if (!args.previous) {
+      results.push(await runScenario(name, ctx, ""));
+      continue;
+    }
+    const prevCtx: Ctx = { ...ctx, binary: args.previous };
+    if (i % 2 === 0) {
+      previous.push(await runScenario(name, prevCtx, " (previous build)"));
+      results.push(await runScenario(name, ctx, " (this build)"));
+    } else {
+      results.push(await runScenario(name, ctx, " (this build)"));
+      previous.push(await runScenario(name, prevCtx, " (previous build)"));
+    }
   }
   const totalS = (performance.now() - t0) / 1000;
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const table = markdownTable(results, machine, date, ctx.runs, productDesc);
   out(`\n== summary (${totalS.toFixed(0)} s)\n`);
   out(table);
+  const comparison = args.previous ? compareTable(previous, results, args.previous, productDesc) : null;
+  if (comparison) out(`\n== this build against the previous build\n\n${comparison}`);
 
-  const doc = { date, machine, smoke: args.smoke, runs: ctx.runs, run_seconds: ctx.runSeconds, warmup_seconds: ctx.warmupSeconds, total_seconds: totalS, product: productDesc, sizes: ctx.sizes, results };
+  const doc = { date, machine, smoke: args.smoke, runs: ctx.runs, run_seconds: ctx.runSeconds, warmup_seconds: ctx.warmupSeconds, total_seconds: totalS, product: productDesc, sizes: ctx.sizes, results, ...(args.previous ? { previous_build: args.previous, previous } : {}) };
   const jsonPath = args.json ?? (args.smoke ? null : join(REPO, "bench", "results", `${date.replace(/:/g, "-")}.json`));
   if (jsonPath) {
     mkdirSync(join(jsonPath, ".."), { recursive: true });
     writeFileSync(jsonPath, JSON.stringify(doc, null, 2));
     out(`\nresults: ${jsonPath}`);
   }
-  const writeReadme = args.readme ?? (!args.smoke && args.names.length === 0 && args.sets.length === 0 && Object.keys(args.env).length === 0 && args.store === "sqlite");
+  const writeReadme = args.readme ?? (!args.smoke && args.names.length === 0 && args.sets.length === 0 && Object.keys(args.env).length === 0 && args.store === "sqlite" && !args.previous);
   if (writeReadme) {
     updateReadme(join(REPO, "bench", "README.md"), table);
     out("bench/README.md results table updated");

@@ -57,6 +57,14 @@ export interface Config {
   attachmentUrlTtlMs: number;
   attachmentOrphanTtlMs: number;
   attachmentsStore: AttachmentsStoreConfig;
+  /** Members per room; creating or adding past it is a 409. */
+  maxRoomMembers: number;
+  /** Default of the tenant config `max_connections` (open WebSockets per tenant; over all nodes in cluster mode). */
+  wsMaxConnectionsPerTenant: number;
+  /** Open WebSockets on this node; null = 90 % of the process's open-file soft limit (resolved at start). */
+  wsMaxConnections: number | null;
+  /** Default of the tenant config `max_pending_deliveries`. */
+  maxPendingDeliveries: number;
 }
 
 /** Where attachment files live: a directory (0700, files 0600) or an S3-compatible bucket. */
@@ -118,6 +126,10 @@ export const CONFIG_VARS: readonly VarSpec[] = [
   { name: "S3_REGION", def: "(unset)", unit: "name", description: "Region of the bucket (e.g. `us-east-1`)." },
   { name: "S3_ACCESS_KEY_ID", def: "(unset)", unit: "secret", description: "Access key of the bucket (unset: the AWS_* variables Bun reads)." },
   { name: "S3_SECRET_ACCESS_KEY", def: "(unset)", unit: "secret", description: "Secret key of the bucket; never logged." },
+  { name: "MAX_ROOM_MEMBERS", def: "10000", unit: "count", description: "Members per room: creating a room with more, or adding past it, is a 409." },
+  { name: "WS_MAX_CONNECTIONS_PER_TENANT", def: "10000", unit: "count", description: "Open WebSockets per tenant (all nodes together in cluster mode; tenant config `max_connections` overrides); the next handshake gets 429." },
+  { name: "WS_MAX_CONNECTIONS", def: "(90% of the open-file limit)", unit: "count", description: "Open WebSockets on one node; the next handshake gets 503." },
+  { name: "MAX_PENDING_DELIVERIES", def: "100000", unit: "count", description: "Pending webhook deliveries per tenant (tenant config `max_pending_deliveries` overrides); past it new ones become dead letters." },
 ];
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -295,6 +307,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     attachmentUrlTtlMs: duration("ATTACHMENT_URL_TTL", "1h", 1000),
     attachmentOrphanTtlMs: duration("ATTACHMENT_ORPHAN_TTL", "24h", 1),
     attachmentsStore,
+    maxRoomMembers: int("MAX_ROOM_MEMBERS", "10000", 2, 10_000_000),
+    wsMaxConnectionsPerTenant: int("WS_MAX_CONNECTIONS_PER_TENANT", "10000", 0, 10_000_000),
+    wsMaxConnections: get("WS_MAX_CONNECTIONS", "") === "" ? null : int("WS_MAX_CONNECTIONS", "0", 1, 10_000_000),
+    maxPendingDeliveries: int("MAX_PENDING_DELIVERIES", "100000", 0, 1_000_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -54,6 +54,8 @@ import { DeadLetterService } from "./delivery/dead-letters";
 import { retentionWorker, walCheckpointWorker } from "./delivery/maintenance";
 import { DeliveryOutbox } from "./delivery/outbox";
 import { WebhookWorker } from "./delivery/webhook-worker";
+import { FanoutWorker } from "./delivery/fanout";
+import { StepScheduler } from "./fairness/step-scheduler";
 import { deadLetterRoutes } from "./http/dead-letters.routes";
 import { consoleRoutes } from "./console/server/console.routes";
 import { notifyRoutes } from "./http/notify.routes";
@@ -98,6 +100,8 @@ export interface ChatApi {
   orphanSweeper: Periodic;
   /** The webhook sender (tests wake it or inspect it). */
   webhooks: WebhookWorker;
+  /** Background fan-out of notifications and webhooks (tests await its idle()). */
+  fanout: FanoutWorker;
   masterKey: string;
   http: HttpServer;
   /** Graceful shutdown: stop accepting, drain, stop workers, checkpoint, close. Idempotent. */
@@ -134,7 +138,7 @@ function databaseName(url: string): string {
 }
 
 /** Opens the configured store and applies pending migrations (throws MigrationError on failure). */
-export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean; instanceLock?: boolean } = {}): Promise<Store> {
+export async function openStore(config: Readonly<Config>, log: Logger, opts: { migrate?: boolean; instanceLock?: boolean; backgroundCheckpoints?: boolean } = {}): Promise<Store> {
   const onCallbackError = (err: unknown) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)");
   if (config.databaseUrl !== null) {
     const pg = await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, migrate: opts.migrate, onCallbackError });
@@ -146,7 +150,9 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
     synchronous: config.sqliteSynchronous,
     migrate: opts.migrate,
     instanceLock: opts.instanceLock,
-    onCallbackError: (err) => log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, "after-commit callback failed (the write is committed)"),
+    backgroundCheckpoints: opts.backgroundCheckpoints ? { onError: (message) => log.warn({ err: message }, "background checkpoint failed") } : undefined,
+    onCallbackError,
+    onDurabilityError: (err) => log.error({ err: err instanceof Error ? { message: err.message, code: (err as { code?: unknown }).code } : String(err) }, "fdatasync of the SQLite WAL failed: writes answer 503 until the server is restarted"),
   });
   if (store.applied.length) log.info({ applied: store.applied }, "migrations applied");
   return store;
@@ -156,7 +162,8 @@ export async function openStore(config: Readonly<Config>, log: Logger, opts: { m
 export async function startServer(config: Readonly<Config>, opts: { logDestination?: DestinationStream } = {}): Promise<ChatApi> {
   const log = createLogger(config.logLevel, opts.logDestination, { node_id: config.nodeId });
   // Before the database is touched: a second server on the same database stops here (SQLite lock).
-  const store = await openStore(config, log, { instanceLock: true });
+  // WAL checkpoints run off the event loop (storage/sqlite/checkpointer.ts) for the server.
+  const store = await openStore(config, log, { instanceLock: true, backgroundCheckpoints: true });
   const masterKey = resolveMasterKey(config, log);
   let blobs: BlobStore;
   let urls: AttachmentUrls;
@@ -179,6 +186,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     rateLimit: config.defaultRateLimit,
     maxAttachmentBytes: config.maxAttachmentBytes,
     attachmentQuotaBytes: config.attachmentQuotaBytes,
+    maxConnections: config.wsMaxConnectionsPerTenant,
+    maxPendingDeliveries: config.maxPendingDeliveries,
     announce: announce ? (tenantId, jwtKeysChanged) => announce({ kind: "tenant", tenantId, jwtKeysChanged }) : undefined,
   });
   const buckets: RateLimiter = state ? new SharedBuckets(state) : new TokenBuckets();
@@ -186,8 +195,10 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   const auth = new HttpAuth(tenants, buckets, masterKey, jwt);
   const bus = new BrokerBus(broker);
   const registry = new ConnectionRegistry();
+  // One scheduler of background steps for the process: fan-out chunks, replay and presence steps take turns.
+  const steps = new StepScheduler();
   const clusterPresence = state
-    ? new ClusterPresence({ state, broker, nodeId: config.nodeId, graceMs: config.presenceGraceMs, leaseMs: LEASE_MS, log, toUserRooms: presenceToRooms({ roomStore: store.rooms, broker, config, log }) })
+    ? new ClusterPresence({ state, broker, nodeId: config.nodeId, graceMs: config.presenceGraceMs, leaseMs: LEASE_MS, log, toUserRooms: presenceToRooms({ roomStore: store.rooms, broker, config, log, steps }) })
     : null;
   // Online = a socket on this node, or (cluster) one announced by any node.
   const online: OnlineDirectory = { isOnline: (t, u) => registry.isOnline(t, u) || (clusterPresence?.isOnline(t, u) ?? false) };
@@ -196,7 +207,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   if (redis && config.attachmentsStore.kind === "file") {
     log.warn({ dir: config.attachmentsStore.dir }, "cluster mode with a file attachment store: every node must mount this same directory (or use ATTACHMENTS_STORE=s3://...)");
   }
-  const rooms = new RoomService({ store, bus, cache, urls });
+  const rooms = new RoomService({ store, bus, cache, urls, maxMembers: config.maxRoomMembers });
   const attachments = new AttachmentService({ store, blobs, urls, rooms, log, orphanTtlMs: config.attachmentOrphanTtlMs });
   const search = new SearchService({ store, rooms, urls });
   const webhooks = new WebhookWorker({
@@ -212,7 +223,10 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     concurrencyPerTenant: config.webhookConcurrencyPerTenant,
     preparePayload: (payload) => signWebhookAttachments(payload, urls),
   });
-  const outbox = new DeliveryOutbox({ worker: webhooks });
+  // Outside cluster mode one process serves the database, so every unfinished fan-out is its own at
+  // start; in cluster mode the nodes share PostgreSQL and take fan-outs over by lease.
+  const fanout = new FanoutWorker({ store, bus, online, tenants, worker: webhooks, log, steps, exclusive: config.redisUrl === null });
+  const outbox = new DeliveryOutbox({ fanout });
   const messages = new MessageService({ rooms, store, bus, online, outbox, userBuckets: state ? new SharedBuckets(state) : new TokenBuckets(), metrics, attachments });
   const reactions = new ReactionService({ rooms, store, bus, urls });
   const changes = new ChangesService({ rooms, store, urls });
@@ -233,6 +247,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
     notifications,
     broker,
     registry,
+    steps,
     cluster: clusterPresence ? { presence: clusterPresence, messages: store.messages, urls } : undefined,
     // Another node changed a tenant or a room: drop this node's cached copy (a JWT key change also
     // re-verifies this node's JWT sockets, through the listener below).
@@ -286,6 +301,8 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   }
   gateway.attach(http.server);
   webhooks.start();
+  const resumed = await fanout.resume();
+  if (resumed > 0) log.info({ jobs: resumed }, "fan-out: resuming unfinished jobs");
   // Cluster mode: retention runs on one node per interval (a Redis lock), not on every node.
   const retention = retentionWorker({
     store,
@@ -301,7 +318,9 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
   walWorker.start();
   const orphanSweeper = new Periodic("attachment-orphans", config.workerIntervalMs, () => attachments.sweepOrphans(), log);
   orphanSweeper.start();
+  // With background checkpoints (the server) this pass mostly measures; it catches up if the worker cannot run.
   // In-flight webhooks finish (or stay pending) within the drain timeout; never marked failed by shutdown.
+  hooks.push({ name: "fanout", run: () => fanout.shutdown() });
   hooks.push({ name: "webhooks", run: () => webhooks.stop(config.shutdownDrainTimeoutMs) });
   hooks.push({ name: "retention", run: () => retention.stop() });
   hooks.push({ name: "wal-checkpoint", run: () => walWorker.stop() });
@@ -351,7 +370,7 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       log.flush();
     })());
 
-  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, attachments, blobs, search, orphanSweeper, webhooks, masterKey, http, stop };
+  return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, attachments, blobs, search, orphanSweeper, webhooks, fanout, masterKey, http, stop };
 }
 
 const HELP = `chatapi ${VERSION}: multitenant chat backend (REST + WebSocket, SQLite or PostgreSQL)
@@ -412,7 +431,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case "tenants": {
         const store = await openStore(config, cliLog());
-        const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit });
+        const tenants = new TenantService(store, { rateLimit: config.defaultRateLimit, maxConnections: config.wsMaxConnectionsPerTenant, maxPendingDeliveries: config.maxPendingDeliveries });
         try {
           if (rest[0] === "create" && rest[1]) {
             const { tenant, apiKey } = await tenants.create(rest.slice(1).join(" "));

@@ -58,6 +58,24 @@ const bunHandlers = {
   },
 };
 
+/** A final, masked (zero key) client frame of `opcode` with its header written; the caller fills the last `len` bytes. */
+function allocFrame(opcode: number, len: number): Buffer {
+  const hdr = len < 126 ? 6 : len < 65536 ? 8 : 14;
+  const out = Buffer.allocUnsafe(hdr + len);
+  out[0] = 0x80 | opcode;
+  if (len < 126) out[1] = 0x80 | len;
+  else if (len < 65536) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeUInt32BE(0, 2);
+    out.writeUInt32BE(len, 6);
+  }
+  out.writeUInt32BE(0, hdr - 4); // zero mask key
+  return out;
+}
+
 /** One client connection. Create with `RawWs.connect`. */
 export class RawWs {
   state = CONNECTING;
@@ -224,21 +242,8 @@ export class RawWs {
   }
 
   private writeFrame(opcode: number, payload: Buffer): void {
-    const len = payload.length;
-    const hdr = len < 126 ? 6 : len < 65536 ? 8 : 14;
-    const out = Buffer.allocUnsafe(hdr + len);
-    out[0] = 0x80 | opcode;
-    if (len < 126) out[1] = 0x80 | len;
-    else if (len < 65536) {
-      out[1] = 0x80 | 126;
-      out.writeUInt16BE(len, 2);
-    } else {
-      out[1] = 0x80 | 127;
-      out.writeUInt32BE(0, 2);
-      out.writeUInt32BE(len, 6);
-    }
-    out.writeUInt32BE(0, hdr - 4); // zero mask key
-    payload.copy(out, hdr);
+    const out = allocFrame(opcode, payload.length);
+    payload.copy(out, out.length - payload.length);
     this.t?.write(out);
   }
 
@@ -246,20 +251,8 @@ export class RawWs {
   send(text: string): boolean {
     if (this.state !== OPEN || !this.t) return false;
     const len = Buffer.byteLength(text);
-    const hdr = len < 126 ? 6 : len < 65536 ? 8 : 14;
-    const out = Buffer.allocUnsafe(hdr + len);
-    out[0] = 0x81;
-    if (len < 126) out[1] = 0x80 | len;
-    else if (len < 65536) {
-      out[1] = 0x80 | 126;
-      out.writeUInt16BE(len, 2);
-    } else {
-      out[1] = 0x80 | 127;
-      out.writeUInt32BE(0, 2);
-      out.writeUInt32BE(len, 6);
-    }
-    out.writeUInt32BE(0, hdr - 4);
-    out.write(text, hdr, "utf8");
+    const out = allocFrame(0x1, len);
+    out.write(text, out.length - len, "utf8");
     this.t.write(out);
     return true;
   }

@@ -175,6 +175,40 @@ export function markdownTable(results: ScenarioResult[], machine: Machine, date:
   return lines.join("\n");
 }
 
+/**
+ * Before/after: the same scenarios on a previous build and on this one, in one run. Per scenario the
+ * headline figure, server CPU, the per-CPU-second figure when there is one, and p99.
+ */
+export function compareTable(before: ScenarioResult[], after: ScenarioResult[], previousBin: string, product: string): string {
+  const lines: string[] = [];
+  lines.push(`Previous build: \`${previousBin}\`; this build: ${product}. Medians over the runs with [min–max]; ratio = this / previous.`);
+  lines.push("");
+  lines.push("| scenario | headline | previous | this build | ratio | server CPU (prev → this) | per server CPU-second (prev → this) | ratio | p99 ms (prev → this) | lost / dup / errors (prev; this) |");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  for (const a of after) {
+    const b = before.find((x) => x.name === a.name);
+    if (!b) continue;
+    const m = a.metrics.find((x) => x.key === a.headline) ?? b.metrics.find((x) => x.key === b.headline);
+    if (!m || a.error || b.error) {
+      lines.push(`| ${a.name} | - | ${b.error ? `ERROR: ${b.error.split("\n")[0]!.slice(0, 60)}` : "-"} | ${a.error ? `ERROR: ${a.error.split("\n")[0]!.slice(0, 60)}` : "-"} | - | - | - | - | - | - |`);
+      continue;
+    }
+    const pb = sideStat(b.product, m.key);
+    const pa = sideStat(a.product, m.key);
+    const ratio = m.better === "lower" ? pb.median / pa.median : pa.median / pb.median;
+    const cpu = `${fmt(sideStat(b.product, "server_cpu_pct").median, "pct")} → ${fmt(sideStat(a.product, "server_cpu_pct").median, "pct")}`;
+    const perKey = a.metrics.some((x) => x.key === "per_core") ? "per_core" : a.metrics.some((x) => x.key === "deliveries_per_core") ? "deliveries_per_core" : null;
+    const cb = perKey ? sideStat(b.product, perKey).median : NaN;
+    const ca = perKey ? sideStat(a.product, perKey).median : NaN;
+    const p99 = `${fmt(sideStat(b.product, "p99_ms").median, "ms")} → ${fmt(sideStat(a.product, "p99_ms").median, "ms")}`;
+    const ld = (r: ScenarioResult) => ["lost", "dup", "errors"].map((k) => fmt(sideSum(r.product, k), "count")).join(" / ");
+    lines.push(`| ${a.name} | ${m.label} | ${fmtStat(pb, m.unit)} | ${fmtStat(pa, m.unit)} | ${fmt(ratio, "ratio")} | ${cpu} | ${perKey ? `${fmt(cb, "rate")} → ${fmt(ca, "rate")}` : "-"} | ${perKey ? fmt(ca / cb, "ratio") : "-"} | ${p99} | ${ld(b)}; ${ld(a)} |`);
+  }
+  lines.push("");
+  lines.push("Ratio > 100 % means this build is better (for latency headlines: previous / this).");
+  return lines.join("\n");
+}
+
 /** Replaces the text between the results markers of the README (adds them if missing). */
 export function updateReadme(path: string, table: string): void {
   const start = "<!-- results:start -->";

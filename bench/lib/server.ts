@@ -103,22 +103,7 @@ export async function startProduct(ctx: Ctx, o: ProductOpts): Promise<ServerHand
     nofile: 65536,
     cpus: ctx.serverCpus,
   });
-  const out = drainTail(proc.stdout as ReadableStream<Uint8Array>);
-  const err = drainTail(proc.stderr as ReadableStream<Uint8Array>);
-  const h: ServerHandle & { spawnedAt: number } = {
-    kind: "product",
-    name: "chatapi",
-    pid: proc.pid,
-    proc,
-    host: "127.0.0.1",
-    port,
-    base: `http://127.0.0.1:${port}`,
-    logs: () => `--- stdout ---\n${out.text().slice(-4000)}\n--- stderr ---\n${err.text().slice(-4000)}`,
-    stop: () => stopProcess(proc, 8000),
-    spawnedAt,
-  };
-  if (!o.noWait) await waitHealthy(h);
-  return h;
+  return serverHandle(proc, { kind: "product", name: "chatapi", port, spawnedAt, stopMs: 8000 }, o.noWait);
 }
 
 export async function startBaseline(ctx: Ctx, script: "rest" | "ws", args: string[], o: { noWait?: boolean; port?: number; cwd?: string } = {}): Promise<ServerHandle & { spawnedAt: number }> {
@@ -131,21 +116,30 @@ export async function startBaseline(ctx: Ctx, script: "rest" | "ws", args: strin
     nofile: 65536,
     cpus: ctx.serverCpus,
   });
+  return serverHandle(proc, { kind: "baseline", name: `baseline-${script}`, port, spawnedAt, stopMs: 5000 }, o.noWait);
+}
+
+/** The handle of a spawned server on 127.0.0.1:`port` (logs() from its output tails), healthy unless `noWait`. */
+async function serverHandle(
+  proc: Subprocess,
+  o: { kind: ServerHandle["kind"]; name: string; port: number; spawnedAt: number; stopMs: number },
+  noWait?: boolean,
+): Promise<ServerHandle & { spawnedAt: number }> {
   const out = drainTail(proc.stdout as ReadableStream<Uint8Array>);
   const err = drainTail(proc.stderr as ReadableStream<Uint8Array>);
   const h: ServerHandle & { spawnedAt: number } = {
-    kind: "baseline",
-    name: `baseline-${script}`,
+    kind: o.kind,
+    name: o.name,
     pid: proc.pid,
     proc,
     host: "127.0.0.1",
-    port,
-    base: `http://127.0.0.1:${port}`,
+    port: o.port,
+    base: `http://127.0.0.1:${o.port}`,
     logs: () => `--- stdout ---\n${out.text().slice(-4000)}\n--- stderr ---\n${err.text().slice(-4000)}`,
-    stop: () => stopProcess(proc, 5000),
-    spawnedAt,
+    stop: () => stopProcess(proc, o.stopMs),
+    spawnedAt: o.spawnedAt,
   };
-  if (!o.noWait) await waitHealthy(h);
+  if (!noWait) await waitHealthy(h);
   return h;
 }
 

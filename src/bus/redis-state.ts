@@ -2,6 +2,7 @@
 // WS_MAX_CONNECTIONS_PER_USER over all nodes), shared token buckets, and run-once locks. Keys:
 //   {p}conn:{tenant}:{user}  sorted set "node|connection" scored by lease expiry (ms); a node refreshes
 //                            its sockets' leases every heartbeat, so a dead node's sockets expire.
+//   {p}tconn:{tenant}        the same for all of a tenant's sockets (WS_MAX_CONNECTIONS_PER_TENANT over all nodes).
 //   {p}pres:{tenant}         hash user -> "1" while announced online, "0:<ms>" once announced offline.
 //   {p}seen:{tenant}         hash user -> ms when the user's last socket (on any node) closed.
 //   {p}rl:{key}              hash {tokens, at}: a token bucket refilled on Redis's clock.
@@ -9,13 +10,19 @@
 import type { RedisClient } from "bun";
 
 // Times are the calling node's clock (ARGV): leases are refreshed with it too.
+// Returns {ok, count, announce}; ok = 0: the user is at its cap, -1: the tenant is at its cap.
 const CONNECT = `
 local now = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local n = redis.call('ZCARD', KEYS[1])
 if n >= tonumber(ARGV[2]) then return {0, n, 0} end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local tmax = tonumber(ARGV[7])
+if tmax >= 0 and redis.call('ZCARD', KEYS[4]) >= tmax then return {-1, n, 0} end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[3]) * 2)
 local announce = 0
 if redis.call('HGET', KEYS[2], ARGV[4]) ~= '1' then
   redis.call('HSET', KEYS[2], ARGV[4], '1')
@@ -26,6 +33,7 @@ return {1, n + 1, announce}`;
 
 const DISCONNECT = `
 local now = tonumber(ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local n = redis.call('ZCARD', KEYS[1])
@@ -122,6 +130,9 @@ export class RedisState {
   private connKey(t: string, u: string): string {
     return `${this.prefix}conn:${t}:${u}`;
   }
+  private tenantConnKey(t: string): string {
+    return `${this.prefix}tconn:${t}`;
+  }
   private seenKey(t: string): string {
     return `${this.prefix}seen:${t}`;
   }
@@ -132,15 +143,24 @@ export class RedisState {
     return `${this.prefix}pres:${t}`;
   }
 
-  /** Registers a socket unless the user already has `max` anywhere; `announce`: first socket since offline. */
-  async connect(t: string, u: string, member: string, max: number, leaseMs: number): Promise<{ ok: boolean; count: number; announce: boolean }> {
-    const [ok, count, announce] = (await this.eval(CONNECT, [this.connKey(t, u), this.presKey(t), this.onlineKey()], [member, max, leaseMs, u, Date.now(), `${t}:${u}`])) as number[];
-    return { ok: ok === 1, count: count!, announce: announce === 1 };
+  /**
+   * Registers a socket unless the user already has `max` anywhere (refused: "user") or the tenant
+   * `tenantMax` (refused: "tenant"); `announce`: first socket since offline.
+   */
+  async connect(t: string, u: string, member: string, max: number, leaseMs: number, tenantMax?: number): Promise<{ ok: boolean; refused?: "user" | "tenant"; count: number; announce: boolean }> {
+    const keys = [this.connKey(t, u), this.presKey(t), this.onlineKey(), this.tenantConnKey(t)];
+    const [ok, count, announce] = (await this.eval(CONNECT, keys, [member, max, leaseMs, u, Date.now(), `${t}:${u}`, tenantMax ?? -1])) as number[];
+    return { ok: ok === 1, refused: ok === 0 ? "user" : ok === -1 ? "tenant" : undefined, count: count!, announce: announce === 1 };
   }
 
   /** Removes a socket; returns how many the user still has on all nodes. */
   async disconnect(t: string, u: string, member: string, atMs: number): Promise<number> {
-    return (await this.eval(DISCONNECT, [this.connKey(t, u), this.seenKey(t)], [member, u, atMs])) as number;
+    return (await this.eval(DISCONNECT, [this.connKey(t, u), this.seenKey(t), this.tenantConnKey(t)], [member, u, atMs])) as number;
+  }
+
+  /** The tenant's live sockets on all nodes. */
+  async tenantCount(t: string): Promise<number> {
+    return (await this.redis().send("ZCOUNT", [this.tenantConnKey(t), String(Date.now()), "+inf"])) as number;
   }
 
   /** After the grace period: true when this call moved the user offline (send the frame once). */
@@ -170,7 +190,7 @@ export class RedisState {
   async refresh(members: { t: string; u: string; member: string }[], leaseMs: number): Promise<void> {
     const r = this.redis();
     const until = String(Date.now() + leaseMs);
-    await Promise.all(members.map((m) => r.send("ZADD", [this.connKey(m.t, m.u), "XX", until, m.member])));
+    await Promise.all(members.flatMap((m) => [r.send("ZADD", [this.connKey(m.t, m.u), "XX", until, m.member]), r.send("ZADD", [this.tenantConnKey(m.t), "XX", until, m.member])]));
   }
 
   /** Online when any node holds a live socket of the user; last seen from the presence hash. */

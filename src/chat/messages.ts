@@ -2,6 +2,7 @@
 import { conflict, forbidden, invalid, notFound } from "../errors";
 import type { Metrics } from "../metrics";
 import { UniqueViolationError } from "../storage/errors";
+import type { FanoutJobRow } from "../storage/fanout-store";
 import type { MessageRow } from "../storage/message-store";
 import type { Store, Tx } from "../storage/store";
 import { rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
@@ -14,14 +15,14 @@ import type { RoomService } from "./rooms";
 import type { Actor, Message, Room } from "./types";
 import { checkMentions } from "./conversation-rules";
 import { checkMentionMembers, mentionRows, replyDeleted, replyRoot, threadFrame } from "./threads";
-import { checkContent, checkJson } from "./validate";
+import { checkContent, checkJson, checkText } from "./validate";
 
-/** Called inside the send transaction to queue webhooks for offline recipients (transactional outbox). */
+/** Called inside the send transaction to queue webhooks for offline members (transactional outbox). */
 export interface MessageOutbox {
-  /** Queues in `tx`; returns true when anything was queued (then `wake` runs after commit). */
-  messageStored(tx: Tx, tenant: Tenant, room: Room, message: Message, offlineRecipients: string[]): Promise<boolean>;
-  /** After commit: start delivering now rather than at the next poll. */
-  wake(): void;
+  /** In `tx`: stores the webhook payload once and a fan-out job; null when the tenant has no webhook_url. */
+  messageStored(tx: Tx, tenant: Tenant, room: Room, message: Message): Promise<FanoutJobRow | null>;
+  /** After commit: expands the job in background chunks. */
+  start(job: FanoutJobRow): Promise<number>;
 }
 
 export interface MessageServiceDeps {
@@ -96,9 +97,7 @@ export class MessageService {
       if (clientMsgId !== null && clientMsgId !== idempotencyKey) throw invalid("client_msg_id and Idempotency-Key differ", [{ path: "/client_msg_id", message: "differs from Idempotency-Key" }]);
       clientMsgId = idempotencyKey;
     }
-    if (clientMsgId !== null && (typeof clientMsgId !== "string" || clientMsgId.length < 1 || clientMsgId.length > MAX_CLIENT_MSG_ID || /[\x00-\x1f\x7f]/.test(clientMsgId))) {
-      throw invalid(`client_msg_id must be 1..${MAX_CLIENT_MSG_ID} characters without control characters`, [{ path: "/client_msg_id", message: "invalid" }]);
-    }
+    if (clientMsgId !== null) checkText(clientMsgId, { path: "/client_msg_id", what: "client_msg_id", min: 1, max: MAX_CLIENT_MSG_ID });
     const attachmentIds = checkAttachmentIds(input.attachments);
     if (attachmentIds.length && !this.d.attachments) throw invalid("attachments are not enabled", [{ path: "/attachments", message: "unsupported" }]);
     // With at least one attachment the text may be omitted or empty.
@@ -166,10 +165,11 @@ export class MessageService {
           this.d.bus.toRoom(tenantId, roomId, { type: "message", ...this.toMessage(row) });
           if (thread) this.d.bus.toRoom(tenantId, roomId, thread);
         });
-        if (outbox) {
-          const offline: string[] = [];
-          for (const u of room.members.keys()) if (u !== actor.userId && !this.d.online.isOnline(tenantId, u)) offline.push(u);
-          if (offline.length && (await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), rowToMessage(row), offline))) tx.afterCommit(() => outbox.wake());
+        // Webhooks for offline members: the payload once and a job, expanded after commit in chunks
+        // (the room's size never lengthens this transaction).
+        if (outbox && room.members.size > 1) {
+          const job = await outbox.messageStored(tx, tenant, toRoom({ ...room.row, last_seq: seq }), rowToMessage(row));
+          if (job) tx.afterCommit(() => void outbox.start(job).catch(() => {}));
         }
         return { row, created: true };
       });

@@ -4,10 +4,11 @@
 import { invalid, notFound } from "../errors";
 import type { RecipientNotificationRow } from "../storage/notification-store";
 import type { Store, Tx } from "../storage/store";
+import type { FanoutJobRow } from "../storage/fanout-store";
 import type { Tenant } from "../tenancy/tenants";
-import type { Bus, OnlineDirectory } from "../bus/bus";
+import type { Bus, Frame, OnlineDirectory } from "../bus/bus";
 import type { Actor } from "./types";
-import { checkUserId, utf8Bytes } from "./validate";
+import { checkText, checkUserId, utf8Bytes } from "./validate";
 
 /** docs/reference/rest.md Notification as one recipient sees it; `payload` is any JSON value. */
 export interface Notification {
@@ -26,11 +27,12 @@ export interface StoredNotification {
   created_at: string;
 }
 
-/** Called inside the notify transaction to queue notification.new webhooks (transactional outbox). */
+/** Called inside the notify transaction: recipients and notification.new webhooks (transactional outbox). */
 export interface NotificationOutbox {
-  /** Queues in `tx`; returns true when anything was queued (then `wake` runs after commit). */
-  notificationStored(tx: Tx, tenant: Tenant, notification: StoredNotification, offlineRecipients: string[]): Promise<boolean>;
-  wake(): void;
+  /** In `tx`: stores the webhook payload once (when the tenant has a webhook_url) and the recipients' fan-out job. */
+  notificationStored(tx: Tx, tenant: Tenant, notification: StoredNotification, targets: NotifyTargets): Promise<FanoutJobRow>;
+  /** After commit: expands the job in background chunks; resolves with the recipient count. */
+  start(job: FanoutJobRow, frame: Frame): Promise<number>;
 }
 
 export interface NotifyTargets {
@@ -57,7 +59,7 @@ export interface NotificationServiceDeps {
   store: Store;
   bus: Bus;
   online: OnlineDirectory;
-  outbox?: NotificationOutbox;
+  outbox: NotificationOutbox;
   now?: () => Date;
 }
 
@@ -67,12 +69,9 @@ export const MAX_TARGET_USER_IDS = 1000;
 /** Default cap of `unacked` (connect replay). */
 export const DEFAULT_UNACKED_LIMIT = 1000;
 
-/** Checks a topic: a well-formed string of 1..128 characters. */
+/** Checks a topic: 1..128 characters, the string rule (no lone surrogates, no control characters). */
 export function checkTopic(topic: unknown, path = "/topic"): string {
-  if (typeof topic !== "string" || topic.length < 1 || topic.length > MAX_TOPIC_CHARS || !topic.isWellFormed()) {
-    throw invalid(`topic must be 1..${MAX_TOPIC_CHARS} characters`, [{ path, message: "invalid topic" }]);
-  }
-  return topic;
+  return checkText(topic, { path, what: "topic", min: 1, max: MAX_TOPIC_CHARS });
 }
 
 function toNotification(r: RecipientNotificationRow): Notification {
@@ -116,30 +115,23 @@ export class NotificationService {
     const tenantId = tenant.id;
     const n: StoredNotification = { notification_id: Bun.randomUUIDv7(), topic, payload, created_at: this.now().toISOString() };
 
-    const outbox = this.d.outbox && tenant.config.webhook_url ? this.d.outbox : null;
-    const list = await this.d.store.transaction(async (tx) => {
-      const recipients = new Set<string>(userIds);
-      if (roomId !== undefined) {
-        // Resolved inside the transaction: the members at creation, of a room of this tenant only.
-        if (!(await tx.rooms.get(tenantId, roomId))) throw notFound("room not found");
-        for (const m of await tx.rooms.members(tenantId, roomId)) recipients.add(m.user_id);
-      }
-      if (targets.topic_subscribers === true) for (const u of await tx.subscriptions.subscribers(tenantId, topic)) recipients.add(u);
-      const all = [...recipients];
-      await tx.notifications.insert({ tenant_id: tenantId, notification_id: n.notification_id, topic, payload, created_at: n.created_at }, all);
+    // The notification (payload once) and its fan-out job in one transaction; recipients are then
+    // stored, sent their frame and queued their webhook a chunk at a time (delivery/fanout.ts), in
+    // turns with other tenants' work. Resolved as of creation: members who joined and subscriptions
+    // made after it are not recipients. The 202 comes once every recipient is stored.
+    const frame: Frame = { type: "notification", notification_id: n.notification_id, topic, payload, created_at: n.created_at };
+    const outbox = this.d.outbox;
+    let started: Promise<number> | null = null;
+    await this.d.store.transaction(async (tx) => {
+      if (roomId !== undefined && !(await tx.rooms.get(tenantId, roomId))) throw notFound("room not found");
+      await tx.notifications.insert({ tenant_id: tenantId, notification_id: n.notification_id, topic, payload, created_at: n.created_at }, []);
+      const job = await outbox.notificationStored(tx, tenant, n, { user_ids: userIds, room_id: roomId, topic_subscribers: targets.topic_subscribers });
       tx.afterCommit(() => {
-        // Every recipient's sockets: the bus reaches only those online; a socket that opened after the
-        // online check gets the frame here or in its connect replay (at-least-once, same notification_id).
-        const frame = { type: "notification", notification_id: n.notification_id, topic, payload, created_at: n.created_at };
-        for (const u of all) this.d.bus.toUser(tenantId, u, frame);
+        started = outbox.start(job, frame);
       });
-      if (outbox && all.length > 0) {
-        const offline = all.filter((u) => !this.d.online.isOnline(tenantId, u));
-        if (offline.length && (await outbox.notificationStored(tx, tenant, n, offline))) tx.afterCommit(() => outbox.wake());
-      }
-      return all;
     });
-    return { notification_id: n.notification_id, topic, recipients: list.length, created_at: n.created_at };
+    const recipients = await ((started as Promise<number> | null) ?? Promise.resolve(0));
+    return { notification_id: n.notification_id, topic, recipients, created_at: n.created_at };
   }
 
   /** The caller's notifications, newest first; `unacked` keeps only those not acked; limit 1..200 (50). */
@@ -153,8 +145,8 @@ export class NotificationService {
    * The user's unacked notifications, oldest first, as `notification` frame fields (no acked_at):
    * the gateway sends them after the connect replay.
    */
-  async unacked(tenantId: string, userId: string, limit = DEFAULT_UNACKED_LIMIT): Promise<StoredNotification[]> {
-    return (await this.d.store.notifications.unackedOldestFirst(tenantId, userId, limit)).map((r) => ({ notification_id: r.notification_id, topic: r.topic, payload: r.payload, created_at: r.created_at }));
+  async unacked(tenantId: string, userId: string, limit = DEFAULT_UNACKED_LIMIT, afterId?: string): Promise<StoredNotification[]> {
+    return (await this.d.store.notifications.unackedOldestFirst(tenantId, userId, limit, afterId)).map((r) => ({ notification_id: r.notification_id, topic: r.topic, payload: r.payload, created_at: r.created_at }));
   }
 
   /** Marks the caller's notification acked (REST and the WS `notification.ack` frame); idempotent, keeps the first acked_at; not_found when it is not theirs. */

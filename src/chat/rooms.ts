@@ -16,6 +16,8 @@ export interface RoomServiceDeps {
   cache: RoomCache;
   /** Signs the attachment urls of `last_message`. */
   urls?: AttachmentUrls;
+  /** MAX_ROOM_MEMBERS: creating a room with more, or adding past it, is a 409. */
+  maxMembers?: number;
   now?: () => Date;
 }
 
@@ -116,6 +118,8 @@ export class RoomService {
     const others = (input.members ?? []).map((m, i) => checkUserId(m, `/members/${i}`));
     if (others.length > MAX_MEMBERS_PER_CALL) throw invalid(`at most ${MAX_MEMBERS_PER_CALL} members per request`);
     const all = [...new Set([actor.userId, ...others])];
+    const maxMembers = this.d.maxMembers ?? 10_000;
+    if (all.length > maxMembers) throw conflict(`a room holds at most ${maxMembers} members (MAX_ROOM_MEMBERS)`);
     const name = input.name === undefined || input.name === null ? null : checkName(input.name, "/name");
     const metadata = checkJson(input.metadata, "/metadata");
     let key: string | null = null;
@@ -258,15 +262,23 @@ export class RoomService {
       if (role === "admin" && myRole !== "owner") throw forbidden("only the owner may grant admin");
     }
     const at = this.now().toISOString();
+    const maxMembers = this.d.maxMembers ?? 10_000;
     return this.d.store.transaction(async (tx) => {
-      const newOnes: string[] = [];
-      for (const u of ids) if (await tx.rooms.addMember(tenantId, roomId, u, role, at)) newOnes.push(u);
+      const before = await tx.rooms.memberCount(tenantId, roomId);
+      const added: string[] = [];
+      for (const u of ids) if (await tx.rooms.addMember(tenantId, roomId, u, role, at)) added.push(u);
+      // Inside the transaction: concurrent adds cannot pass the cap together.
+      if (before + added.length > maxMembers) throw conflict(`a room holds at most ${maxMembers} members (MAX_ROOM_MEMBERS)`);
+      // A room whose last member left has no owner: the first to join it becomes the owner.
+      const owner = before === 0 && added.length > 0 ? added[0]! : null;
+      if (owner) await tx.rooms.setRole(tenantId, roomId, owner, "owner");
+      const newOnes = added.map((u) => ({ u, role: u === owner ? ("owner" as const) : role }));
       // The room row is locked by addMember: messages committed after this join have a higher seq.
       const lastSeq = newOnes.length ? ((await tx.rooms.get(tenantId, roomId))?.last_seq ?? 0) : 0;
       tx.afterCommit(() => {
-        for (const u of newOnes) {
-          this.d.cache.update(tenantId, roomId, (c) => void c.members.set(u, role));
-          const joinedFrame = { type: "member.joined", room_id: roomId, user_id: u, role };
+        for (const { u, role: r } of newOnes) {
+          this.d.cache.update(tenantId, roomId, (c) => void c.members.set(u, r));
+          const joinedFrame = { type: "member.joined", room_id: roomId, user_id: u, role: r };
           this.d.bus.membership(tenantId, roomId, u, true, { lastSeq, frame: joinedFrame });
           this.d.bus.toRoom(tenantId, roomId, joinedFrame);
         }

@@ -40,21 +40,46 @@ export function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
+// C0, DEL and C1: the control characters (Unicode category Cc).
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
-/** A user id: 1..128 chars, no control characters. */
-export function checkUserId(id: unknown, path: string): string {
-  if (typeof id !== "string" || id.length < 1 || id.length > 128 || CONTROL.test(id) || !id.isWellFormed()) {
-    throw invalid("user ids must be 1..128 characters without control characters", [{ path, message: "invalid user id" }]);
+/**
+ * The one string rule of the API (client_msg_id, topics, names, ids): a string of min..max
+ * characters (UTF-16 code units), well-formed Unicode (no lone surrogates) and, unless `controls`
+ * is true, without control characters. Throws invalid_request naming `path`.
+ */
+export function checkText(value: unknown, o: { path: string; what: string; min: number; max: number; controls?: boolean }): string {
+  const ok = typeof value === "string" && value.length >= o.min && value.length <= o.max && value.isWellFormed() && (o.controls === true || !CONTROL.test(value));
+  if (!ok) {
+    const rule = `${o.min}..${o.max} characters of well-formed Unicode${o.controls ? "" : " without control characters"}`;
+    throw invalid(`${o.what} must be ${rule}`, [{ path: o.path, message: `invalid ${o.what}` }]);
   }
+  return value as string;
+}
+
+/**
+ * The user-id rule, the same for the X-User-Id header and every id in a body: 1..128 characters that
+ * an HTTP header value can carry as they are, i.e. printable ASCII and Latin-1 (U+0020..U+007E,
+ * U+00A0..U+00FF), without leading or trailing spaces (HTTP strips them from header values). An id a
+ * header cannot carry would name a member who could never act.
+ */
+const USER_ID_RE = /^(?! )[\x20-\x7e\xa0-\xff]{1,128}(?<! )$/;
+
+/** True when `id` follows the user-id rule. */
+export function isValidUserId(id: unknown): id is string {
+  return typeof id === "string" && USER_ID_RE.test(id);
+}
+
+export const USER_ID_RULE = "1..128 printable ASCII or Latin-1 characters (U+0020..U+007E, U+00A0..U+00FF), no leading or trailing space";
+
+/** A user id in a body: the header rule (isValidUserId). */
+export function checkUserId(id: unknown, path: string): string {
+  if (!isValidUserId(id)) throw invalid(`user ids must be ${USER_ID_RULE}`, [{ path, message: "invalid user id" }]);
   return id;
 }
 
 /** A short display string (room name): 1..max chars, no control characters, well-formed. */
 export function checkName(name: unknown, path: string, max = 200): string {
-  if (typeof name !== "string" || name.length < 1 || name.length > max || CONTROL.test(name) || !name.isWellFormed()) {
-    throw invalid(`name must be 1..${max} characters without control characters`, [{ path, message: "invalid name" }]);
-  }
-  return name;
+  return checkText(name, { path, what: "name", min: 1, max });
 }

@@ -1,24 +1,16 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ChatClient } from "./chat-client.ts";
-import type { ChatClientEvents, ChatClientOptions } from "./connection-types.ts";
+import type { ChatClientOptions } from "./connection-types.ts";
 import type { ChatClientError } from "./errors.ts";
-import { makeMessage, startScriptedServer, waitFor, type Script, type ScriptedServer } from "./scripted-server.ts";
+import { closeAfterEach, collect, makeMessage, startScriptedServer, waitFor, type Script } from "./scripted-server.ts";
 
 const ROOM = "room-1";
-let server: ScriptedServer | undefined;
-let client: ChatClient | undefined;
-
-afterEach(() => {
-  client?.close();
-  server?.stop();
-  client = undefined;
-  server = undefined;
-});
+const live = closeAfterEach();
 
 function start(script: Script, options: Partial<ChatClientOptions> = {}) {
-  server = startScriptedServer(script);
+  const server = (live.server = startScriptedServer(script));
   const tokens: string[] = [];
-  client = new ChatClient({
+  const client = (live.client = new ChatClient({
     url: server.url,
     getToken: async () => {
       tokens.push(`tok-${tokens.length + 1}`);
@@ -26,14 +18,8 @@ function start(script: Script, options: Partial<ChatClientOptions> = {}) {
     },
     reconnectBaseDelayMs: 5,
     ...options,
-  } as ChatClientOptions);
+  } as ChatClientOptions));
   return { server, client, tokens };
-}
-
-function collect<K extends keyof ChatClientEvents>(c: ChatClient, type: K): ChatClientEvents[K][] {
-  const events: ChatClientEvents[K][] = [];
-  c.on(type, (event) => events.push(event));
-  return events;
 }
 
 describe("reconnect", () => {
@@ -125,16 +111,16 @@ describe("reconnect", () => {
   });
 
   test("a failing token provider is retried", async () => {
-    server = startScriptedServer();
+    const server = (live.server = startScriptedServer());
     let calls = 0;
-    client = new ChatClient({
+    const client = (live.client = new ChatClient({
       url: `${server.url}?v=1`,
       reconnectBaseDelayMs: 5,
       getToken: async () => {
         if (++calls === 1) throw new Error("backend down");
         return "a b+c/=";
       },
-    });
+    }));
     const errors = collect(client, "connect_error");
     await client.connect();
     expect(errors.length).toBe(1);
@@ -145,16 +131,16 @@ describe("reconnect", () => {
 });
 
 test("regression: close() from a connect_error handler ends the client (no reconnect loop)", async () => {
-  server = startScriptedServer();
+  const server = (live.server = startScriptedServer());
   let calls = 0;
-  client = new ChatClient({
+  const client = (live.client = new ChatClient({
     url: server.url,
     reconnectBaseDelayMs: 1,
     getToken: async () => {
       calls++;
       throw new Error("backend down");
     },
-  });
+  }));
   const closedClient = client;
   client.on("connect_error", () => closedClient.close());
   await expect(client.connect()).rejects.toThrow();

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ChatClient, createChatClient } from "./chat-client.ts";
-import type { ChatClientEvents } from "./connection-types.ts";
 import { ChatClientError } from "./errors.ts";
 import {
+  closeAfterEach,
+  collect,
   makeMessage,
   startScriptedServer,
   waitFor,
@@ -12,31 +13,17 @@ import {
 } from "./scripted-server.ts";
 
 const ROOM = "room-1";
-let server: ScriptedServer | undefined;
-let client: ChatClient | undefined;
-
-afterEach(() => {
-  client?.close();
-  server?.stop();
-  client = undefined;
-  server = undefined;
-});
+const live = closeAfterEach();
 
 async function setup(script: Script = {}, extra: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) {
-  server = startScriptedServer(script);
-  client = createChatClient({ url: server.url, apiKey: "key-1", userId: "u1", ...extra } as never);
+  const server = (live.server = startScriptedServer(script));
+  const client = (live.client = createChatClient({ url: server.url, apiKey: "key-1", userId: "u1", ...extra } as never));
   let replayed = false;
   client.once("sync.complete", () => (replayed = true));
   await client.connect();
   // The default script ends its replay with sync.complete; tests start after it.
   if (script.onOpen === undefined) await waitFor(() => replayed, 1000, "sync.complete");
   return { server, client };
-}
-
-function collect<K extends keyof ChatClientEvents>(c: ChatClient, type: K): ChatClientEvents[K][] {
-  const events: ChatClientEvents[K][] = [];
-  c.on(type, (event) => events.push(event));
-  return events;
 }
 
 function seqs(c: ChatClient, roomId = ROOM): number[] {
@@ -115,8 +102,8 @@ describe("requests", () => {
   });
 
   test("requests made before the connection opens are queued, then sent", async () => {
-    server = startScriptedServer();
-    client = new ChatClient({ url: server.url, apiKey: "k", userId: "u1" });
+    const server = (live.server = startScriptedServer());
+    const client = (live.client = new ChatClient({ url: server.url, apiKey: "k", userId: "u1" }));
     const opened = client.connect();
     expect(client.state).toBe("connecting");
     const rtt = client.ping();
@@ -126,7 +113,7 @@ describe("requests", () => {
   });
 
   test("a request on a closed client rejects with disconnected", async () => {
-    client = new ChatClient({ url: "ws://127.0.0.1:9/ws", apiKey: "k", userId: "u1" });
+    const client = (live.client = new ChatClient({ url: "ws://127.0.0.1:9/ws", apiKey: "k", userId: "u1" }));
     const error = (await client.typingStart(ROOM).catch((e: unknown) => e)) as ChatClientError;
     expect(error.code).toBe("disconnected");
   });
@@ -213,9 +200,9 @@ describe("per-room ordering", () => {
       for (const m of s.rooms.get(ROOM)!.slice(300)) conn.send({ type: "message", ...m });
       conn.send({ type: "sync.complete", rooms: 1 });
     };
-    server = startScriptedServer({ onOpen });
+    const server = (live.server = startScriptedServer({ onOpen }));
     server.addMessages(ROOM, 400);
-    client = new ChatClient({ url: server.url, apiKey: "k", userId: "u1" });
+    const client = (live.client = new ChatClient({ url: server.url, apiKey: "k", userId: "u1" }));
     client.seed(ROOM, 10);
     const delivered = seqs(client);
     await client.connect();
@@ -236,9 +223,9 @@ describe("per-room ordering", () => {
       for (const m of s.rooms.get(ROOM)!.slice(300)) conn.send({ type: "message", ...m });
       conn.send({ type: "sync.complete", rooms: 1 });
     };
-    server = startScriptedServer({ onOpen });
+    const server = (live.server = startScriptedServer({ onOpen }));
     server.addMessages(ROOM, 310);
-    client = new ChatClient({ url: server.url, apiKey: "k", userId: "u1" });
+    const client = (live.client = new ChatClient({ url: server.url, apiKey: "k", userId: "u1" }));
     const delivered = seqs(client);
     await client.connect();
     const s = server;

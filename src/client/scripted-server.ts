@@ -1,6 +1,9 @@
 // Test support only (not exported by index.ts): a tiny Bun WebSocket server that plays ChatAPI's
 // side of the protocol from a script, so the client is tested without the real server.
+import { afterEach } from "bun:test";
 import type { ServerWebSocket } from "bun";
+import type { ChatClient } from "./chat-client.ts";
+import type { ChatClientEvents } from "./connection-types.ts";
 import type { Message, SyncData, SyncReply } from "./types.ts";
 
 /** A client frame as the scripted server received it. */
@@ -170,4 +173,29 @@ export async function waitFor<T>(predicate: () => T, timeoutMs = 1500, label = "
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/** The server and client a test started; closeAfterEach closes and forgets them after every test. */
+export interface TestResources {
+  server?: ScriptedServer;
+  client?: ChatClient;
+}
+
+/** Registers an afterEach that closes the client and stops the server the test put in the returned object. */
+export function closeAfterEach(): TestResources {
+  const live: TestResources = {};
+  afterEach(() => {
+    live.client?.close();
+    live.server?.stop();
+    live.client = undefined;
+    live.server = undefined;
+  });
+  return live;
+}
+
+/** Every event of `type` the client emits from now on, in order. */
+export function collect<K extends keyof ChatClientEvents>(c: ChatClient, type: K): ChatClientEvents[K][] {
+  const events: ChatClientEvents[K][] = [];
+  c.on(type, (event) => events.push(event));
+  return events;
 }

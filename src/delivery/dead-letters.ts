@@ -16,13 +16,35 @@ export interface DeadLetter {
   last_attempt_at: string | null;
 }
 
+/** The webhook URL as shown to the tenant: without credentials (`user:pass@`). */
+export function redactUrl(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return null;
+  }
+}
+
+// What last_error may say; anything else (rows written before errors were sanitized) is shown generically.
+const SAFE_ERROR = /^(HTTP \d{3}|timeout after \d+ ms|network error( \([A-Za-z0-9_]{1,40}\))?|tenant has no webhook_url|tenant not found|outbox quota exceeded: [\w ()]+)$/;
+
+/** last_error as shown to the tenant: a known, host-free form. */
+export function safeLastError(e: string | null): string | null {
+  return e === null || SAFE_ERROR.test(e) ? e : "network error";
+}
+
 function toDeadLetter(r: DeliveryRow): DeadLetter {
   return {
     id: r.delivery_id,
     kind: r.kind,
-    target_url: r.target_url,
+    target_url: redactUrl(r.target_url),
     attempts: r.attempts,
-    last_error: r.last_error,
+    last_error: safeLastError(r.last_error),
     payload: JSON.parse(r.payload) as Record<string, unknown>,
     created_at: r.created_at,
     last_attempt_at: r.last_attempt_at,

@@ -32,6 +32,13 @@ export async function retentionPass(o: RetentionOptions): Promise<{ delivered: n
   };
   const delivered = await prune("delivered", nowMs - o.deliveryRetentionMs);
   const dead = await prune("dead", nowMs - o.deadLetterRetentionMs);
+  // Payloads no delivery references any more (a payload is kept while a fan-out may still use it:
+  // only those older than one retention window of delivered rows go).
+  const payloadCutoff = iso(nowMs - Math.min(o.deliveryRetentionMs, o.deadLetterRetentionMs));
+  for (;;) {
+    const n = await o.store.transaction((tx) => tx.deliveries.prunePayloads(payloadCutoff, PRUNE_CHUNK));
+    if (n < PRUNE_CHUNK) break;
+  }
   const wsTokens = await o.store.transaction((tx) => tx.wsTokens.purgeExpired(iso(nowMs)));
   if (delivered || dead) o.log.info({ delivered, dead }, "outbox retention: pruned finished deliveries");
   return { delivered, dead, wsTokens };

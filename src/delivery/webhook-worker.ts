@@ -50,7 +50,6 @@ interface Lane {
   backlog: boolean;
 }
 
-const MAX_ERROR_CHARS = 300;
 const GAUGE_REFRESH_MS = 1000;
 
 /** Sends webhooks from the outbox. One per process; `start` after wiring, `stop` at shutdown. */
@@ -322,7 +321,8 @@ export class WebhookWorker {
     }
     try {
       const r = result;
-      const recorded = await this.o.store.transaction((tx) => tx.deliveries.recordAttempt(row.delivery_id, this.owner, r));
+      // Lazy: a result lost in a crash only means the delivery is sent again (same event_id).
+      const recorded = await this.o.store.transaction((tx) => tx.deliveries.recordAttempt(row.delivery_id, this.owner, r), { lazy: true });
       if (!recorded) this.o.log.warn({ delivery_id: row.delivery_id }, "webhooks: the claim ended before the result was recorded (lease expired or retried)");
     } catch (err) {
       // The row stays pending and due: it is sent again (same event_id), never lost.
@@ -391,8 +391,12 @@ export class WebhookWorker {
   }
 }
 
-/** A network error as stored in last_error: its message, bounded (never headers, so never the secret). */
+/**
+ * A network error as stored in last_error and shown in dead letters: "network error" plus the error's
+ * code when it has one (ConnectionRefused, ECONNRESET...). Never the message: it may name hosts,
+ * addresses or the URL with its credentials.
+ */
 function describeError(err: unknown): string {
-  const msg = err instanceof Error ? err.message || err.name : String(err);
-  return (msg || "network error").slice(0, MAX_ERROR_CHARS);
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code) ? `network error (${code})` : "network error";
 }

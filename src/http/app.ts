@@ -6,6 +6,7 @@ import { docsRoutes } from "./docs.routes";
 import type { RouteInfo } from "./openapi/generate";
 import { errorResponse, toAppError } from "./errors";
 import { guardJsonBody } from "./json-safety";
+import { checkQueryIntegers } from "./request-guard";
 
 /** Route modules are Elysia instances; app.ts mounts them in this order. */
 export type RouteModule = Elysia<any, any, any, any, any, any, any>;
@@ -22,7 +23,10 @@ export function createHttpApp(opts: { version: string; log: Logger; modules: Rou
     })
     // Before validation: a body Elysia cannot print in its validation error would turn a 400 into a
     // 500, or hold the event loop for seconds (json-safety.ts).
-    .onTransform({ as: "global" }, ({ body }) => guardJsonBody(body));
+    .onTransform({ as: "global" }, ({ body, request }) => {
+      checkQueryIntegers(request.url);
+      guardJsonBody(body);
+    });
   for (const m of opts.modules) app = app.use(m) as typeof app;
   // Last, so that the document lists every module above (docs routes hide themselves).
   const docs = docsRoutes({ version: opts.version, routes: () => app.routes as unknown as RouteInfo[] });

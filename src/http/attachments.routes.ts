@@ -65,7 +65,7 @@ export function attachmentRoutes(deps: { auth: HttpAuth; attachments: Attachment
         // The body is streamed by withFilePart: Elysia must not read (buffer) it first.
         parse: "none",
         params: t.Object({ room_id: RoomIdParam }),
-        response: { 201: AttachmentSchema, 415: ErrorSchema, ...errorResponses },
+        response: { 201: AttachmentSchema, ...errorResponses },
         detail: {
           summary: "Upload a file (multipart/form-data, one part named file); members only; 413 over max_attachment_bytes or the tenant's quota",
           // The body is not a schema Elysia validates (it is streamed): documented here.

@@ -1,5 +1,6 @@
 // The one auth pass of a request: API key (header only), X-User-Id, signed user token (Bearer JWT),
 // master key, tenant rate limit.
+import { isValidUserId, USER_ID_RULE } from "../chat/validate";
 import { AppError, invalid } from "../errors";
 import type { JwtVerifier } from "../tenancy/jwt";
 import { constantTimeEqual } from "../tenancy/keys";
@@ -22,13 +23,8 @@ export function bearerToken(request: Request): string | null {
   return h.slice(6).trim();
 }
 
-// 1..128 chars, no C0/C1 control characters (docs/reference/rest.md#authentication).
-const USER_ID_RE = /^[^\x00-\x1f\x7f-\x9f]{1,128}$/;
-
-/** True when `id` is a valid user id. */
-export function isValidUserId(id: unknown): id is string {
-  return typeof id === "string" && USER_ID_RE.test(id);
-}
+// One user-id rule for headers and bodies (chat/validate.ts).
+export { isValidUserId } from "../chat/validate";
 
 /** Authenticates requests; each method charges the tenant bucket exactly once. */
 export class HttpAuth {
@@ -84,7 +80,7 @@ export class HttpAuth {
   private userOf(request: Request, tenant: Tenant): TenantCaller {
     const userId = request.headers.get("x-user-id");
     if (userId === null) throw invalid("missing X-User-Id header", [{ path: "/headers/x-user-id", message: "required" }]);
-    if (!isValidUserId(userId)) throw invalid("X-User-Id must be 1..128 characters without control characters", [{ path: "/headers/x-user-id", message: "invalid" }]);
+    if (!isValidUserId(userId)) throw invalid(`X-User-Id must be ${USER_ID_RULE}`, [{ path: "/headers/x-user-id", message: "invalid" }]);
     contextOf(request).userId = userId;
     return { tenant, userId };
   }

@@ -24,6 +24,7 @@ export const errorResponses = {
   404: ErrorSchema,
   409: ErrorSchema,
   413: ErrorSchema,
+  415: ErrorSchema,
   429: ErrorSchema,
   500: ErrorSchema,
   503: ErrorSchema,
@@ -58,6 +59,8 @@ export const TenantConfigSchema = t.Object({
   jwt_public_keys: t.Array(PublicJwkSchema, { description: "Public JWKs that verify signed user tokens (RS256, ES256, EdDSA), selected by the token's kid" }),
   max_attachment_bytes: Type.Integer({ minimum: 1, maximum: 104_857_600, description: "Largest upload in bytes (default MAX_ATTACHMENT_BYTES)" }),
   attachment_quota_bytes: Type.Integer({ minimum: 0, description: "Bytes of attachments the tenant may store (default ATTACHMENT_QUOTA_BYTES)" }),
+  max_connections: Type.Integer({ minimum: 0, description: "Open WebSockets of the tenant (on all nodes together in cluster mode); the next handshake gets 429" }),
+  max_pending_deliveries: Type.Integer({ minimum: 0, description: "Pending webhook deliveries past which new ones become dead letters" }),
 });
 
 export const TenantSchema = t.Object({
@@ -87,6 +90,8 @@ export const TenantConfigInputSchema = t.Object(
         t.Null(),
       ]),
     ),
+    max_connections: t.Optional(t.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), t.Null()])),
+    max_pending_deliveries: t.Optional(t.Union([Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), t.Null()])),
   },
   { additionalProperties: false },
 );

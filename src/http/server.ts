@@ -7,11 +7,12 @@ import type { Metrics } from "../metrics";
 import type { HttpApp } from "./app";
 import { attachContext, setContext, takeRawResponse, type RequestContext } from "./context";
 import { errorResponse } from "./errors";
+import { checkJsonBody, routableUrl } from "./request-guard";
 
 /** The WebSocket gateway as the HTTP server sees it. */
 export interface UpgradeHandler {
   /** Authenticates and upgrades; resolves undefined when upgraded, else the error response. */
-  upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined>;
+  upgrade(req: Request, server: Server<any>, ctx: RequestContext, url: URL): Promise<Response | undefined>;
   websocket: WebSocketHandler<any>;
 }
 
@@ -142,10 +143,18 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
 
   const handle = async (req: Request, server: Server<any>): Promise<Response | undefined> => {
     const ctx = attachContext(req);
-    const url = new URL(req.url);
+    // Routed the same whatever the Host header (request-guard.ts explains the router's assumption).
+    const fixedUrl = routableUrl(req.url);
+    const url = new URL(fixedUrl ?? req.url);
     if (opts.ws && url.pathname === "/ws" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      const res = await opts.ws.upgrade(req, server, ctx);
+      // The original request: Bun upgrades only the request it handed to fetch.
+      const res = await opts.ws.upgrade(req, server, ctx, url);
       return res ? finish(req, url, ctx, res) : undefined;
+    }
+    if (fixedUrl !== null) {
+      const copy = new Request(fixedUrl, req);
+      setContext(copy, ctx);
+      req = copy;
     }
     if (req.method === "OPTIONS") {
       const origin = req.headers.get("origin");
@@ -162,9 +171,13 @@ export function startHttpServer(opts: HttpServerOptions): HttpServer {
       if (len !== null && Number(len) > MAX_UPLOAD_BODY_BYTES) return finish(req, url, ctx, errorResponse(new AppError("payload_too_large", "upload over 100 MiB"), ctx.requestId));
     } else if (BODY_METHODS.has(req.method)) {
       const len = req.headers.get("content-length");
-      if (len !== null) {
-        if (Number(len) > maxBodyBytes) return finish(req, url, ctx, tooLarge(ctx));
-      } else if (req.body) {
+      if (len !== null && Number(len) > maxBodyBytes) return finish(req, url, ctx, tooLarge(ctx));
+      try {
+        checkJsonBody(req);
+      } catch (err) {
+        return finish(req, url, ctx, errorResponse(err as AppError, ctx.requestId));
+      }
+      if (len === null && req.body) {
         // Chunked body without a length: read it under the cap before anything parses it.
         const buf = await readCapped(req, maxBodyBytes);
         if (buf === null) return finish(req, url, ctx, tooLarge(ctx));

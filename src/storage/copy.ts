@@ -13,9 +13,11 @@ export const COPY_TABLES = [
   "notifications",
   "notification_recipients",
   "subscriptions",
+  "webhook_payloads",
   "deliveries",
   "attachments",
   "attachment_usage",
+  "fanout_jobs",
 ] as const;
 export type CopyTable = (typeof COPY_TABLES)[number];
 
@@ -30,9 +32,11 @@ export const COPY_KEYS: Record<CopyTable, readonly string[]> = {
   notifications: ["tenant_id", "notification_id"],
   notification_recipients: ["tenant_id", "user_id", "notification_id"],
   subscriptions: ["tenant_id", "id"],
+  webhook_payloads: ["payload_id"],
   deliveries: ["delivery_id"],
   attachments: ["tenant_id", "attachment_id"],
   attachment_usage: ["tenant_id"],
+  fanout_jobs: ["job_id"],
 };
 
 /**
@@ -52,6 +56,7 @@ export const COPY_JSON: Partial<Record<CopyTable, { column: string; notNull: boo
     { column: "attachments", notNull: false },
   ],
   notifications: [{ column: "payload", notNull: true }],
+  fanout_jobs: [{ column: "user_ids", notNull: false }],
 };
 
 /**

@@ -26,6 +26,51 @@ export interface DeliveryRow {
   finished_at: Instant | null;
 }
 
+/**
+ * A new delivery that references a stored payload (webhook_payloads) instead of carrying a copy: the
+ * body is composed when read (`composeWebhookBody`), so `DeliveryRow.payload` is always the full body.
+ */
+export interface DeliveryRef {
+  delivery_id: string;
+  tenant_id: string;
+  kind: DeliveryKind;
+  payload_id: string;
+  recipient_id: string;
+  status: "pending" | "dead";
+  next_attempt_at: Instant;
+  last_error: string | null;
+  target_url: string | null;
+  created_at: Instant;
+  finished_at: Instant | null;
+}
+
+/** A webhook payload stored once per message or notification (the body without event_id and recipient_id). */
+export interface WebhookPayloadRow {
+  payload_id: string;
+  tenant_id: string;
+  kind: DeliveryKind;
+  body: string;
+  created_at: Instant;
+}
+
+/**
+ * The webhook body of one delivery: the shared payload (the body without `event_id` and
+ * `recipient_id`) with those two fields put in docs/guides/webhooks.md's order (after `event`,
+ * after `room_id` or else `tenant_id`), and the per-recipient `mentioned` (stored as the list of
+ * mentioned users) as a boolean. Deterministic, so a retry sends (and signs) the same bytes.
+ */
+export function composeWebhookBody(template: string, eventId: string, recipientId: string): string {
+  const t = JSON.parse(template) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const after = "room_id" in t ? "room_id" : "tenant_id";
+  for (const [k, v] of Object.entries(t)) {
+    out[k] = k === "mentioned" && Array.isArray(v) ? v.includes(recipientId) : v;
+    if (k === "event") out.event_id = eventId;
+    if (k === after) out.recipient_id = recipientId;
+  }
+  return JSON.stringify(out);
+}
+
 /** The outcome of one attempt, as written back. */
 export type AttemptResult =
   | { status: "delivered"; attempts: number; at: Instant; targetUrl: string | null }
@@ -58,6 +103,8 @@ export interface DeliveryReads {
   get(deliveryId: string): Promise<DeliveryRow | null>;
   /** Rows matching the filter (tenant and/or status), oldest first (created_at, then delivery_id): tests, copy-store. */
   list(filter: { tenantId?: string; status?: DeliveryStatus }, limit: number): Promise<DeliveryRow[]>;
+  /** Pending deliveries of a tenant (outbox quota). */
+  pendingCount(tenantId: string): Promise<number>;
 }
 
 /**
@@ -69,6 +116,12 @@ export interface DeliveryReads {
 export interface DeliveryStore extends DeliveryReads {
   /** Inserts pending rows (the transactional outbox: in the transaction of the message or notification). */
   insert(rows: DeliveryRow[]): Promise<void>;
+  /** Stores a payload once (message or notification); deliveries reference it. Unique: payload_id. */
+  insertPayload(p: WebhookPayloadRow): Promise<void>;
+  /** Inserts deliveries that reference a stored payload. */
+  insertRefs(rows: DeliveryRef[]): Promise<void>;
+  /** Deletes up to `limit` payloads created before `before` that no delivery references. */
+  prunePayloads(before: Instant, limit: number): Promise<number>;
   /**
    * Claims up to `limit` of this tenant's due deliveries, oldest due first, for `lease.owner` until
    * `lease.until`; returns them as they were before the claim (attempts, due time). Two

@@ -23,14 +23,16 @@ export interface RecipientNotificationRow {
 export interface NotificationReads {
   /** The user's notifications, newest first; only unacked ones when `unackedOnly`. */
   listForUser(tenantId: string, userId: string, unackedOnly: boolean, limit: number): Promise<RecipientNotificationRow[]>;
-  /** The user's unacked notifications, oldest first (connect replay). */
-  unackedOldestFirst(tenantId: string, userId: string, limit: number): Promise<RecipientNotificationRow[]>;
+  /** The user's unacked notifications, oldest first, after `afterId` when given (connect replay, paged). */
+  unackedOldestFirst(tenantId: string, userId: string, limit: number, afterId?: string): Promise<RecipientNotificationRow[]>;
 }
 
 /** Notifications inside a transaction. Unique: (tenant_id, notification_id); one recipient row per user. */
 export interface NotificationStore extends NotificationReads {
   /** Inserts the notification and one recipient row per distinct user of `recipients`. */
   insert(row: NotificationRow, recipients: string[]): Promise<void>;
+  /** Adds recipients (each once); returns those that were not recipients yet (fan-out chunks). */
+  addRecipients(tenantId: string, notificationId: string, userIds: string[]): Promise<string[]>;
   /** Sets acked_at once (a second ack keeps the first time); returns the row's acked_at, or null when the user is no recipient. */
   ack(tenantId: string, userId: string, notificationId: string, at: Instant): Promise<Instant | null>;
 }

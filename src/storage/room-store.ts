@@ -82,6 +82,12 @@ export interface RoomReads {
   countMembers(tenantId: string, roomId: string, userIds: string[]): Promise<number>;
   /** The room's change position (rooms.last_change); null when no such room. */
   lastChange(tenantId: string, roomId: string): Promise<number | null>;
+  /** The room's last_seq and the member's last_ack now; null when the user is not a member. */
+  replayPosition(tenantId: string, roomId: string, userId: string): Promise<{ last_seq: number; last_ack: number } | null>;
+  /** Every room of the user with its replay position: unread rooms first, most recent activity first (connect). */
+  userRoomPositions(tenantId: string, userId: string): Promise<UnackedRoom[]>;
+  /** The room's member count (kept in the same transaction as each membership change). */
+  memberCount(tenantId: string, roomId: string): Promise<number>;
 }
 
 /**

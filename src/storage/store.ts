@@ -2,6 +2,7 @@
 // Implementations: storage/sqlite/ (embedded default), storage/postgres/. Design note: ./README.md.
 import type { AttachmentReads, AttachmentStore } from "./attachment-store";
 import type { DeliveryReads, DeliveryStore } from "./delivery-store";
+import type { FanoutReads, FanoutStore } from "./fanout-store";
 import type { HealthStore } from "./health-store";
 import type { MaintenanceStore } from "./maintenance-store";
 import type { MessageReads, MessageStore } from "./message-store";
@@ -43,6 +44,7 @@ export interface Tx {
   readonly subscriptions: SubscriptionStore;
   readonly wsTokens: WsTokenStore;
   readonly attachments: AttachmentStore;
+  readonly fanout: FanoutStore;
   /**
    * Runs `cb` once, after this transaction committed and before `transaction()` resolves; never
    * when it rolls back. Callbacks of one transaction run in registration order; those of two
@@ -50,6 +52,17 @@ export interface Tx {
    * A throwing callback is logged by the store; it neither fails the commit nor skips later callbacks.
    */
   afterCommit(cb: () => void): void;
+}
+
+/** Options of one transaction. */
+export interface TransactionOptions {
+  /**
+   * Background work that is safe to redo after a crash (a fan-out chunk whose job row is durable, a
+   * webhook attempt's result): the commit need not wait for the disk (SQLite: synchronous=NORMAL for
+   * it, the next ordinary commit's fsync makes it durable; PostgreSQL: synchronous_commit = off). A
+   * lost lazy commit is lost whole, never half-applied.
+   */
+  lazy?: boolean;
 }
 
 /**
@@ -66,6 +79,7 @@ export interface Store {
   readonly subscriptions: SubscriptionReads;
   readonly attachments: AttachmentReads;
   readonly search: SearchReads;
+  readonly fanout: FanoutReads;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
 
@@ -89,7 +103,7 @@ export interface Store {
    * Errors: `StorageUnavailableError` (503) when the database cannot take the write; the rejection
    * of `fn` unchanged otherwise.
    */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
 
   /** Flushes queued work, waits for running transactions, closes connections. Idempotent. */
   close(): Promise<void>;

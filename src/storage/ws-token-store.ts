@@ -18,6 +18,8 @@ export interface WsTokenStore {
    * caller's check (an expired token is consumed too, so it cannot be retried).
    */
   consume(hash: string): Promise<WsTokenGrant | null>;
+  /** The token without using it up (null when unknown or already used). */
+  peek(hash: string): Promise<WsTokenGrant | null>;
   /** Deletes tokens with expires_at < now; returns how many. */
   purgeExpired(now: Instant): Promise<number>;
 }

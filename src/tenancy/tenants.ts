@@ -15,6 +15,8 @@ export interface TenantConfigInput {
   attachment_quota_bytes?: number | null;
   webhook_url?: string | null;
   webhook_secret?: string | null;
+  max_connections?: number | null;
+  max_pending_deliveries?: number | null;
   /** HS256 secret of signed user tokens (32..512 bytes); write-only. */
   jwt_secret?: string | null;
   /** Public JWKs (RS256, ES256, EdDSA), each with a unique kid. */
@@ -33,6 +35,10 @@ export interface TenantConfigView {
   jwt_public_keys: PublicJwk[];
   max_attachment_bytes: number;
   attachment_quota_bytes: number;
+  /** Open WebSockets of the tenant, over all nodes in cluster mode (WS_MAX_CONNECTIONS_PER_TENANT unless set). */
+  max_connections: number;
+  /** Pending webhook deliveries past which new ones become dead letters (MAX_PENDING_DELIVERIES unless set). */
+  max_pending_deliveries: number;
 }
 
 /** The public Tenant object. */
@@ -76,6 +82,8 @@ interface StoredConfig {
   max_attachment_bytes?: number;
   attachment_quota_bytes?: number;
   webhook_url?: string;
+  max_connections?: number;
+  max_pending_deliveries?: number;
 }
 
 /** Checks config input beyond its schema (URL form, JWT keys); throws invalid_request with details; returns the normalized public keys. */
@@ -102,6 +110,22 @@ export function validateTenantConfig(input: TenantConfigInput): PublicJwk[] | nu
   return keys;
 }
 
+/** Process-wide defaults the tenant config falls back to. */
+export interface TenantDefaults {
+  rateLimit: number;
+  maxAttachmentBytes?: number;
+  attachmentQuotaBytes?: number;
+  /** Tells the other nodes of a cluster that a tenant changed (they drop their cache). */
+  announce?: (tenantId: string, jwtKeysChanged: boolean) => Promise<void>;
+  /** WS_MAX_CONNECTIONS_PER_TENANT */
+  maxConnections?: number;
+  /** MAX_PENDING_DELIVERIES */
+  maxPendingDeliveries?: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_PENDING_DELIVERIES = 100_000;
+
 /** Owns tenants and the key -> tenant cache. One instance per process. */
 export class TenantService {
   private readonly byHash = new Map<string, Tenant>();
@@ -113,13 +137,7 @@ export class TenantService {
 
   constructor(
     private readonly store: Store,
-    /** `announce`: tells the other nodes of a cluster that a tenant changed (they drop their cache). */
-    private readonly defaults: {
-      rateLimit: number;
-      maxAttachmentBytes?: number;
-      attachmentQuotaBytes?: number;
-      announce?: (tenantId: string, jwtKeysChanged: boolean) => Promise<void>;
-    },
+    private readonly defaults: TenantDefaults,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -289,6 +307,8 @@ export class TenantService {
       jwt_public_keys: jwt.publicKeys,
       max_attachment_bytes: c.max_attachment_bytes ?? this.defaults.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
       attachment_quota_bytes: c.attachment_quota_bytes ?? this.defaults.attachmentQuotaBytes ?? DEFAULT_ATTACHMENT_QUOTA_BYTES,
+      max_connections: c.max_connections ?? this.defaults.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      max_pending_deliveries: c.max_pending_deliveries ?? this.defaults.maxPendingDeliveries ?? DEFAULT_MAX_PENDING_DELIVERIES,
     };
     const view: TenantView = { tenant_id: row.tenant_id, name: row.name, config, created_at: row.created_at };
     return { id: row.tenant_id, name: row.name, config, webhookSecret: row.webhook_secret, jwt, view };
@@ -301,7 +321,7 @@ function mergeConfig(
   input: TenantConfigInput,
 ): { stored: StoredConfig; secret: string | null } {
   const stored: StoredConfig = { ...current };
-  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes", "max_attachment_bytes", "attachment_quota_bytes"] as const;
+  const numeric = ["rate_limit", "rate_limit_burst", "user_message_rate", "max_message_bytes", "max_attachment_bytes", "attachment_quota_bytes", "max_connections", "max_pending_deliveries"] as const;
   for (const k of numeric) {
     const v = input[k];
     if (v === null) delete stored[k];

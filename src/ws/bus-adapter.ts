@@ -12,13 +12,14 @@ import type { MessageReads } from "../storage/message-store";
 import type { RoomReads } from "../storage/room-store";
 import type { ClusterPresence } from "./cluster-presence";
 import type { ConnectionRegistry, Socket } from "./registry";
+import { sendText } from "./send";
 import { roomTopic } from "./topics";
 
 /** What the adapter needs from the local socket hub. */
 export interface LocalHub {
   readonly registry: ConnectionRegistry;
-  /** The socket's connect replay is still running (it subscribes when done). */
-  isReplaying(ws: Socket): boolean;
+  /** The socket's connect replay has not reached this topic yet (it subscribes it when it does). */
+  isReplaying(ws: Socket, topic: string): boolean;
   /** Records a membership change for the user's replaying sockets. */
   holdMembership(tenantId: string, userId: string, roomId: string, joined: boolean): void;
   /** One local publish of a frame to the topic's sockets (and to replaying sockets' held frames). */
@@ -85,16 +86,16 @@ export class BusAdapter implements BusInbound {
     // messages that went by are read back from the store).
     const cold = joined && this.sequencer !== null && !this.topicRefs.has(topic);
     const start = cold ? join?.lastSeq : undefined;
-    // Sockets still replaying subscribe when their replay is done; they get the change then, in order.
+    // Sockets still replaying subscribe a room when it is replayed; they get the change then, in order.
     hub.holdMembership(tenantId, userId, roomId, joined);
     for (const ws of hub.registry.sockets(tenantId, userId)) {
-      if (hub.isReplaying(ws)) {
+      if (hub.isReplaying(ws, topic)) {
         if (joined) void this.ref(ws, topic, start).catch(() => {});
         continue;
       }
       if (joined) {
         ws.subscribe(topic);
-        if (cold && join?.frame) ws.send(JSON.stringify(join.frame));
+        if (cold && join?.frame) sendText(ws, JSON.stringify(join.frame));
         void this.ref(ws, topic, start).catch(() => {});
       } else {
         ws.unsubscribe(topic);

@@ -37,11 +37,14 @@ export class ClusterPresence {
     return `${this.d.nodeId}|${ws.data.connectionId}`;
   }
 
-  /** Registers the socket; false when the user already has `max` sockets on all nodes together. */
-  async open(ws: Socket, max: number): Promise<boolean> {
+  /**
+   * Registers the socket: "ok", or which cap refused it ("user": the user already has `max` sockets on
+   * all nodes together; "tenant": the tenant has `tenantMax`).
+   */
+  async open(ws: Socket, max: number, tenantMax?: number): Promise<"ok" | "user" | "tenant"> {
     const { tenantId: t, userId: u } = ws.data;
-    const r = await this.d.state.connect(t, u, this.member(ws), max, this.d.leaseMs);
-    if (!r.ok) return false;
+    const r = await this.d.state.connect(t, u, this.member(ws), max, this.d.leaseMs, tenantMax);
+    if (!r.ok) return r.refused ?? "user";
     const k = key(t, u);
     const timer = this.timers.get(k);
     if (timer) {
@@ -53,7 +56,12 @@ export class ClusterPresence {
       this.d.broker.publishControl({ kind: "presence", tenantId: t, userId: u, online: true });
       await this.d.toUserRooms(t, u, { type: "presence.update", user_id: u, status: "online", last_seen: new Date().toISOString() });
     }
-    return true;
+    return "ok";
+  }
+
+  /** The tenant's sockets on all nodes (the handshake's cap check; the open checks again atomically). */
+  tenantCount(tenantId: string): Promise<number> {
+    return this.d.state.tenantCount(tenantId);
   }
 
   /** The socket closed: its lease goes; the user's last socket anywhere starts the grace period. */

@@ -20,12 +20,15 @@ import { bearerToken, isValidUserId } from "../http/auth";
 import { looksLikeJwt, type JwtCaller, type JwtVerifier } from "../tenancy/jwt";
 import { rateLimitHeaders, rateLimited, type RateLimiter } from "../tenancy/rate-limiter";
 import type { TenantService } from "../tenancy/tenants";
+import { StepScheduler } from "../fairness/step-scheduler";
+import { defaultMaxConnections } from "./fd-limit";
 import { dispatchFrame, type FrameServices } from "./handlers";
 import { JwtSockets } from "./jwt-sockets";
 import { LiveBuffer, type PendingSocket } from "./live-buffer";
 import { presenceToRooms, PresenceTracker, type PresenceView } from "./presence";
 import { ConnectionRegistry, type Socket, type SocketData } from "./registry";
 import { replayOnConnect, type NotificationsPort } from "./replay";
+import { sendText } from "./send";
 import type { WsTokenService } from "./tokens";
 import { roomTopic, userTopic } from "./topics";
 import { TypingTracker } from "./typing";
@@ -50,9 +53,20 @@ export interface GatewayDeps {
   cluster?: { presence: ClusterPresence; messages: MessageReads; gapMs?: number; urls?: AttachmentUrls };
   /** Another node changed something this node caches. */
   onControl?: (ev: ControlEvent) => void;
+  /** Turns of background steps between tenants (replay, presence). */
+  steps?: StepScheduler;
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
+
+/** The 429 of a tenant at its connection cap: connections free up as sockets close, so retry soon. */
+function tenantCapError(max: number): AppError {
+  const err = new AppError("rate_limit_exceeded", `the tenant holds its maximum of ${max} connections (max_connections)`, undefined, { retry_after_ms: 5000 });
+  err.headers = { "Retry-After": "5" };
+  return err;
+}
+// A typing frame as BrokerBus serialises it: only those are parsed on delivery (to leave out the typist).
+const TYPING_PREFIX = '{"type":"typing",';
 // The slow-consumer sweep runs when a publish reports backpressure or a drop (at most every
 // SWEEP_MIN_GAP_MS), and every SWEEP_INTERVAL_MS as a safety net: polling every socket often costs
 // CPU per idle connection.
@@ -81,8 +95,13 @@ export class Gateway implements LocalHub, OnlineDirectory {
   readonly cluster: ClusterPresence | null;
   /** The broker's inbound handler for this node (main.ts hands it to broker.listen). */
   readonly bus: BusAdapter;
+  /** WS_MAX_CONNECTIONS, resolved (per node). */
+  readonly maxConnections: number;
+  private readonly steps: StepScheduler;
 
   constructor(private readonly d: GatewayDeps) {
+    this.maxConnections = d.config.wsMaxConnections ?? defaultMaxConnections();
+    this.steps = d.steps ?? new StepScheduler();
     this.websocket = this.handler();
     this.registry = d.registry;
     this.cluster = d.cluster?.presence ?? null;
@@ -90,20 +109,13 @@ export class Gateway implements LocalHub, OnlineDirectory {
     this.jwtSockets = new JwtSockets(d.jwt, d.log);
     this.presence = new PresenceTracker({
       graceMs: d.config.presenceGraceMs,
-      toUserRooms: presenceToRooms(d),
+      toUserRooms: presenceToRooms({ ...d, steps: this.steps }),
     });
     this.typing = new TypingTracker({
       timeoutMs: d.config.typingTimeoutMs,
-      toOthers: (t, roomId, typist, frame) => {
-        const json = JSON.stringify(frame);
-        const send = (members: Iterable<string>) => {
-          for (const u of members) if (u !== typist) d.broker.publishFrame(userTopic(t, u), json);
-        };
-        // The typist just passed the membership check, so the room is normally cached.
-        const cached = d.services.rooms.cached(t, roomId);
-        if (cached) return send(cached.members.keys());
-        d.services.rooms.loadMembers(t, roomId).then(send, (err) => d.log.warn({ tenant_id: t, err: String(err) }, "typing: loading the room failed"));
-      },
+      // One publish to the room's topic, whatever its size; every node leaves the typist's own sockets
+      // out when it delivers it (publishLocal).
+      toOthers: (t, roomId, _typist, frame) => d.broker.publishFrame(roomTopic(t, roomId), JSON.stringify(frame)),
     });
   }
 
@@ -127,8 +139,10 @@ export class Gateway implements LocalHub, OnlineDirectory {
 
   // ---- the hub side of the bus adapter ----------------------------------------------------------
 
-  isReplaying(ws: Socket): boolean {
-    return this.pending.has(ws);
+  isReplaying(ws: Socket, topic: string): boolean {
+    // A room already replayed follows membership changes directly (its topic is subscribed).
+    const p = this.pending.get(ws);
+    return p !== undefined && !p.released.has(topic);
   }
 
   holdMembership(tenantId: string, userId: string, roomId: string, joined: boolean): void {
@@ -140,14 +154,36 @@ export class Gateway implements LocalHub, OnlineDirectory {
     const server = this.server;
     if (!server) return;
     const tenantId = topic.slice(2, topic.indexOf(":", 2));
-    if (this.held.holds(tenantId)) this.held.frame(tenantId, topic, json, JSON.parse(json) as Frame);
-    const status = server.publish(topic, json);
+    const typing = json.startsWith(TYPING_PREFIX);
+    const frame = this.held.holds(tenantId) || typing ? (JSON.parse(json) as Frame) : null;
+    if (frame && this.held.holds(tenantId)) this.held.frame(tenantId, topic, json, frame);
+    const status = typing && typeof frame?.user_id === "string" ? this.publishExcept(topic, tenantId, frame.user_id, json) : server.publish(topic, json);
     this.d.metrics.wsFramesOut.inc();
     // -1 = buffered behind backpressure somewhere, 0 = dropped for at least one subscriber. Never
     // re-publish (others would get duplicates): a slow socket is closed with 1013 and recovers by replay.
     if (status <= 0) {
       if (status === 0 && server.subscriberCount(topic) > 0) this.d.metrics.droppedBroadcasts.inc();
       this.scheduleSweep();
+    }
+  }
+
+  /**
+   * One publish to the topic that the user's own sockets do not receive (typing goes to the other
+   * members, not the typist): they leave the topic for the publish and rejoin in the same turn, so no
+   * other frame can fall in between.
+   */
+  private publishExcept(topic: string, tenantId: string, userId: string, json: string): number {
+    const own: Socket[] = [];
+    for (const ws of this.registry.sockets(tenantId, userId)) {
+      if (ws.isSubscribed(topic)) {
+        ws.unsubscribe(topic);
+        own.push(ws);
+      }
+    }
+    try {
+      return this.server!.publish(topic, json);
+    } finally {
+      for (const ws of own) ws.subscribe(topic);
     }
   }
 
@@ -167,14 +203,14 @@ export class Gateway implements LocalHub, OnlineDirectory {
    * when upgraded. `?token=` first (a JWT by its shape, else a single-use token), then `Authorization:
    * Bearer <jwt>`, then X-API-Key + X-User-Id.
    */
-  async upgrade(req: Request, server: Server<any>, ctx: RequestContext): Promise<Response | undefined> {
+  async upgrade(req: Request, server: Server<any>, ctx: RequestContext, url: URL = new URL(req.url, "http://localhost")): Promise<Response | undefined> {
     try {
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       // No bus, no live frames: a socket must not silently miss them (503 until it is back).
       if (!this.bus.available()) throw new AppError("unavailable", "bus unavailable: try again shortly");
       const origin = req.headers.get("origin");
       if (origin !== null && !this.originAllowed(origin, req)) throw new AppError("forbidden", "origin not allowed");
-      const token = new URL(req.url).searchParams.get("token");
+      const token = url.searchParams.get("token");
       const jwt = token !== null ? (looksLikeJwt(token) ? token : null) : bearerToken(req);
       if (jwt !== null) {
         if (!this.d.jwt) throw new AppError("unauthorized", "signed user tokens are not accepted here");
@@ -182,9 +218,10 @@ export class Gateway implements LocalHub, OnlineDirectory {
         return await this.accept(req, server, ctx, c.tenant.id, c.userId, { token: jwt, expMs: c.expMs });
       }
       if (token !== null) {
-        // A token takes precedence: headers are ignored.
-        const t = await this.d.tokens.redeem(token);
-        return await this.accept(req, server, ctx, t.tenantId, t.userId);
+        // A token takes precedence: headers are ignored. Checked now, redeemed only just before the
+        // upgrade: a handshake refused by a later check leaves it usable.
+        const t = await this.d.tokens.check(token);
+        return await this.accept(req, server, ctx, t.tenantId, t.userId, undefined, token);
       }
       const key = req.headers.get("x-api-key");
       const tenant = key ? await this.d.tenants.authenticate(key) : null;
@@ -197,14 +234,21 @@ export class Gateway implements LocalHub, OnlineDirectory {
     }
   }
 
-  // Charges the handshake to the tenant bucket and upgrades.
-  private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }): Promise<Response | undefined> {
+  // Checks the connection caps, charges the handshake to the tenant bucket, redeems a single-use
+  // token (last: a refused handshake leaves it usable) and upgrades.
+  private async accept(req: Request, server: Server<any>, ctx: RequestContext, tenantId: string, userId: string, jwt?: { token: string; expMs: number }, wsToken?: string): Promise<Response | undefined> {
     try {
       const tenant = await this.d.tenants.get(tenantId);
       ctx.tenantId = tenantId;
       ctx.userId = userId;
+      if (this.registry.size >= this.maxConnections) throw new AppError("unavailable", `this node holds its maximum of ${this.maxConnections} connections; retry later or on another node`);
+      const max = tenant.config.max_connections;
+      // Cluster mode: the tenant's sockets on every node (the open re-checks it atomically).
+      const tenantCount = this.cluster ? await this.cluster.tenantCount(tenantId) : this.registry.tenantCount(tenantId);
+      if (tenantCount >= max) throw tenantCapError(max);
       const r = await this.d.buckets.take(tenant.id, tenant.config.rate_limit, tenant.config.rate_limit_burst);
       if (!r.ok) throw rateLimited(r, "tenant");
+      if (wsToken !== undefined) await this.d.tokens.redeem(wsToken);
       // Checked after the awaits: shutdown may have begun meanwhile.
       if (this.closing) throw new AppError("unavailable", "server is shutting down");
       const data: SocketData = {
@@ -278,30 +322,29 @@ export class Gateway implements LocalHub, OnlineDirectory {
     pong: (ws) => {
       ws.data.alive = true;
     },
+    drain: (ws) => ws.data.onDrain?.(),
     };
   }
 
   private onOpen(ws: Socket): void {
+    const { tenantId } = ws.data;
     const count = this.registry.add(ws);
     if (count > this.d.config.wsMaxConnectionsPerUser) return this.reject(ws);
+    // Handshakes that passed the caps in the same turn: the caps hold at open too.
+    if (this.registry.size > this.maxConnections) return this.reject(ws, WS_CLOSE.tryAgainLater, "node connection limit reached");
+    const max = this.d.tenants.cached(tenantId)?.config.max_connections;
+    if (!this.cluster && max !== undefined && this.registry.tenantCount(tenantId) > max) return this.reject(ws, WS_CLOSE.tryAgainLater, "tenant connection limit reached");
     this.d.metrics.activeConnections.inc();
     this.jwtSockets.opened(ws);
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
-    // Cluster mode: the cap counts the sockets of every node (in Redis). Until it has answered, the
-    // socket gets no frame and its own frames wait: one over the cap is closed before any frame,
-    // with nothing it sent acted upon, as on one node.
-    const admission = this.cluster?.open(ws, this.d.config.wsMaxConnectionsPerUser) ?? null;
+    // Cluster mode: the caps count the sockets of every node (in Redis). Until they have answered, the
+    // socket gets no frame and its own frames wait: one over a cap is closed before any frame, with
+    // nothing it sent acted upon, as on one node.
+    const admission = this.cluster?.open(ws, this.d.config.wsMaxConnectionsPerUser, max) ?? null;
     if (admission) ws.data.inbox = admission.then(() => undefined, () => undefined);
-    else {
-      try {
-        ws.send(this.connectedFrame(ws));
-      } catch (err) {
-        this.openFailed(ws, pending, err);
-        return;
-      }
-    }
+    else sendText(ws, this.connectedFrame(ws));
     void this.replay(ws, pending, count, admission);
   }
 
@@ -309,44 +352,44 @@ export class Gateway implements LocalHub, OnlineDirectory {
     return JSON.stringify({ type: "connected", user_id: ws.data.userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) });
   }
 
-  private reject(ws: Socket): void {
+  private reject(ws: Socket, code: number = WS_CLOSE.policy, reason = `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`): void {
     ws.data.rejected = true;
     this.registry.remove(ws);
-    ws.close(WS_CLOSE.policy, `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`);
+    ws.close(code, reason);
   }
 
   /**
    * Presence, then the broker subscriptions (confirmed before anything is read, so nothing committed
-   * later can be missed), the connect replay, the held live frames, and the local subscriptions. The
-   * last two steps are synchronous: no live frame of a room overtakes that room's replay, none is lost.
+   * later can be missed), then the connect replay in steps (replay.ts): each room's held live frames
+   * and its local subscription follow that room's replay; the user topic and rooms joined meanwhile
+   * follow the whole replay. Each of those steps is synchronous: no live frame of a room overtakes
+   * its replay, none is lost.
    */
-  private async replay(ws: Socket, pending: PendingSocket, count: number, admission: Promise<boolean> | null): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, count: number, admission: Promise<"ok" | "user" | "tenant"> | null): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
-      let presenceSent: Promise<void> = Promise.resolve();
       if (this.cluster && admission) {
-        // The cap counts sockets on every node; the socket is not told about its own presence.
+        // The caps count sockets on every node; the socket is not told about its own presence.
         const admitted = await admission;
         // Closed meanwhile: onClose already cleaned up; only a lease just taken must go again.
         if (pending.closed) {
-          if (admitted) this.cluster.close(ws);
+          if (admitted === "ok") this.cluster.close(ws);
           return;
         }
-        if (!admitted) {
+        if (admitted !== "ok") {
           this.held.end(pending);
           this.pending.delete(ws);
           this.d.metrics.activeConnections.dec();
-          return this.reject(ws);
+          return admitted === "user" ? this.reject(ws) : this.reject(ws, WS_CLOSE.tryAgainLater, "tenant connection limit reached");
         }
         ws.data.leased = true;
-        ws.send(this.connectedFrame(ws));
+        sendText(ws, this.connectedFrame(ws));
       } else if (count === 1) {
         // Presence goes out before this socket joins its room topics: it is not told about itself.
-        presenceSent = this.presence.connected(tenantId, userId);
+        await this.presence.connected(tenantId, userId);
       }
       const roomIds = await this.d.roomStore.userRoomIds(tenantId, userId);
-      const wanted = [userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))];
-      await Promise.all(wanted.map((t) => this.bus.ref(ws, t)));
+      await Promise.all([userTopic(tenantId, userId), ...roomIds.map((r) => roomTopic(tenantId, r))].map((t) => this.bus.ref(ws, t)));
       const { replayed, covered } = await replayOnConnect(ws, {
         roomStore: this.d.roomStore,
         messages: this.d.services.messages,
@@ -354,16 +397,21 @@ export class Gateway implements LocalHub, OnlineDirectory {
         maxPerRoom: this.d.config.syncMaxPerRoom,
         maxTotal: this.d.config.syncMaxTotal,
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
+        // Half a heartbeat: a peer that reads nothing is closed with 1013 before the heartbeat would drop it.
+        drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
+        release: (sock, roomId, upToSeq) => {
+          if (!pending.closed && sock.readyState === 1) LiveBuffer.release(pending, roomTopic(tenantId, roomId), upToSeq);
+        },
+        turn: () => this.steps.turn(tenantId),
+        charge: (ms) => this.steps.charge(ms),
       });
       this.d.metrics.replayedMessages.inc(replayed);
-      await presenceSent;
       this.held.end(pending);
       this.pending.delete(ws);
       if (pending.closed || ws.readyState !== 1) return;
-      const topics = LiveBuffer.flush(pending, new Set(wanted), covered);
-      for (const topic of topics) ws.subscribe(topic);
-      // Rooms left during the replay: their broker references go too.
-      for (const t of [...(ws.data.busTopics ?? [])]) if (!topics.has(t)) this.bus.unref(ws, t);
+      for (const topic of LiveBuffer.flush(pending, new Set([userTopic(tenantId, userId)]), covered)) ws.subscribe(topic);
+      // Rooms left during the replay (neither replayed nor joined again): their broker references go too.
+      for (const t of [...(ws.data.busTopics ?? [])]) if (!ws.isSubscribed(t)) this.bus.unref(ws, t);
       // No close here for a buffered replay: the client had no chance to read yet, and a backlog
       // would then fail the same way at every reconnect. The sweep judges it like any socket.
     } catch (err) {
@@ -389,6 +437,8 @@ export class Gateway implements LocalHub, OnlineDirectory {
   }
 
   private onClose(ws: Socket): void {
+    ws.data.closed = true;
+    ws.data.onDrain?.();
     this.jwtSockets.closed(ws);
     if (ws.data.rejected) return;
     const pending = this.pending.get(ws);
@@ -476,7 +526,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
     this.cluster?.stop();
     this.typing.stopAll();
     for (const ws of [...this.registry.all()]) {
-      ws.send(JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
+      sendText(ws, JSON.stringify({ type: "server.shutdown", reconnect_after_ms: 1000 + Math.floor(Math.random() * 2000) }));
       ws.close(WS_CLOSE.goingAway, "server shutting down");
     }
   }

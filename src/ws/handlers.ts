@@ -12,6 +12,7 @@ import { parseClientFrame, type ClientFrame } from "./frames";
 import type { Socket } from "./registry";
 import type { NotificationsPort } from "./replay";
 import type { TypingTracker } from "./typing";
+import { sendText } from "./send";
 
 /** Everything a frame may call. */
 export interface FrameServices {
@@ -30,7 +31,7 @@ export interface FrameServices {
 const TYPING_RATE_PER_S = 5;
 
 function sendJson(ws: Socket, frame: Record<string, unknown>): void {
-  if (ws.readyState === 1) ws.send(JSON.stringify(frame));
+  sendText(ws, JSON.stringify(frame));
 }
 
 /** Sends an `error` frame (docs/reference/rest.md: the REST error fields minus request_id, plus the frame's id). */

@@ -1,8 +1,10 @@
-// Live frames held back from sockets whose connect replay is still running. A socket subscribes to
-// its topics only when its replay is done: until then, what the gateway publishes for its tenant is
-// recorded here (with membership changes, in order) and replayed to it afterwards, so no live frame
-// of a room overtakes that room's replay and none published meanwhile is lost.
+// Live frames held back from sockets whose connect replay is still running. A socket subscribes to a
+// room's topic only once that room is replayed (`release`), and to its user topic when the whole
+// replay is done (`flush`): until then, what the gateway publishes for its tenant is recorded here
+// (with membership changes, in order) and sent afterwards, so no live frame of a room overtakes that
+// room's replay and none published meanwhile is lost.
 import type { Frame } from "../bus/bus";
+import { sendText } from "./send";
 import { roomTopic } from "./topics";
 import type { Socket } from "./registry";
 
@@ -11,7 +13,9 @@ type Entry = { kind: "frame"; topic: string; json: string; frame: Frame | null }
 /** One socket's held frames. */
 export interface PendingSocket {
   readonly ws: Socket;
-  readonly entries: Entry[];
+  entries: Entry[];
+  /** Topics already subscribed during the replay: their frames are no longer held. */
+  readonly released: Set<string>;
   closed: boolean;
 }
 
@@ -29,7 +33,7 @@ export class LiveBuffer {
 
   /** Starts holding frames for `ws` (call in `open`, before anything is read for the replay). */
   begin(ws: Socket): PendingSocket {
-    const p: PendingSocket = { ws, entries: [], closed: false };
+    const p: PendingSocket = { ws, entries: [], released: new Set(), closed: false };
     let set = this.byTenant.get(ws.data.tenantId);
     if (!set) this.byTenant.set(ws.data.tenantId, (set = new Set()));
     set.add(p);
@@ -55,7 +59,9 @@ export class LiveBuffer {
     if (!set) return;
     for (const p of set) {
       // A socket is never told about its own user's presence (as before: presence went out before subscribing).
-      if (frame && frame.type === "presence.update" && frame.user_id === p.ws.data.userId) continue;
+      // Nor about its own typing (typing goes to the other members).
+      if (frame && (frame.type === "presence.update" || frame.type === "typing") && frame.user_id === p.ws.data.userId) continue;
+      if (p.released.has(topic)) continue;
       p.entries.push({ kind: "frame", topic, json, frame });
     }
   }
@@ -68,6 +74,26 @@ export class LiveBuffer {
   }
 
   /**
+   * One room is replayed up to `upToSeq`: sends its held frames past that (in publish order) and
+   * subscribes its topic, in one synchronous step. Its membership entries stay for `flush`.
+   */
+  static release(p: PendingSocket, topic: string, upToSeq: number): void {
+    const rest: Entry[] = [];
+    for (const e of p.entries) {
+      if (e.kind !== "frame" || e.topic !== topic) {
+        rest.push(e);
+        continue;
+      }
+      const f = e.frame;
+      if (f && f.type === "message" && typeof f.seq === "number" && f.seq <= upToSeq) continue;
+      sendText(p.ws, e.json);
+    }
+    p.entries = rest;
+    p.released.add(topic);
+    p.ws.subscribe(topic);
+  }
+
+  /**
    * Sends the held frames the socket's topics cover, in publish order, skipping what the replay
    * already sent, and returns the topics to subscribe to. Synchronous: nothing can be published
    * between this and the subscribe that follows it.
@@ -76,15 +102,18 @@ export class LiveBuffer {
     const { tenantId } = p.ws.data;
     for (const e of p.entries) {
       if (e.kind === "membership") {
-        if (e.joined) topics.add(roomTopic(tenantId, e.roomId));
-        else topics.delete(roomTopic(tenantId, e.roomId));
+        const t = roomTopic(tenantId, e.roomId);
+        // Released topics follow membership changes directly (the gateway applies them).
+        if (p.released.has(t)) continue;
+        if (e.joined) topics.add(t);
+        else topics.delete(t);
         continue;
       }
-      if (!topics.has(e.topic)) continue;
+      if (!topics.has(e.topic) || p.released.has(e.topic)) continue;
       const f = e.frame;
       if (f && f.type === "message" && typeof f.seq === "number" && f.seq <= (covered.upToSeq.get(f.room_id as string) ?? 0)) continue;
       if (f && f.type === "notification" && covered.notificationIds.has(f.notification_id as string)) continue;
-      p.ws.send(e.json);
+      sendText(p.ws, e.json);
     }
     p.entries.length = 0;
     return topics;

@@ -5,21 +5,42 @@
 // subject may get the same update once per shared room (same status and last_seen).
 
 import type { Broker } from "../bus/bus";
+import type { StepScheduler } from "../fairness/step-scheduler";
 import type { Logger } from "../log";
 import type { RoomReads } from "../storage/room-store";
 import { roomTopic } from "./topics";
 
-/** Publishes a presence frame to the subject's rooms small enough to carry presence (through the broker). */
-export function presenceToRooms(d: { roomStore: RoomReads; broker: Broker; config: { presenceRoomLimit: number }; log: Logger }) {
-  return (t: string, u: string, frame: Record<string, unknown> & { type: string }): Promise<void> => {
+// Presence publishes per step before yielding (a user in thousands of rooms).
+const PUBLISHES_PER_STEP = 200;
+
+/**
+ * Publishes a presence frame to the subject's rooms small enough to carry presence (through the
+ * broker): one publish per room, a step of rooms at a time, taking turns with other tenants'
+ * background work (`steps`) so a user in thousands of rooms never holds the server.
+ */
+export function presenceToRooms(d: { roomStore: RoomReads; broker: Broker; config: { presenceRoomLimit: number }; log: Logger; steps?: StepScheduler }) {
+  return async (t: string, u: string, frame: Record<string, unknown> & { type: string }): Promise<void> => {
     const json = JSON.stringify(frame);
     // member_count comes with the room list (kept by the store): no member set is loaded here.
-    return d.roomStore.userRoomSizes(t, u).then(
-      (rooms) => {
-        for (const r of rooms) if (r.member_count <= d.config.presenceRoomLimit) d.broker.publishFrame(roomTopic(t, r.room_id), json);
-      },
-      (err) => d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed"),
-    );
+    let rooms: { room_id: string; member_count: number }[];
+    try {
+      rooms = await d.roomStore.userRoomSizes(t, u);
+    } catch (err) {
+      d.log.warn({ tenant_id: t, err: String(err) }, "presence: reading the user's rooms failed");
+      return;
+    }
+    let n = 0;
+    let t0 = performance.now();
+    for (const r of rooms) {
+      if (r.member_count > d.config.presenceRoomLimit) continue;
+      d.broker.publishFrame(roomTopic(t, r.room_id), json);
+      if (++n % PUBLISHES_PER_STEP === 0 && d.steps) {
+        d.steps.charge(performance.now() - t0);
+        await d.steps.turn(t);
+        t0 = performance.now();
+      }
+    }
+    d.steps?.charge(performance.now() - t0);
   };
 }
 
@@ -38,7 +59,7 @@ interface Entry {
 
 export interface PresenceDeps {
   graceMs: number;
-  /** Publishes the frame to the user's rooms that are small enough to carry presence; resolves once published. */
+  /** Publishes the frame to the user's rooms that are small enough to carry presence. */
   toUserRooms(tenantId: string, userId: string, frame: Record<string, unknown> & { type: string }): void | Promise<void>;
   now?: () => number;
 }
@@ -57,23 +78,19 @@ export class PresenceTracker {
     return `${tenantId}\u0000${userId}`;
   }
 
-  /**
-   * The user's first socket opened (or one opened during the grace period: no new frame). Resolves
-   * once the `online` frame is published (the socket subscribes to its rooms only after that, so it
-   * is never told about itself).
-   */
-  connected(tenantId: string, userId: string): Promise<void> {
+  /** The user's first socket opened (or one opened during the grace period: no new frame). */
+  connected(tenantId: string, userId: string): void | Promise<void> {
     const k = this.key(tenantId, userId);
     const e = this.entries.get(k);
     if (e?.offlineTimer) {
       clearTimeout(e.offlineTimer);
       e.offlineTimer = null;
-      return Promise.resolve();
+      return;
     }
-    if (e?.online) return Promise.resolve();
+    if (e?.online) return;
     const entry: Entry = { online: true, lastSeenMs: this.now(), offlineTimer: null };
     this.entries.set(k, entry);
-    return Promise.resolve(this.publish(tenantId, userId, "online", entry.lastSeenMs!));
+    return this.publish(tenantId, userId, "online", entry.lastSeenMs!);
   }
 
   /** The user's last socket closed: offline after the grace period unless one reopens. */
@@ -86,7 +103,7 @@ export class PresenceTracker {
     e.offlineTimer = setTimeout(() => {
       e.offlineTimer = null;
       e.online = false;
-      this.publish(tenantId, userId, "offline", e.lastSeenMs!);
+      void this.publish(tenantId, userId, "offline", e.lastSeenMs!);
     }, this.d.graceMs);
     e.offlineTimer.unref?.();
   }

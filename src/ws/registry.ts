@@ -24,6 +24,10 @@ export interface SocketData {
   /** That token's `exp` (unix ms): the socket is closed with 4001 by exp + leeway. */
   jwtExpMs?: number;
   jwtTimer?: ReturnType<typeof setTimeout>;
+  /** Set once `close` ran: background work for this socket (replay) stops. */
+  closed?: boolean;
+  /** Called by the `drain` handler (a replay waiting for the peer to read). */
+  onDrain?: () => void;
 }
 
 export type Socket = ServerWebSocket<SocketData>;
@@ -31,6 +35,7 @@ export type Socket = ServerWebSocket<SocketData>;
 /** The sockets of this process, by tenant+user. */
 export class ConnectionRegistry {
   private readonly byUser = new Map<string, Set<Socket>>();
+  private readonly byTenant = new Map<string, number>();
   private total = 0;
 
   static key(tenantId: string, userId: string): string {
@@ -46,6 +51,7 @@ export class ConnectionRegistry {
     }
     set.add(ws);
     this.total++;
+    this.byTenant.set(ws.data.tenantId, (this.byTenant.get(ws.data.tenantId) ?? 0) + 1);
     return set.size;
   }
 
@@ -54,8 +60,16 @@ export class ConnectionRegistry {
     const set = this.byUser.get(ws.data.key);
     if (!set || !set.delete(ws)) return set?.size ?? 0;
     this.total--;
+    const n = (this.byTenant.get(ws.data.tenantId) ?? 1) - 1;
+    if (n <= 0) this.byTenant.delete(ws.data.tenantId);
+    else this.byTenant.set(ws.data.tenantId, n);
     if (set.size === 0) this.byUser.delete(ws.data.key);
     return set.size;
+  }
+
+  /** Open sockets of one tenant on this node. */
+  tenantCount(tenantId: string): number {
+    return this.byTenant.get(tenantId) ?? 0;
   }
 
   count(tenantId: string, userId: string): number {

@@ -20,6 +20,20 @@ export class WsTokenService {
     return { token, expires_in: Math.floor(this.ttlMs / 1000) };
   }
 
+  /**
+   * Checks a token without using it up (unauthorized when unknown, used or expired): the handshake
+   * runs every other check after this one and redeems only when it is about to upgrade, so a refused
+   * handshake leaves the token usable.
+   */
+  async check(token: string): Promise<{ tenantId: string; userId: string }> {
+    if (token.length < 16 || token.length > 128) throw new AppError("unauthorized", "invalid token");
+    const hash = sha256Hex(token);
+    const row = await this.store.transaction((tx) => tx.wsTokens.peek(hash));
+    if (!row) throw new AppError("unauthorized", "invalid or already used token");
+    if (Date.parse(row.expires_at) < this.now()) throw new AppError("unauthorized", "token expired");
+    return { tenantId: row.tenant_id, userId: row.user_id };
+  }
+
   /** Redeems a token once (of two concurrent redeems one wins); throws unauthorized when unknown, used or expired. */
   async redeem(token: string): Promise<{ tenantId: string; userId: string }> {
     if (token.length < 16 || token.length > 128) throw new AppError("unauthorized", "invalid token");

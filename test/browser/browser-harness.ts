@@ -1,8 +1,9 @@
 // Harness of the console's browser tests: Chromium via playwright-core (skipped with a printed reason
 // when it is absent), a test server whose own origin is in ALLOWED_ORIGINS, page helpers, screenshots.
+import { afterAll, beforeAll } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type ViewportSize } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -66,6 +67,43 @@ export async function startConsoleServer(env: Record<string, string> = {}): Prom
   }
 }
 
+/** What the tests of a describe block in Chromium share; `s` and `browser` are set by its beforeAll. */
+export interface ConsoleSuite {
+  s: ConsoleServer;
+  browser: Browser;
+  /** A page in a new context (closed after the block) and the problems watchPage collects on it. */
+  newPage(viewport?: ViewportSize): Promise<{ page: Page; problems: string[] }>;
+}
+
+/**
+ * Call inside `describe.skipIf(chromiumMissing !== null)(…)`: registers a beforeAll that starts a console
+ * server (with `env`) and Chromium, and an afterAll that closes the suite's contexts, the browser and the
+ * server. Registered only when Chromium is there, so a skipped run lists the tests and nothing else.
+ */
+export function consoleSuite(env: Record<string, string> = {}): ConsoleSuite {
+  const contexts: BrowserContext[] = [];
+  const suite = {
+    async newPage(viewport: ViewportSize = DESKTOP) {
+      const context = await suite.browser.newContext({ viewport, deviceScaleFactor: 1 });
+      contexts.push(context);
+      const page = await context.newPage();
+      return { page, problems: watchPage(page) };
+    },
+  } as ConsoleSuite;
+  if (chromiumMissing === null) {
+    beforeAll(async () => {
+      [suite.s, suite.browser] = await Promise.all([startConsoleServer(env), launchChromium()]);
+    }, 30_000);
+    // Shutdown may wait for an in-flight webhook attempt (WEBHOOK_TIMEOUT): not a 5 s job under load.
+    afterAll(async () => {
+      for (const c of contexts) await c.close().catch(() => {});
+      await suite.browser?.close();
+      await suite.s?.stop();
+    }, 30_000);
+  }
+  return suite;
+}
+
 /** Collects page errors and failed CSP checks; tests assert it stays empty. */
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];
@@ -83,6 +121,16 @@ export async function openPlayground(page: Page, origin: string, apiKey: string,
   await page.fill(".playground .user-ids", users.join(", "));
   await page.click(".playground .open-panes");
   for (const u of users) await pane(page, u).locator(".conn-state.state-open").waitFor({ timeout: 10_000 });
+}
+
+/** Opens the playground with panes for alice and bob; alice shows `room`, bob `bobRoom` (by default the same). */
+export async function openAliceAndBob(page: Page, origin: string, apiKey: string, room: string, bobRoom = room): Promise<{ alice: Locator; bob: Locator }> {
+  await openPlayground(page, origin, apiKey, ["alice", "bob"]);
+  const alice = pane(page, "alice");
+  const bob = pane(page, "bob");
+  await selectRoom(alice, room);
+  await selectRoom(bob, bobRoom);
+  return { alice, bob };
 }
 
 /** The pane of one user. */

@@ -1,37 +1,23 @@
 // The console's attachments in real Chromium: a pane uploads an image and a file from the composer;
 // the other pane shows the image inline (loaded through its signed url) and the file as a link.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { chromiumMissing, DESKTOP, launchChromium, openPlayground, pane, screenshot, selectRoom, startConsoleServer, watchPage, type ConsoleServer } from "./browser-harness";
+import { describe, expect, test } from "bun:test";
+import { chromiumMissing, consoleSuite, DESKTOP, openAliceAndBob, screenshot, watchPage } from "./browser-harness";
 
 // A 1x1 red PNG.
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==", "base64");
 
 describe.skipIf(chromiumMissing !== null)("console attachments in Chromium", () => {
-  let s: ConsoleServer;
-  let browser: Browser;
-  if (chromiumMissing === null) {
-    beforeAll(async () => {
-      [s, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-    }, 30_000);
-    afterAll(async () => {
-      await browser?.close();
-      await s?.stop();
-    }, 30_000);
-  }
+  const suite = consoleSuite();
 
   test("upload an image and a file; the other pane shows the image inline and the file as a link", async () => {
+    const { s, browser } = suite;
     const t = await s.createTenant("console-att");
     const room = await s.client(t.api_key, "alice").post("/rooms", { type: "group", name: "files", members: ["bob"] });
     const context = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1 });
     try {
       const page = await context.newPage();
       const problems = watchPage(page);
-      await openPlayground(page, s.origin, t.api_key, ["alice", "bob"]);
-      const alice = pane(page, "alice");
-      const bob = pane(page, "bob");
-      await selectRoom(alice, room.body.room_id);
-      await selectRoom(bob, room.body.room_id);
+      const { alice, bob } = await openAliceAndBob(page, s.origin, t.api_key, room.body.room_id);
 
       await alice.locator(".composer-input").fill("the picture");
       await alice.locator(".composer-file").setInputFiles({ name: "red.png", mimeType: "image/png", buffer: PNG });

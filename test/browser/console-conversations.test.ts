@@ -1,41 +1,21 @@
 // The console's threads, mentions and reactions in real Chromium: reply counts and the thread
 // drawer, "@user" mentions (highlight and unread badge), reactions with the picker (add, remove).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, BrowserContext } from "playwright-core";
-import { chromiumMissing, DESKTOP, eventually, launchChromium, openPlayground, pane, screenshot, selectRoom, send, startConsoleServer, watchPage, type ConsoleServer } from "./browser-harness";
+import { describe, expect, test } from "bun:test";
+import { chromiumMissing, consoleSuite, eventually, openAliceAndBob, screenshot, selectRoom, send } from "./browser-harness";
 
 const TEST_TIMEOUT_MS = 45_000;
 
 describe.skipIf(chromiumMissing !== null)("console conversations in Chromium", () => {
-  let s: ConsoleServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  if (chromiumMissing === null) {
-    beforeAll(async () => {
-      [s, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-    }, 30_000);
-    afterAll(async () => {
-      for (const c of contexts) await c.close().catch(() => {});
-      await browser?.close();
-      await s?.stop();
-    }, 30_000);
-  }
+  const suite = consoleSuite();
 
   test("threads: reply count on the root, the drawer lists and sends replies, live in the other pane", async () => {
+    const { s } = suite;
     const t = await s.createTenant("threads-ui");
     const room = (await s.client(t.api_key, "alice").post("/rooms", { type: "group", name: "threads", members: ["bob"] })).body.room_id;
     const root = (await s.client(t.api_key, "alice").post(`/rooms/${room}/messages`, { content: "root message" })).body;
     await s.client(t.api_key, "bob").post(`/rooms/${room}/messages`, { content: "first reply", parent_id: root.message_id });
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems = watchPage(page);
-    await openPlayground(page, s.origin, t.api_key, ["alice", "bob"]);
-    const alice = pane(page, "alice");
-    const bob = pane(page, "bob");
-    await selectRoom(alice, room);
-    await selectRoom(bob, room);
+    const { page, problems } = await suite.newPage();
+    const { alice, bob } = await openAliceAndBob(page, s.origin, t.api_key, room);
     const rootEl = alice.locator(`.msg[data-message-id="${root.message_id}"]`);
     await rootEl.locator(".thread-link", { hasText: "1 reply" }).waitFor();
     await rootEl.locator(".thread-link").click();
@@ -53,18 +33,12 @@ describe.skipIf(chromiumMissing !== null)("console conversations in Chromium", (
   }, TEST_TIMEOUT_MS);
 
   test("mentions: @bob in the composer mentions bob; his room shows an unread mention badge and the message is highlighted", async () => {
+    const { s } = suite;
     const t = await s.createTenant("mentions-ui");
     const room = (await s.client(t.api_key, "alice").post("/rooms", { type: "group", name: "mentions", members: ["bob"] })).body.room_id;
     const other = (await s.client(t.api_key, "alice").post("/rooms", { type: "group", name: "other", members: ["bob"] })).body.room_id;
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems = watchPage(page);
-    await openPlayground(page, s.origin, t.api_key, ["alice", "bob"]);
-    const alice = pane(page, "alice");
-    const bob = pane(page, "bob");
-    await selectRoom(alice, room);
-    await selectRoom(bob, other);
+    const { page, problems } = await suite.newPage();
+    const { alice, bob } = await openAliceAndBob(page, s.origin, t.api_key, room, other);
     await alice.locator(`.member[data-member="bob"]`).waitFor();
     await send(alice, "@bob please look");
     // Bob reads another room: the badge counts the mention.
@@ -81,18 +55,12 @@ describe.skipIf(chromiumMissing !== null)("console conversations in Chromium", (
   }, TEST_TIMEOUT_MS);
 
   test("reactions: the picker adds one, the chip toggles it off; the other pane follows live", async () => {
+    const { s } = suite;
     const t = await s.createTenant("reactions-ui");
     const room = (await s.client(t.api_key, "alice").post("/rooms", { type: "group", name: "reactions", members: ["bob"] })).body.room_id;
     const m = (await s.client(t.api_key, "alice").post(`/rooms/${room}/messages`, { content: "react to me" })).body;
-    const context = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(context);
-    const page = await context.newPage();
-    const problems = watchPage(page);
-    await openPlayground(page, s.origin, t.api_key, ["alice", "bob"]);
-    const alice = pane(page, "alice");
-    const bob = pane(page, "bob");
-    await selectRoom(alice, room);
-    await selectRoom(bob, room);
+    const { page, problems } = await suite.newPage();
+    const { alice, bob } = await openAliceAndBob(page, s.origin, t.api_key, room);
     const inBob = bob.locator(`.msg[data-message-id="${m.message_id}"]`);
     await inBob.locator(".reaction-add").click();
     await inBob.locator('.reaction-picker .pick[data-pick="🎉"]').click();

@@ -1,24 +1,14 @@
 // Issue 17: the console's playground signs in with a user token (JWT) instead of the tenant key:
 // the pane opens for the token's sub, its socket and REST calls use the token, no API key is sent.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import { describe, expect, test } from "bun:test";
 import { claims, SECRET, signHs } from "../auth/jwt-helpers";
-import { bodies, chromiumMissing, DESKTOP, launchChromium, pane, selectRoom, send, startConsoleServer, watchPage, type ConsoleServer } from "./browser-harness";
+import { bodies, chromiumMissing, consoleSuite, DESKTOP, pane, selectRoom, send, watchPage } from "./browser-harness";
 
 describe.skipIf(chromiumMissing !== null)("console: sign in with a user JWT", () => {
-  let s: ConsoleServer;
-  let browser: Browser;
-  if (chromiumMissing === null) {
-    beforeAll(async () => {
-      [s, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-    }, 30_000);
-    afterAll(async () => {
-      await browser?.close();
-      await s?.stop();
-    }, 30_000);
-  }
+  const suite = consoleSuite();
 
   test("a pane opened with a JWT chats as the token's sub, without the API key", async () => {
+    const { s, browser } = suite;
     const t = await s.createTenant("console-jwt", { jwt_secret: SECRET });
     const room = (await s.client(t.api_key, "alice").post("/rooms", { type: "group", name: "jwt room", members: ["bob"] })).body.room_id;
     const context = await browser.newContext({ viewport: DESKTOP });

@@ -1,25 +1,14 @@
 // Regression (issue 14): "Use in playground" after creating a tenant on the Operations page used to
 // set the key and stay on Operations; it must open the playground with the new key filled in.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import { describe, expect, test } from "bun:test";
 import { TEST_MASTER_KEY } from "../helpers";
-import { chromiumMissing, DESKTOP, launchChromium, pane, startConsoleServer, watchPage, type ConsoleServer } from "./browser-harness";
+import { chromiumMissing, consoleSuite, DESKTOP, pane, watchPage } from "./browser-harness";
 
 describe.skipIf(chromiumMissing !== null)("console: Use in playground", () => {
-  let s: ConsoleServer;
-  let browser: Browser;
-
-  if (chromiumMissing === null) {
-    beforeAll(async () => {
-      [s, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-    }, 30_000);
-    afterAll(async () => {
-      await browser?.close();
-      await s?.stop();
-    }, 30_000);
-  }
+  const suite = consoleSuite();
 
   test("opens the playground with the new tenant's key, which connects a pane", async () => {
+    const { s, browser } = suite;
     const context = await browser.newContext({ viewport: DESKTOP });
     try {
       const page = await context.newPage();

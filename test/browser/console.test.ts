@@ -1,61 +1,32 @@
 // The web console end to end in real Chromium: two panes chatting (order, typing, presence,
 // receipts, room creation), reload, reconnect after a server-side cut, edit/delete, and the
 // operations view (health, metrics, tenants, dead letter + retry). Screenshots go to test-artifacts/.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { describe, expect, test } from "bun:test";
 import { TEST_MASTER_KEY } from "../helpers";
 import {
   bodies,
   chromiumMissing,
-  DESKTOP,
+  consoleSuite,
   eventually,
-  launchChromium,
   NARROW,
+  openAliceAndBob,
   openPlayground,
   pane,
   screenshot,
   selectRoom,
   send,
   seqs,
-  startConsoleServer,
-  watchPage,
-  type ConsoleServer,
 } from "./browser-harness";
 
 // Generous per test (a slow CI machine); the whole file takes about 15 s here.
 const TEST_TIMEOUT_MS = 45_000;
 
 describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
-  let s: ConsoleServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  // Registered only when the suite runs, so a skipped run lists the tests and nothing else.
-  if (chromiumMissing === null) {
-    beforeAll(async () => {
-      [s, browser] = await Promise.all([
-        // One failed webhook attempt makes a dead letter; presence goes offline quickly.
-        startConsoleServer({ PRESENCE_GRACE: "200ms", RETRY_MAX_ATTEMPTS: "1", RETRY_INTERVAL: "100ms", WORKER_INTERVAL: "100ms" }),
-        launchChromium(),
-      ]);
-    }, 30_000);
-
-    // Shutdown may wait for an in-flight webhook attempt (WEBHOOK_TIMEOUT): not a 5 s job under load.
-    afterAll(async () => {
-      for (const c of contexts) await c.close().catch(() => {});
-      await browser?.close();
-      await s?.stop();
-    }, 30_000);
-  }
-
-  async function newPage(viewport = DESKTOP): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-    contexts.push(context);
-    const page = await context.newPage();
-    return { page, problems: watchPage(page) };
-  }
+  // One failed webhook attempt makes a dead letter; presence goes offline quickly.
+  const suite = consoleSuite({ PRESENCE_GRACE: "200ms", RETRY_MAX_ATTEMPTS: "1", RETRY_INTERVAL: "100ms", WORKER_INTERVAL: "100ms" });
 
   async function tenantWithRoom(name: string, members = ["alice", "bob"], config?: Record<string, unknown>) {
+    const { s } = suite;
     const t = await s.createTenant(name, config);
     const [owner, ...others] = members;
     const r = await s.client(t.api_key, owner).post("/rooms", { type: "group", name: `${name} room`, members: others });
@@ -64,8 +35,9 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
   }
 
   test("two panes exchange messages both ways in order; typing, presence, receipts and room creation show up", async () => {
+    const { s } = suite;
     const t = await tenantWithRoom("chat");
-    const { page, problems } = await newPage();
+    const { page, problems } = await suite.newPage();
     const urls: string[] = [];
     page.on("request", (r) => urls.push(r.url()));
 
@@ -136,8 +108,9 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
   }, TEST_TIMEOUT_MS);
 
   test("a refused key stops the pane with the error and a Reconnect button; a good key then connects", async () => {
+    const { s } = suite;
     const t = await s.createTenant("badkey");
-    const { page, problems } = await newPage();
+    const { page, problems } = await suite.newPage();
     await page.goto(`${s.origin}/console`);
     await page.fill(".playground .tenant-key", "not-a-valid-key");
     await page.fill(".playground .user-ids", "alice");
@@ -154,10 +127,11 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
   }, TEST_TIMEOUT_MS);
 
   test("a page reload restores history and unread counts; history scrolls upwards", async () => {
+    const { s } = suite;
     const t = await tenantWithRoom("reload", ["alice", "bob"], { user_message_rate: 1000 });
     const other = await t.as("alice").post("/rooms", { type: "group", name: "other room", members: ["bob"] });
     for (let i = 1; i <= 70; i++) expect((await t.as("bob").post(`/rooms/${t.roomId}/messages`, { content: `m${i}` })).status).toBe(201);
-    const { page, problems } = await newPage();
+    const { page, problems } = await suite.newPage();
     await openPlayground(page, s.origin, t.key, ["alice", "bob"]);
     const alice = pane(page, "alice");
     await eventually(async () => expect(await alice.locator(`.room[data-room-id="${t.roomId}"] .room-unread`).textContent()).toBe("70"));
@@ -196,13 +170,10 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
   }, TEST_TIMEOUT_MS);
 
   test("after a server-side cut the pane reconnects and catches up: nothing lost, nothing doubled", async () => {
+    const { s } = suite;
     const t = await tenantWithRoom("cut");
-    const { page, problems } = await newPage();
-    await openPlayground(page, s.origin, t.key, ["alice", "bob"]);
-    const alice = pane(page, "alice");
-    const bob = pane(page, "bob");
-    await selectRoom(alice, t.roomId);
-    await selectRoom(bob, t.roomId);
+    const { page, problems } = await suite.newPage();
+    const { alice, bob } = await openAliceAndBob(page, s.origin, t.key, t.roomId);
     await send(alice, "before 1");
     // Seen before bob sends: send() does not wait for the answer, and the order below counts.
     await eventually(async () => expect(await bodies(alice)).toEqual(["before 1"]));
@@ -245,13 +216,10 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
   }, TEST_TIMEOUT_MS);
 
   test("editing and deleting a message update the other pane; only the sender gets the controls", async () => {
+    const { s } = suite;
     const t = await tenantWithRoom("edit");
-    const { page, problems } = await newPage();
-    await openPlayground(page, s.origin, t.key, ["alice", "bob"]);
-    const alice = pane(page, "alice");
-    const bob = pane(page, "bob");
-    await selectRoom(alice, t.roomId);
-    await selectRoom(bob, t.roomId);
+    const { page, problems } = await suite.newPage();
+    const { alice, bob } = await openAliceAndBob(page, s.origin, t.key, t.roomId);
     await send(alice, "a typo mesage");
     await send(alice, "keep me");
     await eventually(async () => expect(await bodies(bob)).toEqual(["a typo mesage", "keep me"]));
@@ -280,6 +248,7 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
   }, TEST_TIMEOUT_MS);
 
   test("operations: health, live metrics, tenants with the master key, a dead letter and its retry", async () => {
+    const { s } = suite;
     let failing = true;
     const received: any[] = [];
     const hook = Bun.serve({
@@ -298,7 +267,7 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
       expect((await t.as("alice").post(`/rooms/${t.roomId}/messages`, { content: "for the webhook" })).status).toBe(201);
       await eventually(async () => expect((await t.as("alice").get("/admin/dead-letters")).body.dead_letters.length).toBe(1), 10_000);
 
-      const { page, problems } = await newPage();
+      const { page, problems } = await suite.newPage();
       await page.goto(`${s.origin}/console#/operations`);
       await page.locator('[data-health="ok"]').waitFor();
       await eventually(async () => expect(await page.locator('.tile[data-tile="Connections"] .tile-value').textContent()).toMatch(/^\d+$/));

@@ -1,25 +1,14 @@
 // /docs works offline (issue 14): Swagger UI comes from the binary, so in headless Chromium with every
 // request to anywhere but 127.0.0.1 aborted, the page still lists every operation, "Try it out"
 // reaches this server, and nothing was even attempted elsewhere. No CSP violation either.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { chromiumMissing, DESKTOP, launchChromium, screenshot, startConsoleServer, watchPage, type ConsoleServer } from "./browser-harness";
+import { describe, expect, test } from "bun:test";
+import { chromiumMissing, consoleSuite, DESKTOP, screenshot, watchPage } from "./browser-harness";
 
 describe.skipIf(chromiumMissing !== null)("/docs in Chromium without a network", () => {
-  let s: ConsoleServer;
-  let browser: Browser;
-
-  if (chromiumMissing === null) {
-    beforeAll(async () => {
-      [s, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-    }, 30_000);
-    afterAll(async () => {
-      await browser?.close();
-      await s?.stop();
-    }, 30_000);
-  }
+  const suite = consoleSuite();
 
   test("renders every operation from local assets; requests elsewhere: none attempted", async () => {
+    const { s, browser } = suite;
     const context = await browser.newContext({ viewport: DESKTOP, serviceWorkers: "block" });
     const outside: string[] = [];
     const violations: string[] = [];

@@ -1,8 +1,29 @@
 // Shared setup of the conversation tests (threads, mentions, reactions, changes): a tenant with a
 // group room, REST clients per user, WebSocket connections, error checks.
-import { expect } from "bun:test";
-import type { Res, RestClient, TestServer } from "../helpers";
+import { afterAll, beforeAll, expect } from "bun:test";
+import { Receiver } from "../delivery/receiver";
+import { startTestServer, type Res, type RestClient, type TestServer } from "../helpers";
 import { connectWs, keyHeaders, type WsConn } from "../ws/ws-helpers";
+
+/** A file's test server and webhook receiver; both set by the beforeAll that serverAndReceiver registers. */
+export interface ServerAndReceiver {
+  s: TestServer;
+  rx: Receiver;
+}
+
+/** Registers the beforeAll/afterAll of a file that needs a test server (fast webhook retries) and a webhook receiver. */
+export function serverAndReceiver(): ServerAndReceiver {
+  const env = {} as ServerAndReceiver;
+  beforeAll(async () => {
+    env.rx = new Receiver();
+    env.s = await startTestServer({ RETRY_INTERVAL: "50ms", WORKER_INTERVAL: "100ms" });
+  });
+  afterAll(async () => {
+    await env.s.stop();
+    env.rx.stop();
+  });
+  return env;
+}
 
 export interface Convo {
   tenantId: string;

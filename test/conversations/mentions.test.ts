@@ -1,19 +1,8 @@
 // Mentions (docs/guides/conversations.md, "Mentions", RoomSummary.unread_mentions, webhook `mentioned`).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestServer, type TestServer } from "../helpers";
-import { Receiver } from "../delivery/receiver";
-import { convo, expectError, wsError } from "./helpers";
+import { describe, expect, test } from "bun:test";
+import { convo, expectError, serverAndReceiver, wsError } from "./helpers";
 
-let s: TestServer;
-let rx: Receiver;
-beforeAll(async () => {
-  rx = new Receiver();
-  s = await startTestServer({ RETRY_INTERVAL: "50ms", WORKER_INTERVAL: "100ms" });
-});
-afterAll(async () => {
-  await s.stop();
-  rx.stop();
-});
+const env = serverAndReceiver();
 
 const summary = async (c: Awaited<ReturnType<typeof convo>>, user: string, roomId = c.roomId) =>
   (await c.as(user).get("/rooms?limit=200")).body.rooms.find((r: any) => r.room_id === roomId);
@@ -21,7 +10,7 @@ const summary = async (c: Awaited<ReturnType<typeof convo>>, user: string, roomI
 describe("mentions", () => {
   test("stored with the message, distinct in first-given order; repeats count once; 50 distinct is the limit", async () => {
     const users = Array.from({ length: 52 }, (_, i) => `u${i}`);
-    const c = await convo(s, users);
+    const c = await convo(env.s, users);
     const m = await c.send("u0", { content: "hi", mentions: ["u1", "u2", "u1"] });
     expect(m.mentions).toEqual(["u1", "u2"]);
     expect((await c.as("u1").get(`/rooms/${c.roomId}/messages/${m.message_id}`)).body.mentions).toEqual(["u1", "u2"]);
@@ -31,7 +20,7 @@ describe("mentions", () => {
   });
 
   test("every mentioned user must be a member (400, REST and WS); bad ids are 400", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const r = await c.as("alice").post(`/rooms/${c.roomId}/messages`, { content: "x", mentions: ["bob", "stranger"] });
     expectError(r, 400, "invalid_request");
     expect(r.body.details[0].path).toBe("/mentions/1");
@@ -46,7 +35,7 @@ describe("mentions", () => {
   });
 
   test("an edit with mentions replaces them; without mentions keeps them (REST and WS)", async () => {
-    const c = await convo(s, ["alice", "bob", "carol"]);
+    const c = await convo(env.s, ["alice", "bob", "carol"]);
     const m = await c.send("alice", { content: "hi", mentions: ["bob"] });
     const e1 = await c.as("alice").patch(`/rooms/${c.roomId}/messages/${m.message_id}`, { content: "edited" });
     expect(e1.body.mentions).toEqual(["bob"]);
@@ -64,7 +53,7 @@ describe("mentions", () => {
   });
 
   test("unread_mentions counts unread messages mentioning the caller: not acked ones, not deleted ones, not one's own (REST and WS list_rooms)", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m1 = await c.send("alice", { content: "1", mentions: ["bob"] });
     await c.send("alice", { content: "2" });
     const m3 = await c.send("alice", { content: "3", mentions: ["bob", "alice"] });
@@ -88,11 +77,11 @@ describe("mentions", () => {
   });
 
   test("webhook `mentioned` is true exactly for the mentioned recipients", async () => {
-    const c = await convo(s, ["alice", "bob", "carol"], { webhook_url: rx.url });
+    const c = await convo(env.s, ["alice", "bob", "carol"], { webhook_url: env.rx.url });
     const m = await c.send("alice", { content: "hey", mentions: ["bob"] });
     const mine = (r: { body: any }) => r.body?.tenant_id === c.tenantId && r.body?.message?.message_id === m.message_id;
-    await rx.waitForCount(2, 5000, mine);
-    const byUser = Object.fromEntries(rx.received.filter(mine).map((r) => [r.body.recipient_id, r.body.mentioned]));
+    await env.rx.waitForCount(2, 5000, mine);
+    const byUser = Object.fromEntries(env.rx.received.filter(mine).map((r) => [r.body.recipient_id, r.body.mentioned]));
     expect(byUser).toEqual({ bob: true, carol: false });
   });
 });

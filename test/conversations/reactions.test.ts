@@ -1,26 +1,15 @@
 // Reactions (docs/guides/conversations.md, "Reactions"): add/remove/list over REST and WS, idempotency, the per-user
 // limit, the summary (first 10 reactors, order), frames, deleted messages, no seq/unread/webhook change.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestServer, type TestServer } from "../helpers";
-import { Receiver } from "../delivery/receiver";
-import { convo, expectError, wsError } from "./helpers";
+import { describe, expect, test } from "bun:test";
+import { convo, expectError, serverAndReceiver, wsError } from "./helpers";
 
-let s: TestServer;
-let rx: Receiver;
-beforeAll(async () => {
-  rx = new Receiver();
-  s = await startTestServer({ RETRY_INTERVAL: "50ms", WORKER_INTERVAL: "100ms" });
-});
-afterAll(async () => {
-  await s.stop();
-  rx.stop();
-});
+const env = serverAndReceiver();
 
 const path = (roomId: string, messageId: string) => `/rooms/${roomId}/messages/${messageId}/reactions`;
 
 describe("adding and removing", () => {
   test("add returns the Message with the summary; frames reach online members and the reactor's own sockets; a repeat is 200 without a frame", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m = await c.send("alice", { content: "hi" });
     const a = await c.connect("alice");
     const b1 = await c.connect("bob");
@@ -42,7 +31,7 @@ describe("adding and removing", () => {
   });
 
   test("remove: 204 with reaction.removed; removing an absent reaction is 204 without a frame (percent-encoded path)", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m = await c.send("alice", { content: "hi" });
     await c.as("bob").post(path(c.roomId, m.message_id), { reaction: "🎉" });
     await c.as("alice").post(path(c.roomId, m.message_id), { reaction: "🎉" });
@@ -62,7 +51,7 @@ describe("adding and removing", () => {
   });
 
   test("WS react / unreact: the Message / {} replies, frames, errors", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m = await c.send("alice", { content: "hi" });
     const a = await c.connect("alice");
     const b = await c.connect("bob");
@@ -78,7 +67,7 @@ describe("adding and removing", () => {
   });
 
   test("reaction text: 1..64 UTF-8 bytes, no whitespace or control characters (400); emoji sequences and names pass", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m = await c.send("alice", { content: "hi" });
     for (const bad of ["", " ", "a b", "a\u00a0b", "a\u2003b", "x\n", "a\u0007", "a\u0085b", "é".repeat(33), "a".repeat(65)]) {
       expectError(await c.as("alice").post(path(c.roomId, m.message_id), { reaction: bad }), 400, "invalid_request");
@@ -94,7 +83,7 @@ describe("adding and removing", () => {
   });
 
   test("a user holds at most 20 different reactions on one message (the 21st is 409); others are not limited by it", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m = await c.send("alice", { content: "hi" });
     for (let i = 0; i < 20; i++) expect((await c.as("bob").post(path(c.roomId, m.message_id), { reaction: `r${i}` })).status).toBe(200);
     expectError(await c.as("bob").post(path(c.roomId, m.message_id), { reaction: "r20" }), 409, "conflict");
@@ -107,7 +96,7 @@ describe("adding and removing", () => {
 
   test("the summary: first-added order, only counts > 0, first 10 reactors in order (refilled when one leaves), a re-added reaction goes to the end", async () => {
     const users = Array.from({ length: 13 }, (_, i) => `u${i}`);
-    const c = await convo(s, users);
+    const c = await convo(env.s, users);
     const m = await c.send("u0", { content: "hi" });
     await c.as("u0").post(path(c.roomId, m.message_id), { reaction: "a" });
     for (const u of users) await c.as(u).post(path(c.roomId, m.message_id), { reaction: "b" });
@@ -129,7 +118,7 @@ describe("adding and removing", () => {
 
 describe("who may react, and what reactions do not change", () => {
   test("members only: a channel's non-member may list (200) but not react (403); another tenant's message is 404", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const ch = await c.room("alice", [], "channel");
     const m = await c.send("alice", { content: "hi", room_id: ch });
     await c.as("alice").post(path(ch, m.message_id), { reaction: "x" });
@@ -138,13 +127,13 @@ describe("who may react, and what reactions do not change", () => {
     const listed = await c.as("eve").get(path(ch, m.message_id));
     expect(listed.status).toBe(200);
     expect(listed.body.reactions.map((r: any) => r.user_id)).toEqual(["alice"]);
-    const other = await convo(s, ["zed", "zoe"]);
+    const other = await convo(env.s, ["zed", "zoe"]);
     expectError(await other.as("zed").post(path(ch, m.message_id), { reaction: "x" }), 404, "not_found");
     expectError(await c.as("mallory").post(path(c.roomId, m.message_id), { reaction: "x" }), 403, "forbidden");
   });
 
   test("a deleted message takes no reaction (409) and its reactions are dropped (listing gives [])", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const m = await c.send("alice", { content: "hi" });
     await c.as("bob").post(path(c.roomId, m.message_id), { reaction: "x" });
     await c.as("alice").del(`/rooms/${c.roomId}/messages/${m.message_id}`);
@@ -158,10 +147,10 @@ describe("who may react, and what reactions do not change", () => {
   });
 
   test("reactions change no seq, no unread count, and send no webhook", async () => {
-    const c = await convo(s, ["alice", "bob"], { webhook_url: rx.url });
+    const c = await convo(env.s, ["alice", "bob"], { webhook_url: env.rx.url });
     const m = await c.send("alice", { content: "hi" });
     const mine = (r: { body: any }) => r.body?.tenant_id === c.tenantId;
-    await rx.waitForCount(1, 5000, mine);
+    await env.rx.waitForCount(1, 5000, mine);
     const before = (await c.as("bob").get("/rooms")).body.rooms[0];
     await c.as("alice").post(path(c.roomId, m.message_id), { reaction: "x" });
     await c.as("alice").del(`${path(c.roomId, m.message_id)}/x`);
@@ -170,15 +159,15 @@ describe("who may react, and what reactions do not change", () => {
     expect({ last_seq: after.last_seq, unread: after.unread_count }).toEqual({ last_seq: before.last_seq, unread: before.unread_count });
     // A later message is webhooked; nothing was queued for the reactions before it.
     const m2 = await c.send("alice", { content: "later" });
-    await rx.waitForCount(2, 5000, mine);
-    expect(rx.received.filter(mine).map((r) => r.body.message.message_id)).toEqual([m.message_id, m2.message_id]);
+    await env.rx.waitForCount(2, 5000, mine);
+    expect(env.rx.received.filter(mine).map((r) => r.body.message.message_id)).toEqual([m.message_id, m2.message_id]);
   });
 });
 
 describe("listing", () => {
   test("oldest first, ?reaction=, ?limit (1..200, default 50), opaque ?cursor; bad cursor or limit: 400", async () => {
     const users = Array.from({ length: 60 }, (_, i) => `u${i}`);
-    const c = await convo(s, users);
+    const c = await convo(env.s, users);
     const m = await c.send("u0", { content: "hi" });
     for (const [i, u] of users.entries()) await c.as(u).post(path(c.roomId, m.message_id), { reaction: i % 2 ? "odd" : "even" });
     const first = (await c.as("u0").get(path(c.roomId, m.message_id))).body;

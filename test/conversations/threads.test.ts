@@ -1,24 +1,13 @@
 // Threads (docs/guides/conversations.md, "Threads"): replies are ordinary messages with parent_id; the root's
 // reply_count/last_reply_at follow every new or deleted reply; thread.updated; /replies; top_level.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestServer, type TestServer } from "../helpers";
-import { Receiver } from "../delivery/receiver";
-import { convo, expectError, wsError } from "./helpers";
+import { describe, expect, test } from "bun:test";
+import { convo, expectError, serverAndReceiver, wsError } from "./helpers";
 
-let s: TestServer;
-let rx: Receiver;
-beforeAll(async () => {
-  rx = new Receiver();
-  s = await startTestServer({ RETRY_INTERVAL: "50ms", WORKER_INTERVAL: "100ms" });
-});
-afterAll(async () => {
-  await s.stop();
-  rx.stop();
-});
+const env = serverAndReceiver();
 
 describe("replies", () => {
   test("a reply is a room message with its own seq; the root's reply_count and last_reply_at follow (REST)", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const root = await c.send("alice", { content: "root" });
     expect(root).toMatchObject({ parent_id: null, reply_count: 0, last_reply_at: null, mentions: [], reactions: [] });
     const r1 = await c.send("bob", { content: "r1", parent_id: root.message_id });
@@ -36,7 +25,7 @@ describe("replies", () => {
   });
 
   test("parent_id: unknown, another room's, or a reply: 400; deleted: 409 (REST and WS)", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const other = await c.room("alice", ["bob"]);
     const foreign = await c.send("alice", { content: "elsewhere", room_id: other });
     const root = await c.send("alice", { content: "root" });
@@ -56,7 +45,7 @@ describe("replies", () => {
   });
 
   test("WS send_message with parent_id; message then thread.updated to online members", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const root = await c.send("alice", { content: "root" });
     const a = await c.connect("alice");
     const b = await c.connect("bob");
@@ -73,7 +62,7 @@ describe("replies", () => {
   });
 
   test("deleting a reply recounts the root (newest remaining reply) and emits thread.updated; deleting the root keeps its replies and reply_count", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const root = await c.send("alice", { content: "root" });
     const r1 = await c.send("bob", { content: "r1", parent_id: root.message_id });
     const r2 = await c.send("bob", { content: "r2", parent_id: root.message_id });
@@ -98,7 +87,7 @@ describe("replies", () => {
   });
 
   test("GET .../replies pages a thread with the history rules and lists reply tombstones", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const root = await c.send("alice", { content: "root" });
     const other = await c.send("alice", { content: "other root" });
     const replies: any[] = [];
@@ -127,7 +116,7 @@ describe("replies", () => {
   });
 
   test("history ?top_level=true skips replies with the same paging rules; bad values are 400", async () => {
-    const c = await convo(s, ["alice", "bob"]);
+    const c = await convo(env.s, ["alice", "bob"]);
     const roots: any[] = [];
     for (let i = 0; i < 5; i++) {
       const root = await c.send("alice", { content: `root${i}` });
@@ -150,12 +139,12 @@ describe("replies", () => {
   });
 
   test("replies replay on connect like any message; the offline webhook carries parent_id", async () => {
-    const c = await convo(s, ["alice", "bob"], { webhook_url: rx.url });
+    const c = await convo(env.s, ["alice", "bob"], { webhook_url: env.rx.url });
     const root = await c.send("alice", { content: "root" });
     const reply = await c.send("alice", { content: "reply", parent_id: root.message_id });
     const mine = (r: { body: any }) => r.body?.tenant_id === c.tenantId;
-    await rx.waitForCount(2, 5000, mine);
-    const hooks = rx.received.filter(mine).map((r) => r.body.message).sort((x, y) => x.seq - y.seq);
+    await env.rx.waitForCount(2, 5000, mine);
+    const hooks = env.rx.received.filter(mine).map((r) => r.body.message).sort((x, y) => x.seq - y.seq);
     expect(hooks.map((m: any) => m.parent_id)).toEqual([null, root.message_id]);
     const b = await c.connect("bob");
     const replayed = b.messages(c.roomId);

@@ -96,6 +96,8 @@ describe("POST /admin/tenants", () => {
       attachment_quota_bytes: 1073741824,
       webhook_url: null,
       has_webhook_secret: false,
+      max_connections: 10000,
+      max_pending_deliveries: 100000,
       has_jwt_secret: false,
       jwt_public_keys: [],
     });
@@ -298,6 +300,8 @@ describe("PATCH /admin/tenants/{tenant_id}", () => {
       attachment_quota_bytes: 1073741824,
       webhook_url: null,
       has_webhook_secret: false,
+      max_connections: 10000,
+      max_pending_deliveries: 100000,
       has_jwt_secret: false,
       jwt_public_keys: [],
     });

@@ -64,3 +64,8 @@ export async function reopenStore(api: ChatApi, opts: { readOnly?: boolean } = {
 export async function openStoreAt(dataDir: string, env: Record<string, string> = {}): Promise<Store> {
   return openStore(loadConfig({ DATA_DIR: dataDir, ...env }), createLogger("silent"), { migrate: false });
 }
+
+/** Every stored row of one table, as the store keeps it (its own column values): whole-database checks. */
+export async function storedRows(api: { store: Store }, table: string): Promise<Record<string, unknown>[]> {
+  return [...((await api.store.maintenance.dump()).get(table)?.values() ?? [])];
+}

@@ -27,6 +27,8 @@ export const EX_TENANT_CONFIG = {
   jwt_public_keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid: "app-2026-12", alg: "EdDSA", use: "sig" }],
   max_attachment_bytes: 10485760,
   attachment_quota_bytes: 1073741824,
+  max_connections: 10000,
+  max_pending_deliveries: 100000,
 };
 
 export const EX_TENANT = { tenant_id: EX_IDS.tenant, name: "Acme", config: EX_TENANT_CONFIG, created_at: T0 };

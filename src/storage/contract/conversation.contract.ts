@@ -1,10 +1,10 @@
 // Contract of the conversation columns and tables: change positions (RoomStore.nextChange, the
 // changes index), thread and top-level ranges, mention rows, reaction rows and summaries.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { MessageRow } from "../message-store";
 import type { Store } from "../store";
-import { at, messageRow, tenantWithRoom } from "./fixtures";
-import type { StoreFactory, StoreFixture } from "./harness";
+import { at, messageRow } from "./fixtures";
+import { storeWithRoomPerTest, type StoreFactory } from "./harness";
 
 /** A send as the domain does it: seq, change position, insert (a reply also bumps its root). */
 async function send(store: Store, extra: Partial<MessageRow> = {}): Promise<MessageRow> {
@@ -26,14 +26,8 @@ async function send(store: Store, extra: Partial<MessageRow> = {}): Promise<Mess
 /** Runs the conversation contract against `factory`'s stores. */
 export function conversationContract(name: string, factory: StoreFactory): void {
   describe(`${name}: threads, mentions, reactions, changes`, () => {
-    let fx: StoreFixture;
     let store: Store;
-    beforeEach(async () => {
-      fx = await factory();
-      store = fx.store;
-      await tenantWithRoom(store, "t1", "r1");
-    });
-    afterEach(() => fx.dispose());
+    storeWithRoomPerTest(factory, (s) => (store = s));
 
     test("nextChange reserves n positions and returns the last; lastChange reads it; unknown room: null", async () => {
       expect(await store.rooms.lastChange("t1", "r1")).toBe(0);

@@ -1,11 +1,11 @@
 // Contract of RoomStore.nextSeq + MessageStore: gapless seqs under concurrency, idempotency by
 // unique constraint, range reads, edits and tombstones, JSON values.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { UniqueViolationError } from "../errors";
 import type { MessageRow } from "../message-store";
 import type { Store } from "../store";
 import { at, messageRow, tenantWithRoom } from "./fixtures";
-import type { StoreFactory, StoreFixture } from "./harness";
+import { storeWithRoomPerTest, type StoreFactory } from "./harness";
 
 /** One send as the domain does it: idempotency check, seq, insert (a UniqueViolationError means another send won). */
 async function send(store: Store, roomId: string, content: string, clientMsgId: string | null = null): Promise<{ row: MessageRow; created: boolean }> {
@@ -31,14 +31,8 @@ async function send(store: Store, roomId: string, content: string, clientMsgId: 
 /** Runs the message contract against `factory`'s stores. */
 export function messageContract(name: string, factory: StoreFactory): void {
   describe(`${name}: messages and seqs`, () => {
-    let fx: StoreFixture;
     let store: Store;
-    beforeEach(async () => {
-      fx = await factory();
-      store = fx.store;
-      await tenantWithRoom(store, "t1", "r1");
-    });
-    afterEach(() => fx.dispose());
+    storeWithRoomPerTest(factory, (s) => (store = s));
 
     test("200 concurrent sends to one room get seqs 1..200, each once; last_seq is 200", async () => {
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => send(store, "r1", `c${i}`)));

@@ -1,21 +1,15 @@
 // Contract of Store.transaction: atomicity, isolation, rollback on throw, closed handles, afterCommit.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { TransactionClosedError } from "../errors";
 import type { Store, Tx } from "../store";
-import { at, roomRow, tenantWithRoom } from "./fixtures";
-import type { StoreFactory, StoreFixture } from "./harness";
+import { at, roomRow } from "./fixtures";
+import { storeWithRoomPerTest, type StoreFactory } from "./harness";
 
 /** Runs the transaction contract against `factory`'s stores. */
 export function transactionContract(name: string, factory: StoreFactory): void {
   describe(`${name}: Store.transaction`, () => {
-    let fx: StoreFixture;
     let store: Store;
-    beforeEach(async () => {
-      fx = await factory();
-      store = fx.store;
-      await tenantWithRoom(store, "t1", "r1");
-    });
-    afterEach(() => fx.dispose());
+    storeWithRoomPerTest(factory, (s) => (store = s));
 
     test("commits all writes of fn; resolves with fn's value; reads outside see them after the commit", async () => {
       const v = await store.transaction(async (tx) => {

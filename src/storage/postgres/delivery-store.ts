@@ -1,15 +1,19 @@
 // The webhook outbox on PostgreSQL. Claims lock candidate rows with FOR UPDATE SKIP LOCKED and
 // lease them to one owner, so several processes never send one delivery at once.
-import type { AttemptResult, DeliveryLease, DeliveryRow, DeliveryStatus, DeliveryStore, OutboxStats } from "../delivery-store";
+import { composeWebhookBody, type AttemptResult, type DeliveryLease, type DeliveryRef, type DeliveryRow, type DeliveryStatus, type DeliveryStore, type OutboxStats, type WebhookPayloadRow } from "../delivery-store";
 import { instant, instantOrNull, type Conn } from "./conn";
 
-/** A delivery row as the domain sees it. */
+/**
+ * A delivery row as the domain sees it. Legacy rows carry their whole body in `payload`; newer ones
+ * reference a shared payload (`template`, joined from webhook_payloads) composed with their
+ * event_id and recipient_id.
+ */
 export function deliveryRow(r: any): DeliveryRow {
   return {
     delivery_id: r.delivery_id,
     tenant_id: r.tenant_id,
     kind: r.kind,
-    payload: r.payload,
+    payload: r.payload ?? (r.template != null ? composeWebhookBody(r.template, r.delivery_id, r.recipient_id ?? "") : ""),
     status: r.status,
     attempts: r.attempts,
     next_attempt_at: instant(r.next_attempt_at),
@@ -33,6 +37,33 @@ export class PgDeliveryStore implements DeliveryStore {
       SELECT * FROM unnest(${col("delivery_id")}::text[], ${col("tenant_id")}::text[], ${col("kind")}::text[], ${col("payload")}::text[],
         ${col("status")}::text[], ${col("attempts")}::int[], ${col("next_attempt_at")}::timestamptz[], ${col("last_error")}::text[],
         ${col("target_url")}::text[], ${col("created_at")}::timestamptz[], ${col("last_attempt_at")}::timestamptz[], ${col("finished_at")}::timestamptz[])`;
+  }
+
+  async insertPayload(p: WebhookPayloadRow): Promise<void> {
+    await this.c.q`INSERT INTO webhook_payloads (payload_id, tenant_id, kind, body, created_at)
+      VALUES (${p.payload_id}, ${p.tenant_id}, ${p.kind}, ${p.body}, ${p.created_at}::timestamptz)`;
+  }
+
+  async insertRefs(rows: DeliveryRef[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <K extends keyof DeliveryRef>(k: K) => rows.map((r) => r[k]);
+    await this.c.q`INSERT INTO deliveries (delivery_id, tenant_id, kind, payload, payload_id, recipient_id, status, attempts, next_attempt_at, last_error, target_url, created_at, last_attempt_at, finished_at)
+      SELECT d, t, k, NULL, p, r, s, 0, n, e, u, c, NULL, f FROM unnest(${col("delivery_id")}::text[], ${col("tenant_id")}::text[], ${col("kind")}::text[],
+        ${col("payload_id")}::text[], ${col("recipient_id")}::text[], ${col("status")}::text[], ${col("next_attempt_at")}::timestamptz[],
+        ${col("last_error")}::text[], ${col("target_url")}::text[], ${col("created_at")}::timestamptz[], ${col("finished_at")}::timestamptz[])
+        AS x(d, t, k, p, r, s, n, e, u, c, f)`;
+  }
+
+  async pendingCount(tenantId: string): Promise<number> {
+    const [r] = await this.c.q`SELECT count(*)::int AS n FROM deliveries WHERE tenant_id = ${tenantId} AND status = 'pending'`;
+    return r.n;
+  }
+
+  async prunePayloads(before: string, limit: number): Promise<number> {
+    const r = await this.c.q`DELETE FROM webhook_payloads WHERE payload_id IN (
+        SELECT p.payload_id FROM webhook_payloads p WHERE p.created_at < ${before}::timestamptz
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.payload_id = p.payload_id) LIMIT ${limit})`;
+    return r.count;
   }
 
   async dueTenants(now: string): Promise<string[]> {
@@ -62,7 +93,8 @@ export class PgDeliveryStore implements DeliveryStore {
       claimed AS (
         UPDATE deliveries d SET next_attempt_at = ${lease.until}::timestamptz, lease_owner = ${lease.owner}
         FROM due WHERE d.delivery_id = due.delivery_id RETURNING d.delivery_id)
-      SELECT due.* FROM due JOIN claimed USING (delivery_id) ORDER BY due.next_attempt_at, due.delivery_id`;
+      SELECT due.*, p.body AS template FROM due JOIN claimed USING (delivery_id) LEFT JOIN webhook_payloads p ON p.payload_id = due.payload_id
+      ORDER BY due.next_attempt_at, due.delivery_id`;
     return rows.map(deliveryRow);
   }
 
@@ -92,8 +124,8 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async listDead(tenantId: string, limit: number): Promise<DeliveryRow[]> {
-    const rows = await this.c.q`SELECT * FROM deliveries WHERE tenant_id = ${tenantId} AND status = 'dead'
-      ORDER BY created_at DESC, delivery_id DESC LIMIT ${limit}`;
+    const rows = await this.c.q`SELECT d.*, p.body AS template FROM deliveries d LEFT JOIN webhook_payloads p ON p.payload_id = d.payload_id
+      WHERE d.tenant_id = ${tenantId} AND d.status = 'dead' ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT ${limit}`;
     return rows.map(deliveryRow);
   }
 
@@ -119,15 +151,16 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async list(filter: { tenantId?: string; status?: DeliveryStatus }, limit: number): Promise<DeliveryRow[]> {
-    const rows = await this.c.q`SELECT * FROM deliveries
-      WHERE (${filter.tenantId ?? null}::text IS NULL OR tenant_id = ${filter.tenantId ?? null}::text)
-        AND (${filter.status ?? null}::text IS NULL OR status = ${filter.status ?? null}::text)
-      ORDER BY created_at, delivery_id LIMIT ${limit}`;
+    const rows = await this.c.q`SELECT d.*, p.body AS template FROM deliveries d LEFT JOIN webhook_payloads p ON p.payload_id = d.payload_id
+      WHERE (${filter.tenantId ?? null}::text IS NULL OR d.tenant_id = ${filter.tenantId ?? null}::text)
+        AND (${filter.status ?? null}::text IS NULL OR d.status = ${filter.status ?? null}::text)
+      ORDER BY d.created_at, d.delivery_id LIMIT ${limit}`;
     return rows.map(deliveryRow);
   }
 
   async get(deliveryId: string): Promise<DeliveryRow | null> {
-    const [r] = await this.c.q`SELECT * FROM deliveries WHERE delivery_id = ${deliveryId}`;
+    const [r] = await this.c.q`SELECT d.*, p.body AS template FROM deliveries d LEFT JOIN webhook_payloads p ON p.payload_id = d.payload_id
+      WHERE d.delivery_id = ${deliveryId}`;
     return r ? deliveryRow(r) : null;
   }
 }

@@ -13,6 +13,7 @@ import m009 from "../../../migrations/postgres/009_delivery_leases.sql" with { t
 import m010 from "../../../migrations/postgres/010_conversations.sql" with { type: "text" };
 import m015 from "../../../migrations/postgres/015_search.sql" with { type: "text" };
 import m016 from "../../../migrations/postgres/016_attachments.sql" with { type: "text" };
+import m017 from "../../../migrations/postgres/017_fairness.sql" with { type: "text" };
 import { MigrationError } from "../sqlite/connection";
 import type { Migration } from "../sqlite/migrations";
 import { classify } from "./errors";
@@ -26,12 +27,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
   { name: "007_jwt_keys.sql", sql: m007 },
-  // 008 was the fairness migration, not integrated yet: it must be renumbered after 016 when it lands.
   { name: "009_delivery_leases.sql", sql: m009 },
   { name: "010_conversations.sql", sql: m010 },
   // 011-014 are reserved for conversations (threads, mentions, reactions).
   { name: "015_search.sql", sql: m015 },
   { name: "016_attachments.sql", sql: m016 },
+  { name: "017_fairness.sql", sql: m017 },
 ];
 
 // pg_advisory_xact_lock key of the migration runner ("chatapi" + "migr" as ASCII, arbitrary but fixed).

@@ -31,11 +31,22 @@ export class PgNotificationStore implements NotificationStore {
     return rows.map(recipientRow);
   }
 
-  async unackedOldestFirst(tenantId: string, userId: string, limit: number): Promise<RecipientNotificationRow[]> {
+  async unackedOldestFirst(tenantId: string, userId: string, limit: number, afterId = ""): Promise<RecipientNotificationRow[]> {
     const rows = await this.c.q`SELECT n.notification_id, n.topic, n.payload, n.created_at, r.acked_at
       FROM notification_recipients r JOIN notifications n ON n.tenant_id = r.tenant_id AND n.notification_id = r.notification_id
-      WHERE r.tenant_id = ${tenantId} AND r.user_id = ${userId} AND r.acked_at IS NULL ORDER BY r.notification_id ASC LIMIT ${limit}`;
+      WHERE r.tenant_id = ${tenantId} AND r.user_id = ${userId} AND r.acked_at IS NULL AND r.notification_id > ${afterId}
+      ORDER BY r.notification_id ASC LIMIT ${limit}`;
     return rows.map(recipientRow);
+  }
+
+  async addRecipients(tenantId: string, notificationId: string, userIds: string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    // RETURNING lists the rows this statement inserted: users who were recipients already are skipped.
+    const rows = await this.c.q`INSERT INTO notification_recipients (tenant_id, notification_id, user_id, acked_at)
+      SELECT ${tenantId}, ${notificationId}, u, NULL FROM unnest(${userIds}::text[]) WITH ORDINALITY AS x(u, i)
+      ON CONFLICT DO NOTHING RETURNING user_id`;
+    const added = new Set(rows.map((r: any) => r.user_id as string));
+    return userIds.filter((u, i) => added.has(u) && userIds.indexOf(u) === i);
   }
 
   async ack(tenantId: string, userId: string, notificationId: string, at: string): Promise<string | null> {

@@ -11,7 +11,8 @@ import type { MessageReads, MessageStore } from "../message-store";
 import type { NotificationReads, NotificationStore } from "../notification-store";
 import type { RoomReads, RoomStore } from "../room-store";
 import type { SearchReads } from "../search-store";
-import type { Store, Tx } from "../store";
+import type { FanoutReads, FanoutStore } from "../fanout-store";
+import type { Store, TransactionOptions, Tx } from "../store";
 import type { SubscriptionReads, SubscriptionStore } from "../subscription-store";
 import type { TenantReads, TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
@@ -22,6 +23,7 @@ import { dumpAll } from "./dump";
 import { classify, isRetryable } from "./errors";
 import { PgAttachmentStore } from "./attachment-store";
 import { PgDeliveryStore } from "./delivery-store";
+import { PgFanoutStore } from "./fanout-store";
 import { PoolGate } from "./gate";
 import { PgMessageStore } from "./message-store";
 import { migratePostgres } from "./migrations";
@@ -53,6 +55,7 @@ class PgTx implements Tx {
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
   private a?: AttachmentStore;
+  private f?: FanoutStore;
 
   constructor(private readonly order: CommitOrder) {
     this.settled = new Promise((r) => (this.resolveSettled = r));
@@ -81,6 +84,10 @@ class PgTx implements Tx {
   }
   get attachments(): AttachmentStore {
     return (this.a ??= new PgAttachmentStore(this.conn));
+  }
+
+  get fanout(): FanoutStore {
+    return (this.f ??= new PgFanoutStore(this.conn));
   }
   afterCommit(cb: () => void): void {
     if (!this.open) throw new TransactionClosedError();
@@ -144,6 +151,7 @@ export class PostgresStore implements Store {
   readonly subscriptions: SubscriptionReads;
   readonly attachments: AttachmentReads;
   readonly search: SearchReads;
+  readonly fanout: FanoutReads;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   /** Migrations applied by this open. */
@@ -177,6 +185,7 @@ export class PostgresStore implements Store {
     this.subscriptions = new PgSubscriptionStore(c);
     this.attachments = new PgAttachmentStore(c);
     this.search = new PgSearchStore(c);
+    this.fanout = new PgFanoutStore(c);
     this.health = healthStore(this.sql, describeDsn(o.url));
     this.maintenance = {
       dump: () => dumpAll(this.sql),
@@ -187,16 +196,16 @@ export class PostgresStore implements Store {
     };
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new TransactionClosedError());
-    const p = this.run(fn);
+    const p = this.run(fn, opts?.lazy === true);
     this.inflight.add(p);
     const forget = () => void this.inflight.delete(p);
     p.then(forget, forget);
     return p;
   }
 
-  private async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  private async run<T>(fn: (tx: Tx) => Promise<T>, lazy: boolean): Promise<T> {
     await this.gate.acquire();
     try {
       for (let attempt = 1; ; attempt++) {
@@ -205,6 +214,9 @@ export class PostgresStore implements Store {
         try {
           result = (await this.sql.begin(async (client) => {
             tx.client = client;
+            // Redo-safe background work: its COMMIT does not wait for the WAL flush (a crash loses
+            // it whole, never half of it; the next ordinary commit's flush makes it durable).
+            if (lazy) await client`SET LOCAL synchronous_commit = off`;
             try {
               return await fn(tx);
             } finally {

@@ -146,6 +146,23 @@ export class PgRoomStore implements RoomStore {
       ORDER BY r.last_activity_at DESC, r.room_id DESC`;
     return rows.map((r: any) => ({ room_id: r.room_id, last_seq: r.last_seq, last_ack: r.last_ack }));
   }
+  async replayPosition(tenantId: string, roomId: string, userId: string): Promise<{ last_seq: number; last_ack: number } | null> {
+    const [r] = await this.c.q`SELECT r.last_seq, m.last_ack FROM room_members m
+      JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+      WHERE m.tenant_id = ${tenantId} AND m.room_id = ${roomId} AND m.user_id = ${userId}`;
+    return r ? { last_seq: r.last_seq, last_ack: r.last_ack } : null;
+  }
+  async userRoomPositions(tenantId: string, userId: string): Promise<UnackedRoom[]> {
+    const rows = await this.c.q`SELECT r.room_id, r.last_seq, m.last_ack FROM room_members m
+      JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+      WHERE m.tenant_id = ${tenantId} AND m.user_id = ${userId}
+      ORDER BY (r.last_seq > m.last_ack) DESC, r.last_activity_at DESC, r.room_id DESC`;
+    return rows.map((r: any) => ({ room_id: r.room_id, last_seq: r.last_seq, last_ack: r.last_ack }));
+  }
+  async memberCount(tenantId: string, roomId: string): Promise<number> {
+    const [r] = await this.c.q`SELECT member_count FROM rooms WHERE tenant_id = ${tenantId} AND room_id = ${roomId}`;
+    return r ? r.member_count : 0;
+  }
   async shareRoom(tenantId: string, a: string, b: string): Promise<boolean> {
     const rows = await this.c.q`SELECT 1 FROM room_members x
       JOIN room_members y ON y.tenant_id = x.tenant_id AND y.room_id = x.room_id AND y.user_id = ${b}

@@ -15,6 +15,10 @@ export class PgWsTokenStore implements WsTokenStore {
     const [r] = await this.c.q`DELETE FROM ws_tokens WHERE token_hash = ${hash} RETURNING tenant_id, user_id, expires_at`;
     return r ? { tenant_id: r.tenant_id, user_id: r.user_id, expires_at: instant(r.expires_at) } : null;
   }
+  async peek(hash: string): Promise<WsTokenGrant | null> {
+    const [r] = await this.c.q`SELECT tenant_id, user_id, expires_at FROM ws_tokens WHERE token_hash = ${hash}`;
+    return r ? { tenant_id: r.tenant_id, user_id: r.user_id, expires_at: instant(r.expires_at) } : null;
+  }
   async purgeExpired(now: string): Promise<number> {
     const r = await this.c.q`DELETE FROM ws_tokens WHERE expires_at < ${now}::timestamptz`;
     return r.count;

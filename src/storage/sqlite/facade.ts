@@ -9,6 +9,12 @@ export type Sync<T> = { [K in keyof T]: T[K] extends (...a: infer A) => Promise<
 /** Says whether the handle a facade belongs to may still be used. */
 export interface Gate {
   readonly open: boolean;
+  /**
+   * Reads outside transactions when commits are made durable asynchronously (wal-sync.ts): null when
+   * everything committed is durable, else a promise to wait for first, so no read returns a row that
+   * a power cut could still take back.
+   */
+  durable?(): Promise<void> | null;
 }
 
 /** A gate that is always open (reads outside transactions). */
@@ -33,6 +39,17 @@ export function facadeClass<T extends object>(names: readonly (keyof T & string)
       // hot path of every send). A throw still becomes a rejection, as a Promise API promises.
       value: function (this: Facade) {
         if (!this.gate.open) return Promise.reject(new TransactionClosedError());
+        const wait = this.gate.durable?.();
+        if (wait) {
+          const args = arguments as unknown as unknown[];
+          return wait.then(() => {
+            try {
+              return (this.impl[name] as (...a: unknown[]) => unknown).apply(this.impl, args);
+            } catch (err) {
+              throw classify(err);
+            }
+          });
+        }
         try {
           return Promise.resolve((this.impl[name] as (...a: unknown[]) => unknown).apply(this.impl, arguments as unknown as unknown[]));
         } catch (err) {

@@ -69,8 +69,14 @@ export class SqliteMessageStore implements Sync<MessageStore> {
       dropReactions: db.query("DELETE FROM reactions WHERE tenant_id = ? AND message_id = ?"),
       setThread: db.query("UPDATE messages SET reply_count = ?, last_reply_at = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?"),
       setReactions: db.query("UPDATE messages SET reactions = ?, change_seq = ? WHERE tenant_id = ? AND message_id = ?"),
+      // Seqs are gapless, so the unread messages are (last_seq - last_ack) minus the tombstones and the
+      // user's own live messages above last_ack. Both counts use partial indexes: the cost follows the
+      // deletions and the user's own messages in that range, never the size of the unread range (a
+      // sender's last_ack moves to each message it sends, so own messages above it are rare).
       unread: db.query(
-        "SELECT count(*) AS n FROM messages WHERE tenant_id = ? AND room_id = ? AND seq > ? AND deleted_at IS NULL AND sender_id != ?",
+        `SELECT max(0, coalesce((SELECT last_seq FROM rooms WHERE tenant_id = ?1 AND room_id = ?2), 0) - ?3
+           - (SELECT count(*) FROM messages INDEXED BY messages_tombstones WHERE tenant_id = ?1 AND room_id = ?2 AND seq > ?3 AND deleted_at IS NOT NULL)
+           - (SELECT count(*) FROM messages INDEXED BY messages_by_sender WHERE tenant_id = ?1 AND room_id = ?2 AND sender_id = ?4 AND seq > ?3 AND deleted_at IS NULL)) AS n`,
       ),
       changedAfter: db.query(`SELECT ${cols} FROM messages WHERE tenant_id = ? AND room_id = ? AND change_seq > ? ORDER BY change_seq ASC LIMIT ?`),
       unreadMentions: db.query("SELECT count(*) AS n FROM message_mentions WHERE tenant_id = ? AND room_id = ? AND user_id = ? AND seq > ?"),

@@ -10,6 +10,7 @@ import m009 from "../../../migrations/sqlite/009_delivery_leases.sql" with { typ
 import m010 from "../../../migrations/sqlite/010_conversations.sql" with { type: "text" };
 import m015 from "../../../migrations/sqlite/015_search.sql" with { type: "text" };
 import m016 from "../../../migrations/sqlite/016_attachments.sql" with { type: "text" };
+import m017 from "../../../migrations/sqlite/017_fairness.sql" with { type: "text" };
 
 /** One forward-only migration: applied once, in one transaction, recorded by name. */
 export interface Migration {
@@ -26,10 +27,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "005_delivery_fairness.sql", sql: m005 },
   { name: "006_room_member_count.sql", sql: m006 },
   { name: "007_jwt_keys.sql", sql: m007 },
-  // 008 was the fairness migration, not integrated yet: it must be renumbered after 016 when it lands.
   { name: "009_delivery_leases.sql", sql: m009 },
   { name: "010_conversations.sql", sql: m010 },
   // 011-014 are reserved for conversations (threads, mentions, reactions).
   { name: "015_search.sql", sql: m015 },
   { name: "016_attachments.sql", sql: m016 },
+  { name: "017_fairness.sql", sql: m017 },
 ];

@@ -4,7 +4,7 @@ import type { NotificationRow, NotificationStore, RecipientNotificationRow } fro
 import type { Sync } from "./facade";
 
 /** Method names of NotificationStore. */
-export const NOTIFICATION_METHODS = ["listForUser", "unackedOldestFirst", "insert", "ack"] as const;
+export const NOTIFICATION_METHODS = ["listForUser", "unackedOldestFirst", "insert", "addRecipients", "ack"] as const;
 
 // The payload column holds JSON text ('null' for a null payload): never NULL.
 function parsed(rows: (Omit<RecipientNotificationRow, "payload"> & { payload: string })[]): RecipientNotificationRow[] {
@@ -24,7 +24,7 @@ export class SqliteNotificationStore implements Sync<NotificationStore> {
       recipient: db.query("INSERT OR IGNORE INTO notification_recipients (tenant_id, notification_id, user_id, acked_at) VALUES (?, ?, ?, NULL)"),
       list: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? ORDER BY r.notification_id DESC LIMIT ?`),
       listUnacked: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? AND r.acked_at IS NULL ORDER BY r.notification_id DESC LIMIT ?`),
-      unackedAsc: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? AND r.acked_at IS NULL ORDER BY r.notification_id ASC LIMIT ?`),
+      unackedAsc: db.query(`${sel} WHERE r.tenant_id = ? AND r.user_id = ? AND r.acked_at IS NULL AND r.notification_id > ? ORDER BY r.notification_id ASC LIMIT ?`),
       ack: db.query(
         `UPDATE notification_recipients SET acked_at = coalesce(acked_at, ?)
          WHERE tenant_id = ? AND user_id = ? AND notification_id = ? RETURNING acked_at`,
@@ -41,8 +41,12 @@ export class SqliteNotificationStore implements Sync<NotificationStore> {
     return parsed((unackedOnly ? this.q.listUnacked! : this.q.list!).all(tenantId, userId, limit));
   }
 
-  unackedOldestFirst(tenantId: string, userId: string, limit: number): RecipientNotificationRow[] {
-    return parsed(this.q.unackedAsc!.all(tenantId, userId, limit));
+  unackedOldestFirst(tenantId: string, userId: string, limit: number, afterId = ""): RecipientNotificationRow[] {
+    return parsed(this.q.unackedAsc!.all(tenantId, userId, afterId, limit));
+  }
+
+  addRecipients(tenantId: string, notificationId: string, userIds: string[]): string[] {
+    return userIds.filter((u) => this.q.recipient!.run(tenantId, notificationId, u).changes > 0);
   }
 
   ack(tenantId: string, userId: string, notificationId: string, at: string): string | null {

@@ -21,7 +21,7 @@ import { SqliteWsTokenStore } from "./ws-token-store";
 const ALLOWED = [
   /SCAN tenants/,
   /SEARCH tenants USING (INDEX sqlite_autoindex_tenants_1|INTEGER PRIMARY KEY|PRIMARY KEY) \(tenant_id=\?\)/, // a tenant by its key
-  /SEARCH deliveries USING INDEX deliveries_dead \(tenant_id=\?\)/, // partial index: this tenant's dead letters only
+  /SEARCH (deliveries|d) USING INDEX deliveries_dead \(tenant_id=\?\)/, // partial index: this tenant's dead letters only
   /SEARCH d USING COVERING INDEX deliveries_due_by_tenant \(tenant_id=\?\)/, // min(next_attempt_at) of one tenant's pending rows
   /SCAN deliveries USING (COVERING )?INDEX deliveries_(due|finished|due_by_tenant)/,
   /SEARCH deliveries USING (COVERING )?INDEX deliveries_(due|finished|due_by_tenant)/,

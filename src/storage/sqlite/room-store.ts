@@ -7,7 +7,7 @@ import { fromJsonColumn, toJsonColumn } from "./json";
 
 /** Method names of RoomStore. */
 export const ROOM_METHODS = [
-  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom", "lastChange", "countMembers",
+  "get", "byDmKey", "member", "members", "userRooms", "userRoomIds", "userRoomSizes", "unackedRooms", "shareRoom", "lastChange", "countMembers", "replayPosition", "userRoomPositions", "memberCount",
   "insertRoom", "update", "nextSeq", "nextChange", "addMember", "removeMember", "setRole", "advanceAck",
 ] as const;
 
@@ -78,6 +78,17 @@ export class SqliteRoomStore implements Sync<RoomStore> {
          WHERE m.tenant_id = ? AND m.user_id = ? AND r.last_seq > m.last_ack
          ORDER BY r.last_activity_at DESC, r.room_id DESC`,
       ),
+      replayPosition: db.query(
+        `SELECT r.last_seq, m.last_ack FROM room_members m CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.room_id = ? AND m.user_id = ?`,
+      ),
+      userRoomPositions: db.query(
+        `SELECT r.room_id, r.last_seq, m.last_ack FROM room_members m INDEXED BY room_members_by_user
+         CROSS JOIN rooms r ON r.tenant_id = m.tenant_id AND r.room_id = m.room_id
+         WHERE m.tenant_id = ? AND m.user_id = ?
+         ORDER BY r.last_seq > m.last_ack DESC, r.last_activity_at DESC, r.room_id DESC`,
+      ),
+      memberCount: db.query("SELECT member_count FROM rooms WHERE tenant_id = ? AND room_id = ?"),
       shareRoom: db.query(
         `SELECT 1 FROM room_members a INDEXED BY room_members_by_user CROSS JOIN room_members b ON b.tenant_id = a.tenant_id AND b.room_id = a.room_id
          WHERE a.tenant_id = ? AND a.user_id = ? AND b.user_id = ? LIMIT 1`,
@@ -133,6 +144,15 @@ export class SqliteRoomStore implements Sync<RoomStore> {
   }
   unackedRooms(tenantId: string, userId: string): UnackedRoom[] {
     return this.q.unackedRooms!.all(tenantId, userId);
+  }
+  replayPosition(tenantId: string, roomId: string, userId: string): { last_seq: number; last_ack: number } | null {
+    return this.q.replayPosition!.get(tenantId, roomId, userId);
+  }
+  userRoomPositions(tenantId: string, userId: string): UnackedRoom[] {
+    return this.q.userRoomPositions!.all(tenantId, userId);
+  }
+  memberCount(tenantId: string, roomId: string): number {
+    return (this.q.memberCount!.get(tenantId, roomId) as { member_count: number } | null)?.member_count ?? 0;
   }
   shareRoom(tenantId: string, a: string, b: string): boolean {
     return this.q.shareRoom!.get(tenantId, a, b) !== null;

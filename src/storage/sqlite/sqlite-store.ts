@@ -5,6 +5,7 @@ import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import type { SqliteSynchronous } from "../../config";
 import type { AttachmentStore } from "../attachment-store";
 import type { DeliveryStore } from "../delivery-store";
+import type { FanoutStore } from "../fanout-store";
 import { TransactionClosedError } from "../errors";
 import type { HealthStore, StoreDescription } from "../health-store";
 import type { CheckpointResult, MaintenanceStore } from "../maintenance-store";
@@ -12,14 +13,17 @@ import type { MessageStore } from "../message-store";
 import type { NotificationStore } from "../notification-store";
 import type { RoomStore } from "../room-store";
 import type { SearchReads } from "../search-store";
-import type { Store, Tx } from "../store";
+import type { Store, TransactionOptions, Tx } from "../store";
 import type { SubscriptionStore } from "../subscription-store";
 import type { TenantStore } from "../tenant-store";
 import type { WsTokenStore } from "../ws-token-store";
 import { ATTACHMENT_METHODS, SqliteAttachmentStore } from "./attachment-store";
 import { migrate, openDatabase } from "./connection";
+import { WalSync } from "./wal-sync";
 import { DELIVERY_METHODS, SqliteDeliveryStore } from "./delivery-store";
+import { BackgroundCheckpointer } from "./checkpointer";
 import { ALWAYS_OPEN, facadeClass, type Gate } from "./facade";
+import { FANOUT_METHODS, SqliteFanoutStore } from "./fanout-store";
 import { MESSAGE_METHODS, SqliteMessageStore } from "./message-store";
 import { MIGRATIONS } from "./migrations";
 import { NOTIFICATION_METHODS, SqliteNotificationStore } from "./notification-store";
@@ -40,6 +44,7 @@ const Subscriptions = facadeClass<SubscriptionStore>(SUBSCRIPTION_METHODS);
 const WsTokens = facadeClass<WsTokenStore>(WS_TOKEN_METHODS);
 const Attachments = facadeClass<AttachmentStore>(ATTACHMENT_METHODS);
 const Searches = facadeClass<SearchReads>(SEARCH_METHODS);
+const Fanout = facadeClass<FanoutStore>(FANOUT_METHODS);
 
 /** The statement classes of one connection. */
 class Statements {
@@ -52,6 +57,7 @@ class Statements {
   readonly wsTokens: SqliteWsTokenStore;
   readonly attachments: SqliteAttachmentStore;
   readonly search: SqliteSearchStore;
+  readonly fanout: SqliteFanoutStore;
   constructor(db: Database) {
     this.tenants = new SqliteTenantStore(db);
     this.rooms = new SqliteRoomStore(db);
@@ -62,6 +68,7 @@ class Statements {
     this.wsTokens = new SqliteWsTokenStore(db);
     this.attachments = new SqliteAttachmentStore(db);
     this.search = new SqliteSearchStore(db);
+    this.fanout = new SqliteFanoutStore(db);
   }
 }
 
@@ -75,6 +82,7 @@ class SqliteTx implements Tx {
   private s?: SubscriptionStore;
   private w?: WsTokenStore;
   private a?: AttachmentStore;
+  private f?: FanoutStore;
   constructor(
     private readonly gate: TxGate,
     private readonly st: Statements,
@@ -103,6 +111,10 @@ class SqliteTx implements Tx {
   get attachments(): AttachmentStore {
     return (this.a ??= new Attachments(this.st.attachments, this.gate));
   }
+
+  get fanout(): FanoutStore {
+    return (this.f ??= new Fanout(this.st.fanout, this.gate));
+  }
   afterCommit(cb: () => void): void {
     if (!this.gate.open) throw new TransactionClosedError();
     this.gate.callbacks.push(cb);
@@ -117,6 +129,20 @@ export interface SqliteStoreOptions {
   migrate?: boolean;
   /** Hold `<path>.lock` for the life of the store: the server's own database (CLI commands share it). */
   instanceLock?: boolean;
+  /**
+   * WAL checkpoints on a worker thread (the server): the main connection's autocheckpoint becomes a
+   * backstop. `onError` receives the worker's failures.
+   */
+  backgroundCheckpoints?: { onError?: (message: string) => void };
+  /**
+   * With synchronous "full": false makes COMMIT fsync on the event loop (SQLite's own FULL) instead of
+   * fdatasync on the I/O thread pool (wal-sync.ts). For comparisons and tests.
+   */
+  asyncDurability?: boolean;
+  /** Replaces the fdatasync of the WAL (tests: a slow or failing disk). */
+  durabilitySync?: () => Promise<void>;
+  /** Called once when an fdatasync of the WAL fails (the store then answers 503 until restarted). */
+  onDurabilityError?: (err: unknown) => void;
   /** Where errors of after-commit callbacks go (the commit stands). */
   onCallbackError?: (err: unknown) => void;
   now?: () => Date;
@@ -133,13 +159,18 @@ export class SqliteStore implements Store {
   readonly subscriptions: SubscriptionStore;
   readonly attachments: AttachmentStore;
   readonly search: SearchReads;
+  readonly fanout: FanoutStore;
   readonly health: HealthStore;
   readonly maintenance: MaintenanceStore;
   readonly writer: GroupCommitWriter<Tx>;
   /** Migrations applied by this open. */
   readonly applied: string[];
+  /** Makes commits durable off the event loop (null: COMMIT fsyncs itself, or nothing to fsync). */
+  readonly walSync: WalSync | null;
   private readonly reader: Database;
   private closed: Promise<void> | null = null;
+  /** The background checkpointer, when running (tests look at its progress). */
+  readonly checkpointer: BackgroundCheckpointer | null = null;
 
   constructor(
     readonly db: Database,
@@ -151,7 +182,11 @@ export class SqliteStore implements Store {
     this.reader = o.path === ":memory:" ? db : openDatabase(o.path, o.synchronous, { reader: true });
     const w = new Statements(db);
     const r = this.reader === db ? w : new Statements(this.reader);
-    const open: Gate = ALWAYS_OPEN;
+    // SQLITE_SYNCHRONOUS=full on a file: commits are made durable off the event loop (wal-sync.ts).
+    this.walSync = o.synchronous === "full" && o.path !== ":memory:" && o.asyncDurability !== false ? new WalSync({ path: o.path, onError: o.onDurabilityError, sync: o.durabilitySync }) : null;
+    if (this.walSync) db.exec("PRAGMA synchronous = NORMAL");
+    const walSync = this.walSync;
+    const open: Gate = walSync ? { open: true, durable: () => walSync.barrier() } : ALWAYS_OPEN;
     this.tenants = new Tenants(r.tenants, open);
     this.rooms = new Rooms(r.rooms, open);
     this.messages = new Messages(r.messages, open);
@@ -160,23 +195,32 @@ export class SqliteStore implements Store {
     this.subscriptions = new Subscriptions(r.subscriptions, open);
     this.attachments = new Attachments(r.attachments, open);
     this.search = new Searches(r.search, open);
+    this.fanout = new Fanout(r.fanout, open);
     this.writer = new GroupCommitWriter<Tx>(db, {
       makeHandle: (gate) => new SqliteTx(gate, w),
       onCallbackError: o.onCallbackError ?? ((err) => console.error("after-commit callback failed", err)),
+      walSync: this.walSync ?? undefined,
     });
     if (o.migrate !== false) w.deliveries.voidLeases((o.now?.() ?? new Date()).toISOString());
     this.health = healthStore(this, db, o.path);
     this.maintenance = maintenanceStore(this.writer, db, o.path);
+    if (o.backgroundCheckpoints && o.path !== ":memory:") {
+      const c = new BackgroundCheckpointer({ path: o.path, db, onError: o.backgroundCheckpoints.onError });
+      // Unavailable here (no Worker): the main connection keeps checkpointing itself.
+      if (c.start()) this.checkpointer = c;
+    }
   }
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     if (this.closed) return Promise.reject(new TransactionClosedError());
-    return this.writer.submit(fn);
+    return this.writer.submit(fn, opts);
   }
 
   close(): Promise<void> {
     return (this.closed ??= (async () => {
       await this.writer.flush();
+      await this.walSync?.close();
+      await this.checkpointer?.stop();
       if (this.reader !== this.db) this.reader.close();
       this.db.close();
       this.lock?.release();

@@ -15,7 +15,8 @@ import { openSqliteStore } from "./sqlite-store";
 const sqliteFile: StoreFactory = async () => {
   const dir = mkdtempSync(join(tmpdir(), "chatapi-contract-"));
   // Callback errors are part of the contract (logged, not thrown): keep them out of the test output.
-  const store = openSqliteStore({ path: join(dir, "c.db"), synchronous: "normal", onCallbackError: () => {} });
+  // synchronous "full" as the server runs by default: commits made durable by wal-sync.ts.
+  const store = openSqliteStore({ path: join(dir, "c.db"), synchronous: "full", onCallbackError: () => {} });
   return {
     store,
     async dispose() {

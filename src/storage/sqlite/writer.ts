@@ -6,6 +6,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { StorageUnavailableError } from "../errors";
 import { classify } from "./errors";
 import type { Gate } from "./facade";
+import type { WalSync } from "./wal-sync";
 
 /** The open/closed state and after-commit callbacks of one transaction handle. */
 export class TxGate implements Gate {
@@ -23,6 +24,8 @@ export class TxGate implements Gate {
 
 interface Job<H> {
   fn?: (tx: H) => Promise<unknown>;
+  /** May commit without its own fsync (a batch of lazy jobs runs with synchronous=NORMAL). */
+  lazy: boolean;
   exclusive?: () => unknown;
   resolve: (v: any) => void;
   reject: (e: unknown) => void;
@@ -45,17 +48,27 @@ export interface WriterOptions<H> {
   /** Called with an error thrown by an after-commit callback (the commit stands). */
   onCallbackError: (err: unknown) => void;
   maxBatch?: number;
+  /**
+   * Durability off the event loop: the connection commits without fsync (synchronous=NORMAL) and a
+   * batch settles only once this made its WAL frames durable. Absent: COMMIT itself is durable.
+   */
+  walSync?: WalSync;
 }
 
 /** The single write path of a SQLite store. */
 export class GroupCommitWriter<H> {
   private queue: Job<H>[] = [];
+  /** Lazy (background) work: committed in the turn after the durable work, so waiting responses go first. */
+  private lazyQueue: Job<H>[] = [];
+  private lazyScheduled = false;
   private scheduled = false;
   private running: Promise<void> | null = null;
   private readonly maxBatch: number;
   readonly stats: WriterStats = { batches: 0, items: 0, largestBatch: 0 };
   // Prepared once: db.exec would parse these statements again for every batch and item.
   private readonly s: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+  /** The connection's `synchronous` when it fsyncs every commit (FULL=2, EXTRA=3), else null: lazy jobs then need nothing special. */
+  private readonly durableSync: number | null;
 
   constructor(
     private readonly db: Database,
@@ -70,30 +83,51 @@ export class GroupCommitWriter<H> {
       release: db.prepare("RELEASE item"),
       rollbackTo: db.prepare("ROLLBACK TO item"),
     };
+    const sync = (db.query("PRAGMA synchronous").get() as { synchronous: number } | null)?.synchronous ?? 1;
+    this.durableSync = sync >= 2 ? sync : null;
   }
 
   /**
    * Queues `fn` for the next batch; resolves with its result after COMMIT and after its
    * after-commit callbacks ran. `fn` may run twice (batch replay): effects only through the handle.
    */
-  submit<T>(fn: (tx: H) => Promise<T>): Promise<T> {
+  submit<T>(fn: (tx: H) => Promise<T>, opts: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn: fn as (tx: H) => Promise<unknown>, resolve, reject, failed: false });
-      this.schedule();
+      const job: Job<H> = { fn: fn as (tx: H) => Promise<unknown>, lazy: opts.lazy === true && (this.durableSync !== null || this.o.walSync !== undefined), resolve, reject, failed: false };
+      if (job.lazy) this.scheduleLazy(job);
+      else {
+        this.queue.push(job);
+        this.schedule();
+      }
     });
   }
 
   /** Runs `fn` alone on the write connection, outside any transaction (checkpoints, VACUUM INTO). */
   exclusive<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ exclusive: fn, resolve, reject, failed: false });
+      this.queue.push({ exclusive: fn, lazy: false, resolve, reject, failed: false });
       this.schedule();
     });
   }
 
-  /** Runs everything queued now; resolves when the queue is empty (shutdown). */
-  flush(): Promise<void> {
-    return this.drain();
+  /** Runs everything queued now, lazy work included; resolves when both queues are empty and what they committed is durable (shutdown). */
+  async flush(): Promise<void> {
+    await this.drain();
+    this.queue.push(...this.lazyQueue.splice(0));
+    await this.drain();
+    await this.o.walSync?.barrier()?.catch(() => undefined);
+  }
+
+  private scheduleLazy(job: Job<H>): void {
+    this.lazyQueue.push(job);
+    if (this.lazyScheduled) return;
+    this.lazyScheduled = true;
+    // The turn after: durable work submitted meanwhile (and the responses waiting on it) goes first.
+    setImmediate(() => {
+      this.lazyScheduled = false;
+      this.queue.push(...this.lazyQueue.splice(0));
+      void this.drain();
+    });
   }
 
   private schedule(): void {
@@ -124,6 +158,17 @@ export class GroupCommitWriter<H> {
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (head.exclusive) {
+        // Backups and checkpoints see only what is durable.
+        const durable = this.o.walSync?.barrier();
+        if (durable) {
+          try {
+            await durable;
+          } catch (err) {
+            this.queue.shift();
+            head.reject(classify(err));
+            continue;
+          }
+        }
         this.queue.shift();
         try {
           head.resolve(head.exclusive());
@@ -132,9 +177,25 @@ export class GroupCommitWriter<H> {
         }
         continue;
       }
+      // One batch in flight at a time: while its fdatasync runs, the event loop parses requests and
+      // the queue grows, so the next COMMIT carries them all (fewer, larger commits).
+      const syncing = this.o.walSync?.current();
+      if (syncing) await syncing;
+      // A batch is a run of jobs of the same durability: lazy ones commit without their own fsync
+      // (with a WalSync every batch is made durable off the event loop, lazy ones included).
       let n = 0;
-      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive) n++;
-      await this.runBatch(this.queue.splice(0, n));
+      while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.exclusive && this.queue[n]!.lazy === head.lazy) n++;
+      const batch = this.queue.splice(0, n);
+      if (!head.lazy || this.durableSync === null) {
+        await this.runBatch(batch);
+        continue;
+      }
+      this.db.exec("PRAGMA synchronous = NORMAL");
+      try {
+        await this.runBatch(batch);
+      } finally {
+        this.db.exec(`PRAGMA synchronous = ${this.durableSync}`);
+      }
     }
   }
 
@@ -234,6 +295,19 @@ export class GroupCommitWriter<H> {
     this.stats.batches++;
     this.stats.items += batch.length;
     if (batch.length > this.stats.largestBatch) this.stats.largestBatch = batch.length;
+    // The next batch may start now; this one settles when its frames are on disk.
+    if (this.o.walSync) this.o.walSync.committedBatch((err) => (err ? this.undurable(batch, err) : this.settle(batch)));
+    else this.settle(batch);
+  }
+
+  /** The WAL could not be made durable: nobody is told their write succeeded (503). */
+  private undurable(batch: Job<H>[], err: unknown): void {
+    const e = classify(err);
+    for (const j of batch) j.reject(j.failed ? classify(j.error) : e);
+  }
+
+  /** After a durable COMMIT: each item's callbacks in submission order, then its promise. */
+  private settle(batch: Job<H>[]): void {
     for (const j of batch) {
       if (j.failed) {
         j.reject(classify(j.error));

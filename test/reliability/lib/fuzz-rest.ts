@@ -43,7 +43,7 @@ export interface RestFuzzResult {
   refusedByBalancer: number;
 }
 
-// 415: uploads (multipart only, docs/reference/rest.md#conventions) refuse other bodies.
+// 415: non-JSON bodies on JSON routes, and uploads (multipart only) with other bodies (docs/reference/rest.md#conventions).
 const DOCUMENTED = new Set([200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415, 429]);
 const CODE_BY_STATUS = new Map(Object.entries(ERROR_CATALOG).map(([code, e]) => [e.status, code]));
 const SAFE_HEADER = HOSTILE_STRINGS.filter((v) => /^[\x01-\x09\x0b\x0c\x0e-\xff]*$/.test(v) && v.length < 10_000);
