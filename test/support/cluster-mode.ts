@@ -92,6 +92,7 @@ export async function stopLeftovers(): Promise<void> {
   const left = procs.filter((p) => p.pid !== redisPid).length;
   if (left > 0) console.warn(`cluster mode: ${left} node B / nginx process(es) left running by a test that did not stop its server; killed`);
   redis = null;
-  for (const p of procs) p.kill("SIGKILL");
-  await Promise.all(procs.map((p) => p.exited));
+  // SIGTERM first: an nginx master killed outright leaves its worker behind.
+  for (const p of procs) p.kill("SIGTERM");
+  await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(3000).then(() => p.kill("SIGKILL"))])));
 }
