@@ -399,7 +399,10 @@ export class Gateway implements LocalHub, OnlineDirectory {
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
         // Half a heartbeat: a peer that reads nothing is closed with 1013 before the heartbeat would drop it.
         drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
-        release: (sock, roomId, upToSeq) => {
+        release: async (sock, roomId, upToSeq) => {
+          // Cluster mode: live frames up to upToSeq may still be on their way through Redis; they
+          // are held (and skipped) until this node has delivered them, not sent a second time.
+          await this.bus.delivered(roomTopic(tenantId, roomId), upToSeq);
           if (!pending.closed && sock.readyState === 1) LiveBuffer.release(pending, roomTopic(tenantId, roomId), upToSeq);
         },
         turn: () => this.steps.turn(tenantId),
