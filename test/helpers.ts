@@ -1,4 +1,5 @@
 // Test harness: a real server on port 0 with a temporary database, real HTTP, captured JSON logs.
+import { RedisClient } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { loadConfig } from "../src/config";
 import { startServer, type ChatApi } from "../src/main";
 import { createTestDatabase, type TestDatabase } from "./support/postgres";
 import { addSecondNode, sharedRedis } from "./support/cluster-mode";
+import { testStore } from "./support/test-store";
 
 export const TEST_MASTER_KEY = "test-master-key-0123456789abcdef";
 
@@ -27,10 +29,20 @@ export interface RestClient {
 
 export interface TestServer {
   api: ChatApi;
+  /** Where clients go: the server, or in cluster mode the load balancer in front of both nodes. */
   url: string;
   wsUrl: string;
+  /** Every node's own base URL, the in-process node (`api`) first: one entry unless CHATAPI_TEST_STORE=cluster. */
+  nodeUrls: string[];
+  /**
+   * The in-process node without the balancer (the same as url outside cluster mode), for tests of
+   * that node itself: what its bus published, its logs, its metrics, its stop().
+   */
+  node: { url: string; wsUrl: string; client(apiKey: string, userId?: string): RestClient };
+  /** Open sockets of a user counted over every node (in cluster mode: the leases in Redis). */
+  sockets(tenantId: string, userId: string): Promise<number>;
   dataDir: string;
-  /** Every JSON log line the server wrote. */
+  /** Every JSON log line the server wrote (in cluster mode: both nodes). */
   logs: string[];
   /** POST /admin/tenants; returns the created tenant with its api_key. */
   createTenant(name?: string, config?: Record<string, unknown>): Promise<{ tenant_id: string; api_key: string; [k: string]: any }>;
@@ -73,7 +85,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const dataDir = mkdtempSync(join(tmpdir(), "chatapi-test-"));
   // CHATAPI_TEST_STORE=postgres (bun run test:pg): each server gets a fresh PostgreSQL database,
   // dropped by stop(), unless the test names its own DATABASE_DSN.
-  const mode = process.env.CHATAPI_TEST_STORE;
+  const mode = testStore;
   const pg: TestDatabase | null = (mode === "postgres" || mode === "cluster") && env.DATABASE_DSN === undefined ? await createTestDatabase() : null;
   // CHATAPI_TEST_STORE=cluster: two nodes on PostgreSQL + Redis behind nginx (support/cluster-mode.ts).
   const cluster = mode === "cluster" && pg !== null && env.REDIS_URL === undefined;
@@ -109,15 +121,26 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
           ...env,
         },
         api.port,
+        logs,
       )
     : null;
   const url = second ? second.url : api.url;
   const master = restClient(url, { "x-master-key": TEST_MASTER_KEY });
+  const keyed = (base: string) => (apiKey: string, userId?: string) => restClient(base, userId === undefined ? { "x-api-key": apiKey } : { "x-api-key": apiKey, "x-user-id": userId });
+  let redis: RedisClient | null = null;
   let stopped = false;
   return {
     api,
     url,
     wsUrl: url.replace(/^http/, "ws") + "/ws",
+    nodeUrls: second ? [api.url, second.nodeUrl] : [api.url],
+    node: { url: api.url, wsUrl: api.url.replace(/^http/, "ws") + "/ws", client: keyed(api.url) },
+    async sockets(tenantId, userId) {
+      if (!second) return api.gateway.registry.count(tenantId, userId);
+      redis ??= new RedisClient(config.redisUrl!);
+      // Live leases only: a closed socket's lease goes at once, a dead node's when it expires.
+      return Number(await redis.send("ZCOUNT", [`chatapi:conn:${tenantId}:${userId}`, `(${Date.now()}`, "+inf"]));
+    },
     dataDir,
     logs,
     async createTenant(name = "t", config) {
@@ -125,11 +148,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       if (r.status !== 201) throw new Error(`createTenant: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body;
     },
-    client: (apiKey, userId) => restClient(url, userId === undefined ? { "x-api-key": apiKey } : { "x-api-key": apiKey, "x-user-id": userId }),
+    client: keyed(url),
     raw: (headers) => restClient(url, headers),
     async stop() {
       if (stopped) return;
       stopped = true;
+      redis?.close();
       await second?.stop();
       await api.stop();
       await pg?.drop();
@@ -147,4 +171,10 @@ export async function waitFor<T>(pred: () => T | Promise<T>, timeoutMs = 5000, w
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The value of an unlabelled-or-labelled series in Prometheus text (`name 3` or `name{node="a"} 3`), or null. */
+export function metricValue(text: string, name: string): number | null {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : null;
 }

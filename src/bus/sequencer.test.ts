@@ -23,6 +23,27 @@ const waitUntil = async (pred: () => boolean, ms = 2000) => {
 };
 
 describe("RoomSequencer", () => {
+  test("delivered(seq) resolves once every seq up to it went out here (a replay read it first), or at once, or after the timeout", async () => {
+    const out: string[] = [];
+    const q = new RoomSequencer(source(0), (_t, j) => out.push(j), 10_000);
+    await q.track("r:t:a");
+    let done = false;
+    const waiting = q.delivered("r:t:a", 2, 10_000).then(() => (done = true));
+    q.accept("r:t:a", 2, "m2");
+    await Promise.resolve();
+    expect(done).toBe(false);
+    q.accept("r:t:a", 1, "m1");
+    await waiting;
+    expect(out).toEqual(["m1", "m2"]);
+    // Already delivered, or a topic not tracked here: at once.
+    await q.delivered("r:t:a", 2, 10_000);
+    await q.delivered("r:t:other", 5, 10_000);
+    // A seq that never comes: the timeout.
+    const t0 = performance.now();
+    await q.delivered("r:t:a", 9, 20);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
+  });
+
   test("frames from two publishers arriving out of order are delivered in seq order, once", async () => {
     const out: string[] = [];
     const q = new RoomSequencer(source(0), (_t, j) => out.push(j), 10_000);

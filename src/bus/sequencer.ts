@@ -20,6 +20,8 @@ interface State {
   held: Map<number, string>;
   timer: ReturnType<typeof setTimeout> | null;
   filling: boolean;
+  /** delivered() calls waiting for `next` to pass their seq. */
+  waiters: { seq: number; done: () => void }[];
 }
 
 /** Restores seq order of room `message` frames per topic before `deliver`. */
@@ -40,7 +42,7 @@ export class RoomSequencer {
    */
   async track(topic: string, startAfterSeq?: number): Promise<void> {
     if (this.states.has(topic)) return;
-    const st: State = { next: null, held: new Map(), timer: null, filling: false };
+    const st: State = { next: null, held: new Map(), timer: null, filling: false, waiters: [] };
     this.states.set(topic, st);
     try {
       const last = startAfterSeq ?? (await this.source.lastSeq(topic));
@@ -58,7 +60,32 @@ export class RoomSequencer {
   forget(topic: string): void {
     const st = this.states.get(topic);
     if (st?.timer) clearTimeout(st.timer);
+    for (const w of st?.waiters.splice(0) ?? []) w.done();
     this.states.delete(topic);
+  }
+
+  /**
+   * Resolves once every seq of the topic up to `seq` has been delivered on this node (at once when
+   * the topic is not tracked; after `timeoutMs` at the latest). A socket whose connect replay sent
+   * the room up to `seq` from the store subscribes the topic only then: a live frame of those seqs
+   * still on its way through Redis would otherwise reach it a second time.
+   */
+  delivered(topic: string, seq: number, timeoutMs: number): Promise<void> {
+    const st = this.states.get(topic);
+    if (!st || (st.next !== null && st.next > seq)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => w.done(), timeoutMs);
+      const w = {
+        seq,
+        done: () => {
+          clearTimeout(timer);
+          const i = st.waiters.indexOf(w);
+          if (i >= 0) st.waiters.splice(i, 1);
+          resolve();
+        },
+      };
+      st.waiters.push(w);
+    });
   }
 
   clear(): void {
@@ -97,6 +124,8 @@ export class RoomSequencer {
       clearTimeout(st.timer);
       st.timer = null;
     } else if (st.held.size > 0) this.armGap(topic, st);
+    const next = st.next;
+    for (const w of st.waiters.filter((x) => x.seq < next)) w.done();
   }
 
   private armGap(topic: string, st: State): void {

@@ -122,6 +122,14 @@ export class BusAdapter implements BusInbound {
     this.d.cluster?.presence.load().catch((err) => this.d.log.warn({ err: String(err) }, "presence: loading who is online failed"));
   }
 
+  /**
+   * Cluster mode: resolves once this node has delivered the room topic's frames up to `seq` (see
+   * RoomSequencer.delivered), waiting at most a few gap intervals; at once on one node.
+   */
+  delivered(topic: string, seq: number): Promise<void> {
+    return this.sequencer ? this.sequencer.delivered(topic, seq, 4 * (this.d.cluster?.gapMs ?? 250)) : Promise.resolve();
+  }
+
   /** Takes one reference of `ws` on the broker topic; the first on this node subscribes (and positions the sequencer). */
   async ref(ws: Socket, topic: string, startAfterSeq?: number): Promise<void> {
     const mine = (ws.data.busTopics ??= new Set());

@@ -327,7 +327,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
   }
 
   private onOpen(ws: Socket): void {
-    const { tenantId, userId } = ws.data;
+    const { tenantId } = ws.data;
     const count = this.registry.add(ws);
     if (count > this.d.config.wsMaxConnectionsPerUser) return this.reject(ws);
     // Handshakes that passed the caps in the same turn: the caps hold at open too.
@@ -339,8 +339,17 @@ export class Gateway implements LocalHub, OnlineDirectory {
     // Held from now on: everything published for this tenant until the replay is done.
     const pending = this.held.begin(ws);
     this.pending.set(ws, pending);
-    sendText(ws, JSON.stringify({ type: "connected", user_id: userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) }));
-    void this.replay(ws, pending, count);
+    // Cluster mode: the caps count the sockets of every node (in Redis). Until they have answered, the
+    // socket gets no frame and its own frames wait: one over a cap is closed before any frame, with
+    // nothing it sent acted upon, as on one node.
+    const admission = this.cluster?.open(ws, this.d.config.wsMaxConnectionsPerUser, max) ?? null;
+    if (admission) ws.data.inbox = admission.then(() => undefined, () => undefined);
+    else sendText(ws, this.connectedFrame(ws));
+    void this.replay(ws, pending, count, admission);
+  }
+
+  private connectedFrame(ws: Socket): string {
+    return JSON.stringify({ type: "connected", user_id: ws.data.userId, connection_id: ws.data.connectionId, heartbeat_s: Math.round(this.d.config.wsHeartbeatMs / 1000) });
   }
 
   private reject(ws: Socket, code: number = WS_CLOSE.policy, reason = `more than ${this.d.config.wsMaxConnectionsPerUser} connections for this user`): void {
@@ -356,13 +365,12 @@ export class Gateway implements LocalHub, OnlineDirectory {
    * follow the whole replay. Each of those steps is synchronous: no live frame of a room overtakes
    * its replay, none is lost.
    */
-  private async replay(ws: Socket, pending: PendingSocket, count: number): Promise<void> {
+  private async replay(ws: Socket, pending: PendingSocket, count: number, admission: Promise<"ok" | "user" | "tenant"> | null): Promise<void> {
     const { tenantId, userId } = ws.data;
     try {
-      if (this.cluster) {
+      if (this.cluster && admission) {
         // The caps count sockets on every node; the socket is not told about its own presence.
-        const max = this.d.tenants.cached(tenantId)?.config.max_connections;
-        const admitted = await this.cluster.open(ws, this.d.config.wsMaxConnectionsPerUser, max);
+        const admitted = await admission;
         // Closed meanwhile: onClose already cleaned up; only a lease just taken must go again.
         if (pending.closed) {
           if (admitted === "ok") this.cluster.close(ws);
@@ -375,6 +383,7 @@ export class Gateway implements LocalHub, OnlineDirectory {
           return admitted === "user" ? this.reject(ws) : this.reject(ws, WS_CLOSE.tryAgainLater, "tenant connection limit reached");
         }
         ws.data.leased = true;
+        sendText(ws, this.connectedFrame(ws));
       } else if (count === 1) {
         // Presence goes out before this socket joins its room topics: it is not told about itself.
         await this.presence.connected(tenantId, userId);
@@ -390,7 +399,10 @@ export class Gateway implements LocalHub, OnlineDirectory {
         maxBufferedBytes: this.d.config.wsBackpressureBytes,
         // Half a heartbeat: a peer that reads nothing is closed with 1013 before the heartbeat would drop it.
         drainTimeoutMs: this.d.config.wsHeartbeatMs / 2,
-        release: (sock, roomId, upToSeq) => {
+        release: async (sock, roomId, upToSeq) => {
+          // Cluster mode: live frames up to upToSeq may still be on their way through Redis; they
+          // are held (and skipped) until this node has delivered them, not sent a second time.
+          await this.bus.delivered(roomTopic(tenantId, roomId), upToSeq);
           if (!pending.closed && sock.readyState === 1) LiveBuffer.release(pending, roomTopic(tenantId, roomId), upToSeq);
         },
         turn: () => this.steps.turn(tenantId),
@@ -463,7 +475,9 @@ export class Gateway implements LocalHub, OnlineDirectory {
     // in the order they were sent, whatever the store (on PostgreSQL two concurrent transactions
     // could take the room lock in either order). dispatchFrame never rejects.
     const prev = ws.data.inbox;
-    const next: Promise<void> = prev ? prev.then(() => dispatchFrame(ws, raw, services)) : dispatchFrame(ws, raw, services);
+    // A socket refused by the cluster-wide cap (its frames waited for that answer) acts on nothing.
+    const run = () => (ws.data.rejected ? Promise.resolve() : dispatchFrame(ws, raw, services));
+    const next: Promise<void> = prev ? prev.then(run) : run();
     ws.data.inbox = next;
     void next.then(() => {
       if (ws.data.inbox === next) ws.data.inbox = undefined;

@@ -41,7 +41,7 @@ export interface ReplayDeps {
   maxBufferedBytes?: number;
   drainTimeoutMs?: number;
   /** The room is replayed up to `upToSeq`: send its held live frames past that, then subscribe its topic. */
-  release(ws: Socket, roomId: string, upToSeq: number): void;
+  release(ws: Socket, roomId: string, upToSeq: number): void | Promise<void>;
   /** Most notifications replayed per connect (1000). */
   maxNotifications?: number;
   /** Waits for this socket's tenant's next turn (StepScheduler); default: the next event-loop iteration. */
@@ -98,7 +98,7 @@ export async function replayOnConnect(ws: Socket, d: ReplayDeps): Promise<{ repl
     }
     // Everything up to last_seq is replayed, reported as a gap, or acked already.
     covered.upToSeq.set(roomId, r.last_seq);
-    d.release(ws, roomId, r.last_seq);
+    await d.release(ws, roomId, r.last_seq);
   }
   d.charge?.(performance.now() - stepStart);
   if (d.notifications && !(await replayNotifications(ws, d, d.notifications, covered))) return done(total);

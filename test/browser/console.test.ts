@@ -62,7 +62,10 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
     await eventually(async () => expect(await alice.locator(".typing-indicator").textContent()).toBe("bob is typing…"));
     await bob.locator(".composer-input").pressSequentially("ice");
     await bob.locator(".composer-input").press("Enter");
+    // Each send is seen before the next pane sends: send() does not wait for the answer.
+    await eventually(async () => expect((await bodies(alice)).at(-1)).toBe("hi alice"));
     await send(alice, "how are you?");
+    await eventually(async () => expect((await bodies(bob)).at(-1)).toBe("how are you?"));
     await send(bob, "fine, thanks");
     const expected = ["hello bob", "hi alice", "how are you?", "fine, thanks"];
     await eventually(async () => {
@@ -172,6 +175,8 @@ describe.skipIf(chromiumMissing !== null)("console in Chromium", () => {
     const { page, problems } = await suite.newPage();
     const { alice, bob } = await openAliceAndBob(page, s.origin, t.key, t.roomId);
     await send(alice, "before 1");
+    // Seen before bob sends: send() does not wait for the answer, and the order below counts.
+    await eventually(async () => expect(await bodies(alice)).toEqual(["before 1"]));
     await send(bob, "before 2");
     await eventually(async () => expect(await bodies(alice)).toEqual(["before 1", "before 2"]));
 

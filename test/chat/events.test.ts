@@ -64,6 +64,9 @@ async function committedNow(e: BusEvent): Promise<boolean> {
 }
 
 const bus = new CommitCheckingBus();
+// The tap sees what the in-process node publishes, so requests go to that node (s.node): in cluster
+// mode, behind the balancer, half of them would be published by the other node, out of sight. The
+// frames still travel through Redis; test/cluster/ checks they reach sockets on every node.
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -77,7 +80,7 @@ afterAll(async () => {
 
 async function setup() {
   const t = await s.createTenant("events", { user_message_rate: 1000 });
-  const as = (u: string): RestClient => s.client(t.api_key, u);
+  const as = (u: string): RestClient => s.node.client(t.api_key, u);
   const room = await as("owner").post("/rooms", { type: "group", name: "g", members: ["a", "b"] });
   expect(room.status).toBe(201);
   const roomId: string = room.body.room_id;
@@ -181,14 +184,14 @@ describe("room and member events", () => {
   test("creating a room subscribes every member's sockets (membership events) after commit", async () => {
     const t = await s.createTenant("events-create");
     const mark = bus.seen.length;
-    const r = await s.client(t.api_key, "o").post("/rooms", { type: "group", members: ["p", "q"] });
+    const r = await s.node.client(t.api_key, "o").post("/rooms", { type: "group", members: ["p", "q"] });
     const seen = bus.seen.slice(mark).filter((x) => "roomId" in x.event && x.event.roomId === r.body.room_id);
     await expectAfterCommit(seen);
     expect(seen.map((x) => x.event)).toEqual(["o", "p", "q"].map((u) => ({ to: "membership", tenantId: t.tenant_id, roomId: r.body.room_id, userId: u, joined: true })));
     // An existing DM returned again publishes nothing new.
-    const dm = await s.client(t.api_key, "o").post("/rooms", { type: "dm", members: ["p"] });
+    const dm = await s.node.client(t.api_key, "o").post("/rooms", { type: "dm", members: ["p"] });
     const mark2 = bus.seen.length;
-    expect((await s.client(t.api_key, "p").post("/rooms", { type: "dm", members: ["o"] })).body.room_id).toBe(dm.body.room_id);
+    expect((await s.node.client(t.api_key, "p").post("/rooms", { type: "dm", members: ["o"] })).body.room_id).toBe(dm.body.room_id);
     expect(bus.seen.slice(mark2)).toEqual([]);
   });
 
@@ -209,9 +212,9 @@ describe("room and member events", () => {
 
   test("a channel self-join publishes member.joined", async () => {
     const t = await s.createTenant("events-channel");
-    const ch = await s.client(t.api_key, "o").post("/rooms", { type: "channel" });
+    const ch = await s.node.client(t.api_key, "o").post("/rooms", { type: "channel" });
     const mark = bus.seen.length;
-    await s.client(t.api_key, "j").post(`/rooms/${ch.body.room_id}/members`, { user_ids: ["j"] });
+    await s.node.client(t.api_key, "j").post(`/rooms/${ch.body.room_id}/members`, { user_ids: ["j"] });
     const seen = bus.seen.slice(mark).filter((x) => "roomId" in x.event && x.event.roomId === ch.body.room_id);
     await expectAfterCommit(seen);
     expect(frames(seen)).toEqual([{ type: "member.joined", room_id: ch.body.room_id, user_id: "j", role: "member" }]);

@@ -76,7 +76,8 @@ function restClient(base: string, headers: Record<string, string>): RestClient {
   };
 }
 
-async function pump(stream: ReadableStream<Uint8Array> | null | undefined, into: string[]): Promise<void> {
+/** Calls `onLine` with each line of `stream`. */
+export async function pump(stream: ReadableStream<Uint8Array> | null | undefined, onLine: (line: string) => void): Promise<void> {
   if (!stream) return;
   const dec = new TextDecoder();
   let rest = "";
@@ -84,7 +85,7 @@ async function pump(stream: ReadableStream<Uint8Array> | null | undefined, into:
     rest += dec.decode(chunk);
     const lines = rest.split("\n");
     rest = lines.pop() ?? "";
-    into.push(...lines);
+    for (const l of lines) onLine(l);
   }
 }
 
@@ -144,8 +145,8 @@ export async function startCluster(opts: { nodes?: number; env?: Record<string, 
       stdout: "pipe",
       stderr: "pipe",
     });
-    void pump(proc.stdout as ReadableStream<Uint8Array>, logs);
-    void pump(proc.stderr as ReadableStream<Uint8Array>, logs);
+    void pump(proc.stdout as ReadableStream<Uint8Array>, (l) => logs.push(l));
+    void pump(proc.stderr as ReadableStream<Uint8Array>, (l) => logs.push(l));
     const node: Node = { id: `n${i}`, port, url: `http://127.0.0.1:${port}`, proc, logs };
     nodes[i] = node;
     await waitFor(async () => {
@@ -211,12 +212,18 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  client_max_body_size 0;
+  # What ChatAPI must judge reaches it: nginx adds no limit of its own and never answers for a node.
   # Bodies stream to the node (its own 413 and 400 answer, not nginx's temp files).
+  client_max_body_size 0;
   client_body_buffer_size 1m;
-  # Long headers (JWTs, hostile input) reach the node, which answers them itself.
-  large_client_header_buffers 4 64k;
   proxy_request_buffering off;
+  # Long request lines and headers (JWTs, hostile input) reach the node, which refuses them itself
+  # (Bun: 431 over 16 KiB).
+  large_client_header_buffers 4 128k;
+  # The node's error responses pass as they are (JSON with request_id), never nginx's pages.
+  proxy_intercept_errors off;
+  # Paths are matched as sent; proxy_pass without a URI forwards the request URI unchanged.
+  merge_slashes off;
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   upstream chatapi { ${ports.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join(" ")} keepalive 32; }
   server {
@@ -229,6 +236,7 @@ http {
       proxy_set_header Host $http_host;
       proxy_buffering off;
       proxy_read_timeout 3600s;
+      proxy_send_timeout 3600s;
       proxy_next_upstream error timeout;
     }
   }

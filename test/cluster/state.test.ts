@@ -26,12 +26,20 @@ async function within(pred: () => Promise<boolean>, what: string): Promise<numbe
 }
 
 describe.skipIf(skip)("cluster-wide state", () => {
-  test("WS_MAX_CONNECTIONS_PER_USER counts sockets on every node: the third socket, on a third node, is closed with 1008", async () => {
+  test("WS_MAX_CONNECTIONS_PER_USER counts sockets on every node: the third socket, on a third node, is closed with 1008 before any frame, its frames unread", async () => {
     const t = await c.createTenant();
+    const u = c.client(c.url, t.api_key, "u");
+    const room = (await u.post("/rooms", { type: "group", members: ["v"] })).body.room_id as string;
     const a = await connectWs(wsUrl(0), { headers: keyHeaders(t.api_key, "u") });
     const b = await connectWs(wsUrl(1), { headers: keyHeaders(t.api_key, "u") });
     const third = openWs(wsUrl(2), { headers: keyHeaders(t.api_key, "u") });
+    // Sent the moment it opens, before node C has heard from Redis whether the socket is admitted.
+    third.ws.addEventListener("open", () => third.send(JSON.stringify({ type: "send_message", id: "r1", data: { room_id: room, content: "over the cap" } })));
     expect((await third.closed).code).toBe(1008);
+    // As on one node (docs/reference/websocket.md): closed before any frame, `connected` included.
+    expect(third.frames).toEqual([]);
+    // The closed socket's frame was never acted upon: the room is still empty.
+    expect((await u.get(`/rooms/${room}/messages`)).body.messages).toEqual([]);
     await a.close();
     // A slot freed on node A is usable on node C (once node A has released it in Redis).
     const again = await waitFor(async () => {

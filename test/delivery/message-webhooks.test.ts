@@ -144,18 +144,21 @@ describe("message.new", () => {
       const a = await tenantWithRoom(s, ["a1", "a2"], { webhook_url: hang.url, user_message_rate: 1000 });
       const b = await tenantWithRoom(s, ["b1", "b2"], { webhook_url: fast.url });
       for (let i = 0; i < 12; i++) await send(a.owner, a.roomId, `a${i}`);
-      // Tenant A saturates its lane: at most WEBHOOK_CONCURRENCY_PER_TENANT (4) requests hang.
-      await hang.waitForCount(4);
+      // Tenant A saturates its lane: at most WEBHOOK_CONCURRENCY_PER_TENANT (4) requests hang, per
+      // node (docs/reference/limits.md): 8 in cluster mode, where each node claims its share.
+      const inFlight = 4 * s.nodeUrls.length;
+      await hang.waitForCount(inFlight);
       const t0 = performance.now();
       const m = await send(b.owner, b.roomId, "b is fine");
       const [r] = await fast.waitForCount(1, 1000);
       expect(r!.body.message.message_id).toBe(m.message_id);
       expect(performance.now() - t0).toBeLessThan(1000);
-      expect(hang.received.length).toBe(4);
-      expect(hang.hangingCount()).toBe(4);
-      // Deliveries are expanded from the send's durable fan-out job just after the commit (issue 13).
+      expect(hang.received.length).toBe(inFlight);
+      expect(hang.hangingCount()).toBe(inFlight);
+      // Deliveries are expanded from the send's durable fan-out job just after the commit (issue 13),
+      // on the node that took the send (in cluster mode the other node's jobs are not this fanout's).
       await s.api.fanout.idle();
-      expect(await deliveryCount(s.api, "pending", a.tenantId)).toBe(12);
+      await waitFor(async () => (await deliveryCount(s.api, "pending", a.tenantId)) === 12, 3000, "12 pending deliveries");
     } finally {
       hang.stop();
       fast.stop();
@@ -163,8 +166,13 @@ describe("message.new", () => {
   });
 
   test("delivery_attempts and delivery_failures are counted", async () => {
-    const r = await fetch(`${s.url}/metrics?format=json`);
-    const m = (await r.json()) as Record<string, number>;
+    // Summed over the nodes: each counts its own attempts (in cluster mode both nodes send).
+    const m = { delivery_attempts: 0, delivery_failures: 0 };
+    for (const url of s.nodeUrls) {
+      const one = (await (await fetch(`${url}/metrics?format=json`)).json()) as Record<string, number>;
+      m.delivery_attempts += one.delivery_attempts!;
+      m.delivery_failures += one.delivery_failures!;
+    }
     expect(m.delivery_attempts).toBeGreaterThan(5);
     expect(m.delivery_failures).toBeGreaterThan(0);
     const text = await (await fetch(`${s.url}/metrics`)).text();

@@ -22,7 +22,9 @@ afterAll(async () => {
   rx.stop();
 });
 
-const notifyAs = (t: TenantRoom) => s.client(t.apiKey); // tenant key only
+// Tenant key only; to the in-process node (s.node), whose bus the recorder taps: in cluster mode a
+// notification sent through the other node would be published out of its sight.
+const notifyAs = (t: TenantRoom) => s.node.client(t.apiKey);
 const userEvents = (notificationId: string) =>
   bus.events.filter((e) => e.to === "user" && e.frame.type === "notification" && e.frame.notification_id === notificationId) as { userId: string; tenantId: string; frame: any }[];
 

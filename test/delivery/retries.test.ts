@@ -1,8 +1,8 @@
 // Retries with growing backoff, dead letters after RETRY_MAX_ATTEMPTS, tenant-scoped dead-letter
 // listing and retry (docs/reference/rest.md /admin/dead-letters and section 5).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestServer, type TestServer } from "../helpers";
-import { outboxIdle, send, tenantWithRoom } from "./fixtures";
+import { startTestServer, waitFor, type TestServer } from "../helpers";
+import { deliveryCount, outboxIdle, send, tenantWithRoom } from "./fixtures";
 import { Receiver } from "./receiver";
 
 const RETRY_MS = 50;
@@ -125,6 +125,9 @@ describe("always failing (RETRY_MAX_ATTEMPTS=3)", () => {
       const down = await tenantWithRoom(s2, ["a", "b"], { webhook_url: "http://127.0.0.1:1/hook" });
       await send(slow.owner, slow.roomId, "slow");
       await send(down.owner, down.roomId, "down");
+      // Both end as dead letters (waited for as such: in cluster mode the other node may still be
+      // expanding a send's fan-out, which this node's idle outbox does not show).
+      await waitFor(async () => (await deliveryCount(s2.api, "dead", slow.tenantId)) === 1 && (await deliveryCount(s2.api, "dead", down.tenantId)) === 1, 5000, "both dead letters");
       await outboxIdle(s2.api);
       const a = (await s2.client(slow.apiKey).get("/admin/dead-letters")).body.dead_letters;
       expect(a.map((d: any) => d.last_error)).toEqual(["timeout after 100 ms"]);

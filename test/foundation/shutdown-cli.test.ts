@@ -10,6 +10,7 @@ import { setReadOnly } from "../support/faults";
 import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store";
 import { integrityCheck } from "../support/faults";
 import { openStoreAt } from "../support/store";
+import { onlyOn } from "../support/test-store";
 
 const root = tempDir();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -152,7 +153,7 @@ describe("CLI", () => {
   });
 
   // SQLite's online backup; on PostgreSQL `backup` exits 2 naming pg_dump (test/foundation/postgres-store.test.ts).
-  test.skipIf((process.env.CHATAPI_TEST_STORE ?? "sqlite") !== "sqlite")("backup of a running server's database holds the writes it acknowledged", async () => {
+  test.skipIf(onlyOn("sqlite", "`chatapi backup` of a running server is SQLite's online backup"))("backup of a running server's database holds the writes it acknowledged", async () => {
     const s = await startTestServer();
     try {
       const t = await s.createTenant("live-backup");

@@ -9,6 +9,7 @@ import { startServer } from "../../src/main";
 import { InstanceLockedError } from "../../src/storage/sqlite/instance-lock";
 import { startTestServer, TEST_MASTER_KEY } from "../helpers";
 import { cleanEnv, MAIN, REPO_ROOT, runCli, tempDir } from "./cli";
+import { onlyOn } from "../support/test-store";
 
 const root = tempDir("chatapi-startup-");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -70,7 +71,7 @@ describe("one server per address", () => {
 });
 
 // SQLite's instance lock. A PostgreSQL database is shared by several servers by design (docs/guides/scaling.md).
-describe.skipIf(process.env.CHATAPI_TEST_STORE === "postgres")("one server per database", () => {
+describe.skipIf(onlyOn("sqlite", "one server per database: SQLite's instance lock; a PostgreSQL database is shared by several servers by design"))("one server per database", () => {
   test("a second server process on the same database refuses to start with a clear message", async () => {
     const s = await startTestServer();
     try {
@@ -187,7 +188,8 @@ describe("file modes", () => {
     try {
       Bun.spawnSync(["chmod", "0750", dataDir]);
       const s = await startTestServer({ DATA_DIR: dataDir });
-      await s.api.stop();
+      // stop(), not api.stop(): on PostgreSQL its database goes too, in cluster mode node B and nginx.
+      await s.stop();
       expect(mode(dataDir)).toBe("750");
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

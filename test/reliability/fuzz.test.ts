@@ -25,6 +25,7 @@ test("REST fuzz: every route answers hostile input with a documented status, nev
   const r = await fuzzRest(s, routes, fx, new Prng(seed), { perRoute: PER_ROUTE, concurrency: 8 });
   const total = [...r.tried.values()].reduce((a, b) => a + b, 0);
   console.log(`fuzz REST: ${routes.length} routes, ${total} inputs, statuses ${JSON.stringify(Object.fromEntries(r.statuses))}`);
+  if (r.refusedByBalancer > 0) console.warn(`skipped on cluster: ${r.refusedByBalancer} inputs nginx refused itself (400 before any node: bad %-escape, %00, ../ above the root); the runs without nginx check ChatAPI's answer`);
   for (const f of r.serverErrors) console.log(`5xx ${f.route} [${f.label}] -> ${f.status} ${f.answer}\n  input: ${f.input}`);
   for (const f of r.violations.slice(0, 30)) console.log(`violation ${f.route} [${f.label}] -> ${f.status} ${f.answer}\n  input: ${f.input}`);
   for (const c of r.unexplainedChanges) console.log(`unexplained change: ${c}`);

@@ -17,6 +17,7 @@ import { ensureBinary } from "./lib/binary";
 import { SocketFrames } from "./lib/ws-raw";
 import { openSqliteStore } from "../../src/storage/sqlite/sqlite-store";
 import { freezeGrowth, integrityCheck, setReadOnly } from "../support/faults";
+import { onlyOn } from "../support/test-store";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
@@ -122,7 +123,7 @@ describe("disk full", () => {
 });
 
 // SQLite-specific (a second SQLite connection, `chatapi backup`); on PostgreSQL backups are pg_dump's.
-describe.skipIf((process.env.CHATAPI_TEST_STORE ?? "sqlite") !== "sqlite")("external readers and backup under load", () => {
+describe.skipIf(onlyOn("sqlite", "external readers and backup: a second SQLite connection and `chatapi backup` (PostgreSQL backups are pg_dump's)"))("external readers and backup under load", () => {
   test("a second connection holding a read transaction, and `chatapi backup`, cause no errors during writes", async () => {
     const s = await startTestServer({ CONSOLE_ENABLED: "false", WAL_CHECKPOINT_INTERVAL: "100ms" });
     cleanups.push(() => s.stop());

@@ -100,6 +100,8 @@ describe("malformed frames", () => {
     expect(answers[2]!.retry_after_ms).toBeGreaterThan(0);
     // The bucket is per user: bob can still send, and alice's socket still works.
     expect((await bob.call("send_message", { room_id: room, content: "bob is fine" })).seq).toBe(3);
+    // The reply may come before bob's own message frame (in cluster mode that frame comes back through Redis).
+    await bob.waitForFrame((f) => f.type === "message" && f.seq === 3);
     await alice.barrier();
     expect(alice.closeInfo).toBeUndefined();
     // The refused message was never stored nor broadcast.

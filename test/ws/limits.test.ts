@@ -17,10 +17,15 @@ async function connectRaw(srv: TestServer, headers: Record<string, string>): Pro
   return c;
 }
 
+/** active_connections summed over every node (metrics are per node; in cluster mode sockets are spread). */
 async function activeConnections(srv: TestServer): Promise<number> {
-  const r = await fetch(`${srv.url}/metrics?format=json`);
-  expect(r.status).toBe(200);
-  return ((await r.json()) as { active_connections: number }).active_connections;
+  let n = 0;
+  for (const url of srv.nodeUrls) {
+    const r = await fetch(`${url}/metrics?format=json`);
+    expect(r.status).toBe(200);
+    n += ((await r.json()) as { active_connections: number }).active_connections;
+  }
+  return n;
 }
 
 describe("limits", () => {
@@ -35,7 +40,7 @@ describe("limits", () => {
     expect(closed.code).toBe(1008);
     // Closed at open: it never got `connected`, and it was never counted.
     expect(sixth.frames).toEqual([]);
-    expect(s.api.gateway.registry.count(t.tenant_id, "alice")).toBe(5);
+    expect(await s.sockets(t.tenant_id, "alice")).toBe(5);
     expect(await activeConnections(s)).toBe(active);
 
     const bob = await t.connect("bob");
@@ -52,7 +57,7 @@ describe("limits", () => {
     await otherAlice.close();
     // A slot freed by a close can be used again.
     await five.pop()!.close();
-    await waitFor(() => s.api.gateway.registry.count(t.tenant_id, "alice") === 4, 3000, "slot freed");
+    await waitFor(async () => (await s.sockets(t.tenant_id, "alice")) === 4, 3000, "slot freed");
     five.push(await t.connect("alice"));
     for (const c of [...five, bob]) await c.close();
   });
@@ -79,12 +84,12 @@ describe("limits", () => {
     const bob = await t.connect("bob");
     const raw = await rawHandshake(s.url, "/ws", t.headers("slow"), { pauseAfterHead: true });
     expect(raw.status).toBe(101);
-    await waitFor(() => s.api.gateway.registry.count(t.tenant_id, "slow") === 1, 3000, "slow socket registered");
+    await waitFor(async () => (await s.sockets(t.tenant_id, "slow")) === 1, 3000, "slow socket registered");
 
     // ~4 KB messages until the server gives up on the socket that never reads (kernel buffers first).
     const content = "s".repeat(3990);
     let sent = 0;
-    while (s.api.gateway.registry.count(t.tenant_id, "slow") > 0) {
+    while ((await s.sockets(t.tenant_id, "slow")) > 0) {
       expect(sent).toBeLessThan(20_000);
       const batch = [];
       for (let i = 0; i < 20; i++) batch.push(alice.call("send_message", { room_id: room, content }));
@@ -180,15 +185,15 @@ describe("liveness", () => {
       const live = await t.connect("live");
       const raw = await rawHandshake(u.url, "/ws", t.headers("dead"), { pauseAfterHead: true });
       expect(raw.status).toBe(101);
-      await waitFor(() => u.api.gateway.registry.count(t.tenant_id, "dead") === 1, 3000, "dead peer registered");
+      await waitFor(async () => (await u.sockets(t.tenant_id, "dead")) === 1, 3000, "dead peer registered");
       const since = Date.now();
-      await waitFor(() => u.api.gateway.registry.count(t.tenant_id, "dead") === 0, 3000, "dead peer closed");
+      await waitFor(async () => (await u.sockets(t.tenant_id, "dead")) === 0, 3000, "dead peer closed");
       expect(Date.now() - since).toBeLessThan(1000);
       // Bun's client answers the pings by itself: still connected well after several beats.
       await clockPast(since, 350);
       await live.barrier();
       expect(live.closeInfo).toBeUndefined();
-      expect(u.api.gateway.registry.count(t.tenant_id, "live")).toBe(1);
+      expect(await u.sockets(t.tenant_id, "live")).toBe(1);
       raw.socket.end();
       await live.close();
     } finally {
@@ -217,7 +222,9 @@ describe("shutdown", () => {
     try {
       const t = await makeTenant(u, "shutdown");
       await t.room("alice", ["bob"]);
-      const socks = [await t.connect("alice"), await t.connect("alice"), await t.connect("bob")];
+      // Sockets on the node being stopped (in cluster mode, not the other node's, which stays up).
+      const on = { url: u.node.wsUrl };
+      const socks = [await t.connect("alice", on), await t.connect("alice", on), await t.connect("bob", on)];
       for (const c of socks) await c.barrier();
       const stopping = u.api.stop();
       for (const c of socks) {

@@ -45,7 +45,9 @@ test("sockets that connect while 200 messages stream in get seqs last_ack+1..200
   const sockets = [];
   for (const [k, u] of readers.entries()) {
     await waitFor(() => next >= (k + 1) * 25, 10_000, `send #${(k + 1) * 25}`);
-    sockets.push(await t.connect(u, { waitSync: false }));
+    // To the node whose replays were slowed (s.node); the sends go through s.url (in cluster mode,
+    // half of them through the other node, their frames through Redis during the replay).
+    sockets.push(await t.connect(u, { waitSync: false, url: s.node.wsUrl }));
   }
   await sending;
   reads.unackedOldestFirst = unacked;

@@ -131,7 +131,9 @@ describe("TypeScript client under reconnects", () => {
   test("live REST sends racing repeated reconnects: each room's final sequence is gapless, ordered, without duplicates", async () => {
     const t: TestTenant = await makeTenant(s, "race", fast);
     const rooms = [await t.room("alice", ["bob"]), await t.room("alice", ["bob"])];
-    const client = createChatClient({ url: s.wsUrl, apiKey: t.api_key, userId: "bob", reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 40, requestTimeoutMs: 5000 });
+    // Bob's sockets are dropped through the in-process node's registry, so they go to that node
+    // (s.node); the sends go through s.url (in cluster mode: both nodes, the frames through Redis).
+    const client = createChatClient({ url: s.node.wsUrl, apiKey: t.api_key, userId: "bob", reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 40, requestTimeoutMs: 5000 });
     const delivered = new Map<string, number[]>(rooms.map((r) => [r, []]));
     const syncErrors: unknown[] = [];
     client.on("message", (m: Message) => delivered.get(m.room_id)?.push(m.seq));

@@ -303,8 +303,8 @@ export interface TestTenant {
   api_key: string;
   as(userId: string): RestClient;
   headers(userId: string, extra?: Record<string, string>): Record<string, string>;
-  /** Connects a socket for `userId` and waits for its replay to complete. */
-  connect(userId: string, opts?: { waitSync?: boolean; extraHeaders?: Record<string, string> }): Promise<WsConn>;
+  /** Connects a socket for `userId` (to `url`, default the server's wsUrl) and waits for its replay to complete. */
+  connect(userId: string, opts?: { waitSync?: boolean; extraHeaders?: Record<string, string>; url?: string }): Promise<WsConn>;
   /** Creates a room as `owner` with `members`; returns its id. */
   room(owner: string, members: string[], type?: "group" | "channel" | "dm"): Promise<string>;
 }
@@ -319,7 +319,7 @@ export async function makeTenant(s: TestServer, name = "ws", config?: Record<str
     api_key: t.api_key,
     as,
     headers,
-    connect: (u, opts = {}) => connectWs(s.wsUrl, { headers: headers(u, opts.extraHeaders), waitSync: opts.waitSync }),
+    connect: (u, opts = {}) => connectWs(opts.url ?? s.wsUrl, { headers: headers(u, opts.extraHeaders), waitSync: opts.waitSync }),
     async room(owner, members, type = "group") {
       const r = await as(owner).post("/rooms", { type, name: type === "dm" ? undefined : "r", members });
       if (r.status !== 201) throw new Error(`create room: ${r.status} ${JSON.stringify(r.body)}`);

@@ -3,6 +3,7 @@
 // batch, the database may differ only by rows that the route's 2xx requests explain.
 import { ERROR_CATALOG } from "../../../src/errors";
 import { TEST_MASTER_KEY, type TestServer } from "../../helpers";
+import { inCluster } from "../../support/test-store";
 import { authHeaders, sampleFromSchema, type Fixtures, type FuzzRoute } from "./fuzz-fixtures";
 import { deepJson, HOSTILE_QUERY_VALUES, HOSTILE_STRINGS, hostileJsonValue, INVALID_UTF8, malformedJson, withInvalidUtf8 } from "./hostile";
 import type { Prng } from "./prng";
@@ -38,6 +39,8 @@ export interface RestFuzzResult {
   violations: FuzzFinding[];
   /** Database changes no 2xx explains. */
   unexplainedChanges: string[];
+  /** Cluster mode: inputs nginx refused itself before any node saw them (see refusedByBalancer). */
+  refusedByBalancer: number;
 }
 
 // 415: non-JSON bodies on JSON routes, and uploads (multipart only) with other bodies (docs/reference/rest.md#conventions).
@@ -211,6 +214,25 @@ function refusedByBun(c: FuzzCase, a: { status: number; requestId: string | null
   return Object.values(c.headers).some((v) => CONTROL_IN_HEADER.test(v));
 }
 
+/**
+ * Cluster mode only (the suite behind nginx): nginx parses the path itself and answers 400 with its
+ * own HTML page, before any node sees the request, for a %-escape that is not two hex digits, an
+ * escaped NUL (%00), or dot segments (also as %2e and %2f) that climb above the root. No nginx
+ * setting passes these through; ChatAPI's own answer to them is checked by the runs without nginx.
+ */
+function refusedByBalancer(c: FuzzCase, a: { status: number; requestId: string | null }): boolean {
+  if (!inCluster || c.raw || a.status !== 400 || a.requestId !== null) return false;
+  const path = c.target.split("?")[0]!;
+  if (/%(?![0-9a-f]{2})|%00/i.test(path)) return true;
+  let depth = 0;
+  for (const seg of path.replace(/%2e/gi, ".").replace(/%2f/gi, "/").split("/").slice(1)) {
+    if (seg === "..") depth--;
+    else if (seg !== "." && seg !== "") depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
 /** Sends one case; returns the status (0 = no answer), the parsed body and the request id header. */
 async function send(base: string, c: FuzzCase, timeoutMs: number): Promise<{ status: number; body: any; text: string; requestId: string | null; hung: boolean }> {
   if (c.raw) {
@@ -257,7 +279,7 @@ async function send(base: string, c: FuzzCase, timeoutMs: number): Promise<{ sta
 
 /** Fuzzes every route with `perRoute` inputs, `concurrency` in flight; checks answers and data. */
 export async function fuzzRest(s: TestServer, routes: FuzzRoute[], fx: Fixtures, r: Prng, opts: { perRoute: number; concurrency: number; timeoutMs?: number; log?: (l: string) => void }): Promise<RestFuzzResult> {
-  const res: RestFuzzResult = { tried: new Map(), statuses: new Map(), serverErrors: [], violations: [], unexplainedChanges: [] };
+  const res: RestFuzzResult = { tried: new Map(), statuses: new Map(), serverErrors: [], violations: [], unexplainedChanges: [], refusedByBalancer: 0 };
   const timeoutMs = opts.timeoutMs ?? 10_000;
   for (const route of routes) {
     const rr = r.fork(hash(route.key));
@@ -276,14 +298,17 @@ export async function fuzzRest(s: TestServer, routes: FuzzRoute[], fx: Fixtures,
         res.tried.set(route.key, (res.tried.get(route.key) ?? 0) + 1);
         res.statuses.set(a.status, (res.statuses.get(a.status) ?? 0) + 1);
         const finding = (): FuzzFinding => ({ route: route.key, label: c.label, status: a.status, input: describe(c), answer: a.text.slice(0, 300) });
+        const byBalancer = refusedByBalancer(c, a);
+        if (byBalancer) res.refusedByBalancer++;
+        const refused = byBalancer || refusedByBun(c, a);
         if (a.status >= 500) res.serverErrors.push(finding());
         else if (a.hung) res.violations.push({ ...finding(), answer: "no answer within the timeout" });
         else if (ms > SLOW_MS && !c.raw?.declaredLength) res.violations.push({ ...finding(), answer: `answered after ${Math.round(ms)} ms: one input held the server` });
         else if (a.status === 0) continue;
-        else if (!DOCUMENTED.has(a.status) && !refusedByBun(c, a)) res.violations.push(finding());
+        else if (!DOCUMENTED.has(a.status) && !refused) res.violations.push(finding());
         else if (a.status >= 400 && c.method !== "HEAD" && !c.raw?.declaredLength) {
           const shapeOk = a.body && a.body.error === CODE_BY_STATUS.get(a.status) && typeof a.body.message === "string" && a.body.request_id === a.requestId;
-          if (!shapeOk && !refusedByBun(c, a)) res.violations.push({ ...finding(), answer: `malformed error body: ${a.text.slice(0, 200)}` });
+          if (!shapeOk && !refused) res.violations.push({ ...finding(), answer: `malformed error body: ${a.text.slice(0, 200)}` });
         }
         if (a.status >= 200 && a.status < 300 && !["GET", "HEAD", "OPTIONS"].includes(c.method)) {
           for (const seg of c.target.split(/[/?&=]/)) {
