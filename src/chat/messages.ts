@@ -88,7 +88,12 @@ export class MessageService {
    * Persists a message with seq = last_seq + 1 in the batch transaction, then publishes `message`.
    * A repeated client_msg_id of the same sender in the room returns the original (created=false).
    */
-  async send(actor: Actor, roomId: string, input: SendInput, idempotencyKey?: string | null): Promise<{ message: Message; created: boolean }> {
+  /**
+   * `onSubmitted`: called once the send holds its place in the commit order, where that order is the
+   * order transactions are submitted (SQLite's single writer); never on PostgreSQL, where two
+   * transactions may take the room lock in either order.
+   */
+  async send(actor: Actor, roomId: string, input: SendInput, idempotencyKey?: string | null, onSubmitted?: () => void): Promise<{ message: Message; created: boolean }> {
     const started = performance.now();
     const tenant = actor.tenant;
     const room = await this.d.rooms.memberOf(actor, roomId);
@@ -175,7 +180,9 @@ export class MessageService {
       });
     let result: { row: MessageRow; created: boolean };
     try {
-      result = await attempt();
+      const committed = attempt();
+      if (onSubmitted && this.d.store.kind === "sqlite") onSubmitted();
+      result = await committed;
     } catch (err) {
       // Two sends with one client_msg_id raced past byClientId: the unique constraint kept one.
       if (!(err instanceof UniqueViolationError && err.constraint === "message_client_id" && clientMsgId !== null)) throw err;

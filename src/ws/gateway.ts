@@ -471,13 +471,18 @@ export class Gateway implements LocalHub, OnlineDirectory {
       log: this.d.log,
       notifications: this.d.notifications,
     };
-    // One frame at a time per socket, in arrival order: two quick sends of one socket get their seqs
-    // in the order they were sent, whatever the store (on PostgreSQL two concurrent transactions
-    // could take the room lock in either order). dispatchFrame never rejects.
+    // Frames of one socket start in arrival order, each once the previous one is done or, for a
+    // send on SQLite, once that send holds its place in the commit order: two quick sends of one
+    // socket get their seqs in the order they were sent, whatever the store (on PostgreSQL two
+    // concurrent transactions could take the room lock in either order, so there a send is waited
+    // for), and on SQLite a socket's quick sends share one commit and one publish per batch.
+    // dispatchFrame never rejects.
     const prev = ws.data.inbox;
+    let submitted!: () => void;
+    const placed = new Promise<void>((r) => (submitted = r));
     // A socket refused by the cluster-wide cap (its frames waited for that answer) acts on nothing.
-    const run = () => (ws.data.rejected ? Promise.resolve() : dispatchFrame(ws, raw, services));
-    const next: Promise<void> = prev ? prev.then(run) : run();
+    const run = () => (ws.data.rejected ? Promise.resolve() : dispatchFrame(ws, raw, services, submitted));
+    const next: Promise<void> = Promise.race([prev ? prev.then(run) : run(), placed]);
     ws.data.inbox = next;
     void next.then(() => {
       if (ws.data.inbox === next) ws.data.inbox = undefined;

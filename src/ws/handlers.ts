@@ -43,12 +43,12 @@ export function sendError(ws: Socket, id: string | undefined, err: AppError): vo
   sendJson(ws, frame);
 }
 
-async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameServices): Promise<unknown> {
+async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameServices, onSubmitted?: () => void): Promise<unknown> {
   switch (frame.type) {
     case "send_message": {
       const d = frame.data;
       const input = { content: d.content, meta: d.meta, client_msg_id: d.client_msg_id ?? undefined, parent_id: d.parent_id, mentions: d.mentions, attachments: d.attachments ?? undefined };
-      return (await s.messages.send(actor, d.room_id, input)).message;
+      return (await s.messages.send(actor, d.room_id, input, undefined, onSubmitted)).message;
     }
     case "edit_message": {
       const d = frame.data;
@@ -92,7 +92,11 @@ async function run(frame: ClientFrame, actor: Actor, ws: Socket, s: FrameService
 }
 
 /** Handles one client frame: parse, charge one tenant token, dispatch, then reply or error. Never throws. */
-export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameServices): Promise<void> {
+/**
+ * Handles one client frame. `onSubmitted` is called when a `send_message` has taken its place in the
+ * store's commit order (SQLite: its transaction is queued), so the socket's next frame may start.
+ */
+export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameServices, onSubmitted?: () => void): Promise<void> {
   let id: string | undefined;
   try {
     if (typeof raw !== "string") {
@@ -113,7 +117,7 @@ export async function dispatchFrame(ws: Socket, raw: string | Buffer, s: FrameSe
       return;
     }
     const actor: Actor = { tenant, userId: ws.data.userId };
-    const data = await run(parsed.frame, actor, ws, s);
+    const data = await run(parsed.frame, actor, ws, s, onSubmitted);
     if (id !== undefined) sendJson(ws, { type: "reply", id, data });
   } catch (err) {
     if (err instanceof AppError) {

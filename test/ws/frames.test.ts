@@ -110,6 +110,25 @@ describe("malformed frames", () => {
   });
 });
 
+describe("ordering of one socket's frames", () => {
+  test("regression: 40 quick send_message frames of one socket get seqs in the order sent (frames pipelined up to the commit order on SQLite, one at a time on PostgreSQL), replies in order, every member sees them in that order", async () => {
+    const t = await makeTenant(s, "quick-order", { user_message_rate: 10_000 });
+    const room = await t.room("alice", ["bob"]);
+    const alice = await t.connect("alice");
+    const bob = await t.connect("bob");
+    const n = 40;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => alice.request("send_message", { room_id: room, content: `q${i}` })));
+    expect(answers.map((a) => a.type)).toEqual(Array(n).fill("reply"));
+    expect(answers.map((a) => [a.data.seq, a.data.content])).toEqual(Array.from({ length: n }, (_, i) => [i + 1, `q${i}`]));
+    // Replies arrive in the order of the frames.
+    const replyOrder = alice.frames.filter((f) => f.type === "reply").map((f) => f.data.content);
+    expect(replyOrder).toEqual(Array.from({ length: n }, (_, i) => `q${i}`));
+    await bob.waitUntil((fs) => fs.filter((f) => f.type === "message").length === n, 5000, `${n} messages`);
+    expect(bob.messages(room).map((m) => [m.seq, m.content])).toEqual(Array.from({ length: n }, (_, i) => [i + 1, `q${i}`]));
+    for (const c of [alice, bob]) await c.close();
+  });
+});
+
 describe("every client frame type", () => {
   test("send_message: reply is the Message, broadcast to members incl. the sender; a repeated client_msg_id returns the original", async () => {
     const t = await makeTenant(s, "f-send");
