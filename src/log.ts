@@ -18,3 +18,28 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, b
     destination ?? pino.destination({ fd: 1, sync: false }),
   );
 }
+
+/**
+ * Waits until every line logged so far is written (at most `timeoutMs`), before the process exits.
+ * The stdout destination writes asynchronously and its flush(cb) does not wait for a write in flight.
+ */
+export function finishLog(log: Logger, timeoutMs = 2000): Promise<void> {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { _writing?: boolean; once?: (ev: string, cb: () => void) => void; flushSync?: () => void }
+    | undefined;
+  if (!stream || typeof stream.once !== "function" || !stream._writing) {
+    try {
+      stream?.flushSync?.();
+    } catch {
+      // nothing buffered, or the stream is not a sonic-boom one (tests capture the output)
+    }
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    stream.once!("drain", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

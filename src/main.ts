@@ -11,7 +11,7 @@ import { healthUrl, probeHealth } from "./http/healthcheck";
 import { adminRoutes } from "./http/admin.routes";
 import { opsRoutes } from "./http/ops.routes";
 import { startHttpServer, type HttpServer } from "./http/server";
-import { createLogger, type Logger } from "./log";
+import { createLogger, finishLog, type Logger } from "./log";
 import { Metrics } from "./metrics";
 import { MigrationError } from "./storage/sqlite/connection";
 import { openSqliteStore } from "./storage/sqlite/sqlite-store";
@@ -351,9 +351,16 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
         Bun.sleep(config.shutdownDrainTimeoutMs).then(() => false),
       ]);
       if (!drained) log.warn({ inflight: http.inflight() }, "shutdown: drain timeout, closing remaining connections");
+      // Every step is bounded: one that waits on nothing the event loop still holds would otherwise
+      // let the process end early with exit code 0, skipping the checkpoint and the close below.
+      const keepAlive = setInterval(() => undefined, 1000);
       for (const h of hooks) {
         try {
-          await h.run();
+          const finished = await Promise.race([
+            Promise.resolve(h.run()).then(() => true),
+            Bun.sleep(config.shutdownDrainTimeoutMs).then(() => false),
+          ]);
+          if (!finished) log.warn({ hook: h.name, timeout_ms: config.shutdownDrainTimeoutMs }, "shutdown step did not finish in time; going on");
         } catch (err) {
           log.error({ hook: h.name, err: String(err) }, "shutdown step failed");
         }
@@ -366,8 +373,10 @@ export async function startServer(config: Readonly<Config>, opts: { logDestinati
       }
       await broker.close();
       await store.close();
+      clearInterval(keepAlive);
       log.info("shutdown complete");
-      log.flush();
+      // The destination writes asynchronously: the last lines must be out before the process exits.
+      await finishLog(log);
     })());
 
   return { url: http.url, port: http.server.port ?? 0, config, store, log, metrics, tenants, jwt, rooms, messages, bus, broker, gateway, tokens, notifications, subscriptions, deadLetters, attachments, blobs, search, orphanSweeper, webhooks, fanout, masterKey, http, stop };
