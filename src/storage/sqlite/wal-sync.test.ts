@@ -52,14 +52,24 @@ function heldDisk(path: string) {
 
 const tenant = (id: string): TenantRow => ({ tenant_id: id, name: id, api_key_hash: `h-${id}`, config: {}, webhook_secret: null, jwt_secret: null, jwt_public_keys: null, created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString() } as TenantRow);
 
-function store(opts: { disk?: ReturnType<typeof heldDisk>; errors?: unknown[] } = {}) {
+/** A store on a file whose fdatasyncs the test lets go one by one; durability errors are collected. */
+function heldStore() {
   const dir = mkdtempSync(join(tmpdir(), "chatapi-walsync-"));
   dirs.push(dir);
   const path = join(dir, "s.db");
-  const disk = opts.disk ?? null;
-  const s = openSqliteStore({ path, synchronous: "full", durabilitySync: disk?.sync, onDurabilityError: (e) => opts.errors?.push(e), onCallbackError: () => {} });
+  const disk = heldDisk(path);
+  const errors: unknown[] = [];
+  const s = openSqliteStore({ path, synchronous: "full", durabilitySync: disk.sync, onDurabilityError: (e) => errors.push(e), onCallbackError: () => {} });
   stores.push(s);
-  return { s, path };
+  return { s, disk, errors };
+}
+
+function store() {
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-walsync-"));
+  dirs.push(dir);
+  const s = openSqliteStore({ path: join(dir, "s.db"), synchronous: "full", onCallbackError: () => {} });
+  stores.push(s);
+  return { s };
 }
 
 describe("SQLite durability off the event loop (SQLITE_SYNCHRONOUS=full)", () => {
@@ -84,12 +94,7 @@ describe("SQLite durability off the event loop (SQLITE_SYNCHRONOUS=full)", () =>
   });
 
   test("a batch settles (promise, after-commit callbacks) only after its fdatasync; what arrives meanwhile waits and commits as ONE next batch, settled after, in commit order", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chatapi-walsync-"));
-    dirs.push(dir);
-    const path = join(dir, "s.db");
-    const disk = heldDisk(path);
-    const s = openSqliteStore({ path, synchronous: "full", durabilitySync: disk.sync, onCallbackError: () => {} });
-    stores.push(s);
+    const { s, disk } = heldStore();
     const log: string[] = [];
     const send = (id: string) =>
       s.transaction(async (tx) => {
@@ -124,12 +129,7 @@ describe("SQLite durability off the event loop (SQLITE_SYNCHRONOUS=full)", () =>
   });
 
   test("a read never returns a row that is not durable yet: it waits for the fdatasync in flight", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chatapi-walsync-"));
-    dirs.push(dir);
-    const path = join(dir, "s.db");
-    const disk = heldDisk(path);
-    const s = openSqliteStore({ path, synchronous: "full", durabilitySync: disk.sync, onCallbackError: () => {} });
-    stores.push(s);
+    const { s, disk } = heldStore();
     const write = s.transaction((tx) => tx.tenants.insert(tenant("visible-later")));
     const sync = await disk.next();
     let read: string | null | undefined;
@@ -144,13 +144,7 @@ describe("SQLite durability off the event loop (SQLITE_SYNCHRONOUS=full)", () =>
   });
 
   test("regression: a failed fdatasync is 503 unavailable for its batch, for reads and for every later write (never an acknowledged write that may be gone); reported once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chatapi-walsync-"));
-    dirs.push(dir);
-    const path = join(dir, "s.db");
-    const disk = heldDisk(path);
-    const errors: unknown[] = [];
-    const s = openSqliteStore({ path, synchronous: "full", durabilitySync: disk.sync, onDurabilityError: (e) => errors.push(e), onCallbackError: () => {} });
-    stores.push(s);
+    const { s, disk, errors } = heldStore();
     let ran = false;
     const w = s.transaction(async (tx) => {
       await tx.tenants.insert(tenant("x"));
