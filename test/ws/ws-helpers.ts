@@ -294,7 +294,15 @@ export function parseWireFrames(bytes: Buffer): WireFrame[] {
 /** The close code of the first close frame (opcode 8) in the stream, if any. */
 export function wireCloseCode(bytes: Buffer): number | undefined {
   const close = parseWireFrames(bytes).find((f) => f.opcode === 8);
-  return close && close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
+  if (close) return close.payload.length >= 2 ? close.payload.readUInt16BE(0) : undefined;
+  // A tail may begin in the middle of a frame, so parsing from its start can miss the close frame.
+  // The server's close frame is the last one on the wire: unmasked, opcode 8, payload of 2..125 bytes.
+  for (let len = 2; len <= 125; len++) {
+    const i = bytes.length - 2 - len;
+    if (i < 0) break;
+    if (bytes[i] === 0x88 && bytes[i + 1] === len) return bytes.readUInt16BE(i + 2);
+  }
+  return undefined;
 }
 
 /** A tenant with shortcuts: REST as a user, socket headers, sockets. */
