@@ -6,7 +6,7 @@ import { AppError, forbidden, invalid, notFound } from "../errors";
 import type { Logger } from "../log";
 import type { AttachmentRow, StoredAttachment } from "../storage/attachment-store";
 import type { Store, Tx } from "../storage/store";
-import { toAttachment } from "./mappers";
+import { storedAttachment, toAttachment } from "./mappers";
 import type { RoomService } from "./rooms";
 import type { Actor, Attachment } from "./types";
 
@@ -128,7 +128,7 @@ export class AttachmentService {
       if (!a || a.uploader_id !== actor.userId || a.room_id !== roomId || a.message_id !== null) {
         throw invalid("each attachment must be an upload of the sender to this room that no message holds yet", [{ path: `/attachments/${i}`, message: "not attachable" }]);
       }
-      out.push(stored(a));
+      out.push(storedAttachment(a));
     }
     if ((await tx.attachments.attach(actor.tenant.id, ids, messageId)) !== ids.length) {
       throw invalid("an attachment was attached to another message meanwhile", [{ path: "/attachments", message: "not attachable" }]);
@@ -208,15 +208,3 @@ function quotaError(quota: number): AppError {
   return new AppError("payload_too_large", `the tenant's attachments would pass attachment_quota_bytes (${quota})`);
 }
 
-function stored(a: AttachmentRow): StoredAttachment {
-  return {
-    attachment_id: a.attachment_id,
-    room_id: a.room_id,
-    uploader_id: a.uploader_id,
-    filename: a.filename,
-    content_type: a.content_type,
-    size: a.size,
-    sha256: a.sha256,
-    created_at: a.created_at,
-  };
-}

@@ -19,9 +19,8 @@ export function toRoom(r: RoomRow): Room {
   };
 }
 
-/** docs/reference/rest.md Attachment: the stored metadata plus a freshly signed url (url "" when no signer is given). */
-export function toAttachment(a: StoredAttachment, urls?: AttachmentUrls): Attachment {
-  const signed = urls ? urls.sign(a.attachment_id) : { url: "", url_expires_at: a.created_at };
+/** The metadata a message keeps of an attachment (only these fields, whatever else `a` carries). */
+export function storedAttachment(a: StoredAttachment): StoredAttachment {
   return {
     attachment_id: a.attachment_id,
     room_id: a.room_id,
@@ -31,8 +30,13 @@ export function toAttachment(a: StoredAttachment, urls?: AttachmentUrls): Attach
     size: a.size,
     sha256: a.sha256,
     created_at: a.created_at,
-    ...signed,
   };
+}
+
+/** docs/reference/rest.md Attachment: the stored metadata plus a freshly signed url (url "" when no signer is given). */
+export function toAttachment(a: StoredAttachment, urls?: AttachmentUrls): Attachment {
+  const signed = urls ? urls.sign(a.attachment_id) : { url: "", url_expires_at: a.created_at };
+  return { ...storedAttachment(a), ...signed };
 }
 
 /** docs/reference/rest.md Message from a row; attachment urls are signed with `urls`. */

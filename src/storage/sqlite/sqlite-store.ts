@@ -134,11 +134,6 @@ export interface SqliteStoreOptions {
    * backstop. `onError` receives the worker's failures.
    */
   backgroundCheckpoints?: { onError?: (message: string) => void };
-  /**
-   * With synchronous "full": false makes COMMIT fsync on the event loop (SQLite's own FULL) instead of
-   * fdatasync on the I/O thread pool (wal-sync.ts). For comparisons and tests.
-   */
-  asyncDurability?: boolean;
   /** Replaces the fdatasync of the WAL (tests: a slow or failing disk). */
   durabilitySync?: () => Promise<void>;
   /** Called once when an fdatasync of the WAL fails (the store then answers 503 until restarted). */
@@ -183,7 +178,7 @@ export class SqliteStore implements Store {
     const w = new Statements(db);
     const r = this.reader === db ? w : new Statements(this.reader);
     // SQLITE_SYNCHRONOUS=full on a file: commits are made durable off the event loop (wal-sync.ts).
-    this.walSync = o.synchronous === "full" && o.path !== ":memory:" && o.asyncDurability !== false ? new WalSync({ path: o.path, onError: o.onDurabilityError, sync: o.durabilitySync }) : null;
+    this.walSync = o.synchronous === "full" && o.path !== ":memory:" ? new WalSync({ path: o.path, onError: o.onDurabilityError, sync: o.durabilitySync }) : null;
     if (this.walSync) db.exec("PRAGMA synchronous = NORMAL");
     const walSync = this.walSync;
     const open: Gate = walSync ? { open: true, durable: () => walSync.barrier() } : ALWAYS_OPEN;
